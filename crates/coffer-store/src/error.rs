@@ -1,0 +1,24 @@
+/// Failures of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("bucket {0} does not exist")]
+    NoSuchBucket(String),
+    #[error("bucket {0} already exists")]
+    BucketExists(String),
+    #[error("bucket {0} is not empty")]
+    BucketNotEmpty(String),
+    #[error("upload {0} does not exist")]
+    NoSuchUpload(String),
+    #[error("part {0} of the upload does not exist")]
+    NoSuchPart(u32),
+    #[error("stored record is corrupt: {0}")]
+    Corrupt(&'static str),
+    #[error("metadata database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("blob storage: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the metadata writer has stopped")]
+    WriterGone,
+    #[error("the batch holding this write failed to commit: {0}")]
+    Commit(String),
+}

@@ -1,1 +1,39 @@
-//! placeholder
+//! S3 semantics on top of Coffer's store and crypto: buckets, objects, multipart uploads,
+//! listings, tagging, conditional and range reads — as plain Rust types.
+//!
+//! Owns: what S3 operations mean. Never touches HTTP, XML or s3s: the server's adapter turns
+//! wire requests into calls here and [`S3Error`] into AWS error codes. Every byte this crate
+//! writes is sealed with a fresh data key (SSE-S3) before it reaches the store.
+//!
+//! ```no_run
+//! # async fn demo(core: &coffer_s3::S3Core) -> Result<(), coffer_s3::S3Error> {
+//! let buckets = core.list_buckets("123456789012")?;
+//! # let _ = buckets; Ok(()) }
+//! ```
+
+mod buckets;
+mod checksum;
+mod core;
+mod error;
+mod list;
+mod meta;
+mod multipart;
+mod objects;
+mod read;
+mod sealing;
+mod write;
+
+pub use crate::core::{Clock, S3Core, SystemClock};
+pub use checksum::{ChecksumAlgorithm, ChecksumValue, ExpectedChecksum, Integrity};
+pub use error::S3Error;
+pub use list::{ListPage, ListQuery, MAX_KEYS};
+pub use meta::{MAX_OBJECT_TAGS, ObjectInfo, ObjectMeta, StoredChecksum, Tag};
+pub use multipart::{CompletedPart, MAX_PART_NUMBER, MIN_PART_SIZE, PartInfo, UploadInfo};
+pub use objects::{
+    ByteRange, Conditions, CopyRequest, GetResult, MetadataDirective, PutRequest, PutResult,
+};
+pub use read::PlainStream;
+pub use write::BodyStream;
+
+/// Version id of every object until versioning exists (already part of the stored key).
+pub const NULL_VERSION: &str = "null";

@@ -1,0 +1,121 @@
+//! Buckets: create, delete, list, location, tagging.
+
+use coffer_store::{BucketRecord, StoreError};
+
+use crate::{S3Core, S3Error, Tag};
+
+/// Name under which a bucket's tag set is kept in its configs.
+const TAGGING_CONFIG: &str = "tagging";
+/// Maximum tags per bucket, as S3.
+const MAX_BUCKET_TAGS: usize = 50;
+
+impl S3Core {
+    /// Creates `name` for `owner` in `region`. Bucket names are global across accounts.
+    pub async fn create_bucket(&self, owner: &str, name: &str, region: &str) -> Result<(), S3Error> {
+        validate_bucket_name(name)?;
+        let rec = BucketRecord {
+            name: name.to_owned(),
+            owner: owner.to_owned(),
+            region: region.to_owned(),
+            created_ms: self.now_ms(),
+        };
+        match self.meta.create_bucket(rec).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::BucketExists(_)) => {
+                let existing = self.meta.bucket(name)?;
+                if existing.is_some_and(|b| b.owner == owner) {
+                    Err(S3Error::BucketAlreadyOwnedByYou)
+                } else {
+                    Err(S3Error::BucketAlreadyExists)
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn delete_bucket(&self, name: &str) -> Result<(), S3Error> {
+        match self.meta.delete_bucket(name).await {
+            Ok(freed) => {
+                self.release_blobs(freed);
+                Ok(())
+            }
+            Err(StoreError::BucketNotEmpty(_)) => Err(S3Error::BucketNotEmpty),
+            Err(StoreError::NoSuchBucket(_)) => Err(S3Error::NoSuchBucket),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn bucket(&self, name: &str) -> Result<BucketRecord, S3Error> {
+        self.require_bucket(name)
+    }
+
+    /// Buckets owned by `owner`, by name.
+    pub fn list_buckets(&self, owner: &str) -> Result<Vec<BucketRecord>, S3Error> {
+        Ok(self.meta.list_buckets()?.into_iter().filter(|b| b.owner == owner).collect())
+    }
+
+    pub fn bucket_tags(&self, bucket: &str) -> Result<Vec<Tag>, S3Error> {
+        self.require_bucket(bucket)?;
+        let raw = self.meta.bucket_config(bucket, TAGGING_CONFIG)?.ok_or(S3Error::NoSuchTagSet)?;
+        serde_json::from_slice(&raw).map_err(|_| S3Error::Corrupt)
+    }
+
+    /// Replaces a bucket's tag set; `None` deletes it.
+    pub async fn set_bucket_tags(&self, bucket: &str, tags: Option<Vec<Tag>>) -> Result<(), S3Error> {
+        self.require_bucket(bucket)?;
+        if let Some(tags) = &tags {
+            if tags.len() > MAX_BUCKET_TAGS {
+                return Err(S3Error::InvalidTag("Bucket tag count cannot be greater than 50".into()));
+            }
+            let mut seen = std::collections::HashSet::new();
+            if tags.iter().any(|t| t.key.is_empty() || !seen.insert(&t.key)) {
+                return Err(S3Error::InvalidTag("Cannot provide multiple Tags with the same key".into()));
+            }
+        }
+        let value = tags.map(|t| serde_json::to_vec(&t).unwrap_or_default());
+        self.meta.put_bucket_config(bucket, TAGGING_CONFIG, value).await.map_err(|e| match e {
+            StoreError::NoSuchBucket(_) => S3Error::NoSuchBucket,
+            e => e.into(),
+        })
+    }
+}
+
+/// S3's bucket naming rules (general purpose buckets).
+pub(crate) fn validate_bucket_name(name: &str) -> Result<(), S3Error> {
+    let invalid = || S3Error::InvalidBucketName(name.to_owned());
+    let b = name.as_bytes();
+    if !(3..=63).contains(&b.len()) {
+        return Err(invalid());
+    }
+    if !b.iter().all(|c| matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-')) {
+        return Err(invalid());
+    }
+    let edge_ok = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    if !edge_ok(b[0]) || !edge_ok(b[b.len() - 1]) || name.contains("..") {
+        return Err(invalid());
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok()
+        || name.starts_with("xn--")
+        || name.starts_with("sthree-")
+        || name.ends_with("-s3alias")
+        || name.ends_with("--ol-s3")
+    {
+        return Err(invalid());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_names() {
+        for ok in ["abc", "my-bucket.1", "a".repeat(63).as_str()] {
+            assert!(validate_bucket_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["ab", "ABC", "-abc", "abc-", "a..b", "192.168.1.1", "xn--abc", "a_b", &"a".repeat(64)] {
+            assert!(validate_bucket_name(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,111 @@
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use coffer_crypto::{DataKey, WrappingKey};
+use coffer_store::{BlobId, BlobStore, MetaStore};
+
+use crate::S3Error;
+
+/// Name of the setting holding the SSE-S3 service key, wrapped by the root key.
+const SERVICE_KEY_SETTING: &str = "sse-s3-service-key";
+/// Associated data of that wrap, so no other wrapped value can stand in for it.
+const SERVICE_KEY_CONTEXT: &[u8] = b"coffer/sse-s3-service-key/v1";
+
+/// Source of the current time, so tests can move it.
+pub trait Clock: Send + Sync + 'static {
+    fn now_ms(&self) -> i64;
+}
+
+/// Wall-clock time.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    }
+}
+
+/// The S3 domain: one per data directory, shared by every request.
+pub struct S3Core {
+    pub(crate) meta: Arc<MetaStore>,
+    pub(crate) blobs: BlobStore,
+    pub(crate) service_key: Arc<WrappingKey>,
+    pub(crate) rng: SystemRandom,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl S3Core {
+    /// Opens (or initialises) the data directory: metadata store, blob files, the SSE-S3
+    /// service key (created on first start, stored wrapped by `root_key`), then sweeps what
+    /// an earlier crash left behind.
+    pub async fn open(
+        data_dir: &Path,
+        root_key: &DataKey,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, S3Error> {
+        std::fs::create_dir_all(data_dir)?;
+        let meta = Arc::new(MetaStore::open(&data_dir.join("meta.sqlite"))?);
+        let blobs = BlobStore::open(&data_dir.join("objects"))?;
+        let rng = SystemRandom::new();
+        let root = WrappingKey::new(root_key);
+        let wrapped = match meta.setting(SERVICE_KEY_SETTING)? {
+            Some(w) => w,
+            None => {
+                let fresh = root.wrap(&DataKey::generate(&rng)?, SERVICE_KEY_CONTEXT, &rng)?;
+                meta.init_setting(SERVICE_KEY_SETTING, fresh).await?
+            }
+        };
+        let service_key = root
+            .unwrap(&wrapped, SERVICE_KEY_CONTEXT)
+            .map_err(|_| S3Error::InvalidRequest("the root key does not open this data directory".into()))?;
+        let core = Self {
+            meta,
+            blobs,
+            service_key: Arc::new(WrappingKey::new(&service_key)),
+            rng,
+            clock,
+        };
+        let referenced = core.meta.referenced_blobs()?;
+        let swept = core.blobs.sweep(&referenced)?;
+        if swept > 0 {
+            tracing::info!(swept, "removed blob files left by an interrupted write");
+        }
+        Ok(core)
+    }
+
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub(crate) fn random_hex(&self, bytes: usize) -> Result<String, S3Error> {
+        let mut buf = vec![0u8; bytes];
+        self.rng.fill(&mut buf).map_err(|_| coffer_crypto::CryptoError::Random)?;
+        Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    pub(crate) fn new_blob_id(&self) -> Result<BlobId, S3Error> {
+        let mut buf = [0u8; 16];
+        self.rng.fill(&mut buf).map_err(|_| coffer_crypto::CryptoError::Random)?;
+        Ok(BlobId::from_random(buf))
+    }
+
+    /// Deletes blob files a commit released. Failures only leave orphans for the next sweep.
+    pub(crate) fn release_blobs(&self, ids: Vec<BlobId>) {
+        for id in ids {
+            if let Err(e) = self.blobs.remove(&id) {
+                tracing::warn!(blob = id.as_str(), error = %e, "could not remove released blob");
+            }
+        }
+    }
+
+    /// Where a blob of an object lives on disk (for tamper tests and inspection tools).
+    pub fn blob_path(&self, id: &BlobId) -> std::path::PathBuf {
+        self.blobs.blob_path(id)
+    }
+}

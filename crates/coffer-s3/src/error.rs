@@ -1,0 +1,70 @@
+use coffer_crypto::CryptoError;
+use coffer_store::StoreError;
+
+use crate::ChecksumAlgorithm;
+
+/// What can go wrong in an S3 operation. The server maps each variant to its AWS code.
+#[derive(Debug, thiserror::Error)]
+pub enum S3Error {
+    #[error("The specified bucket is not valid: {0}")]
+    InvalidBucketName(String),
+    #[error("The specified bucket does not exist")]
+    NoSuchBucket,
+    #[error("Your previous request to create the named bucket succeeded and you already own it.")]
+    BucketAlreadyOwnedByYou,
+    #[error("The requested bucket name is not available.")]
+    BucketAlreadyExists,
+    #[error("The bucket you tried to delete is not empty")]
+    BucketNotEmpty,
+    #[error("The specified key does not exist.")]
+    NoSuchKey,
+    #[error("The specified upload does not exist.")]
+    NoSuchUpload,
+    #[error("One or more of the specified parts could not be found.")]
+    InvalidPart,
+    #[error("The list of parts was not in ascending order.")]
+    InvalidPartOrder,
+    #[error("Your proposed upload is smaller than the minimum allowed object size.")]
+    EntityTooSmall,
+    #[error("Your proposed upload exceeds the maximum allowed object size.")]
+    EntityTooLarge,
+    #[error("The requested range is not satisfiable")]
+    InvalidRange { object_size: u64 },
+    #[error("At least one of the pre-conditions you specified did not hold")]
+    PreconditionFailed,
+    #[error("Not Modified")]
+    NotModified,
+    #[error("The Content-MD5 you specified did not match what we received.")]
+    BadDigest,
+    #[error("The Content-MD5 you specified is not valid.")]
+    InvalidDigest,
+    #[error("The {0} you specified did not match the calculated checksum.")]
+    ChecksumMismatch(ChecksumAlgorithm),
+    #[error("The XML you provided was not well-formed or did not validate against our published schema")]
+    MalformedXml,
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("{0}")]
+    InvalidTag(String),
+    #[error("The TagSet does not exist")]
+    NoSuchTagSet,
+    #[error("The request body ended early or could not be read: {0}")]
+    IncompleteBody(String),
+    /// Stored bytes failed authentication: tampering or disk corruption. Never user data.
+    #[error("stored object failed integrity check")]
+    Corrupt,
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal task failed: {0}")]
+    Internal(String),
+}
+
+impl From<std::io::Error> for S3Error {
+    fn from(e: std::io::Error) -> Self {
+        Self::Store(StoreError::Io(e))
+    }
+}

@@ -1,0 +1,98 @@
+//! ListObjects (v1 and v2): prefix, delimiter, markers, common prefixes.
+
+use coffer_store::{ObjectSummary, prefix_successor};
+
+use crate::{S3Core, S3Error};
+
+/// Keys fetched from the store per round while grouping common prefixes.
+const SCAN_BATCH: usize = 1000;
+/// Most keys one listing page returns, as S3.
+pub const MAX_KEYS: usize = 1000;
+
+/// A listing request, independent of the v1/v2 wire forms.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    /// Resume after this key or common prefix (v1 marker, v2 start-after or token).
+    pub after: Option<String>,
+    pub max_keys: usize,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Default)]
+pub struct ListPage {
+    pub objects: Vec<ObjectSummary>,
+    pub common_prefixes: Vec<String>,
+    pub is_truncated: bool,
+    /// The last key or common prefix returned, to resume from, when truncated.
+    pub next_after: Option<String>,
+}
+
+impl S3Core {
+    pub fn list_objects(&self, bucket: &str, q: &ListQuery) -> Result<ListPage, S3Error> {
+        self.require_bucket(bucket)?;
+        let max = q.max_keys.min(MAX_KEYS);
+        let delimiter = q.delimiter.as_deref().filter(|d| !d.is_empty());
+        let mut page = ListPage::default();
+        // Scan position: (key, inclusive).
+        let mut cursor = match &q.after {
+            Some(after) => resume_point(after, &q.prefix, delimiter),
+            None => (String::new(), true),
+        };
+        let mut last_returned: Option<String> = None;
+        'scan: loop {
+            let batch =
+                self.meta.list_objects(bucket, &q.prefix, &cursor.0, cursor.1, SCAN_BATCH)?;
+            let exhausted = batch.len() < SCAN_BATCH;
+            let Some(last_key) = batch.last().map(|o| o.key.clone()) else { break };
+            for obj in batch {
+                if page.objects.len() + page.common_prefixes.len() == max {
+                    page.is_truncated = true;
+                    break 'scan;
+                }
+                let rest = &obj.key[q.prefix.len()..];
+                if let Some(d) = delimiter
+                    && let Some(pos) = rest.find(d)
+                {
+                    let cp = obj.key[..q.prefix.len() + pos + d.len()].to_owned();
+                    last_returned = Some(cp.clone());
+                    page.common_prefixes.push(cp.clone());
+                    // Everything else under this common prefix is skipped in one seek.
+                    match prefix_successor(&cp) {
+                        Some(next) => cursor = (next, true),
+                        None => break 'scan,
+                    }
+                    continue 'scan;
+                }
+                last_returned = Some(obj.key.clone());
+                page.objects.push(obj);
+            }
+            if exhausted {
+                break;
+            }
+            cursor = (last_key, false);
+        }
+        if max == 0 {
+            page.is_truncated = false;
+        }
+        if page.is_truncated {
+            page.next_after = last_returned;
+        }
+        Ok(page)
+    }
+}
+
+/// Where to resume after `after`: past it, or past everything under it if it is a common
+/// prefix of this listing.
+fn resume_point(after: &str, prefix: &str, delimiter: Option<&str>) -> (String, bool) {
+    if let Some(d) = delimiter
+        && after.starts_with(prefix)
+        && after.ends_with(d)
+        && after[prefix.len()..].find(d) == Some(after.len() - prefix.len() - d.len())
+        && let Some(next) = prefix_successor(after)
+    {
+        return (next, true);
+    }
+    (after.to_owned(), false)
+}

@@ -1,0 +1,112 @@
+//! The S3-visible metadata of an object, stored as JSON in the object's metadata row.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ChecksumValue, S3Error};
+
+/// A tag of an object or bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// Maximum tags per object, as S3.
+pub const MAX_OBJECT_TAGS: usize = 10;
+
+/// Headers a client sets on upload and gets back on download.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectMeta {
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_language: Option<String>,
+    pub cache_control: Option<String>,
+    pub expires: Option<String>,
+    /// `x-amz-meta-*` without the prefix, keys lower-cased.
+    pub user: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+/// How an object's checksum was computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredChecksum {
+    pub value: ChecksumValue,
+    /// `FULL_OBJECT` or `COMPOSITE` (multipart).
+    pub composite: bool,
+}
+
+/// Everything the S3 layer keeps about an object beyond the store's columns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoredMeta {
+    pub(crate) meta: ObjectMeta,
+    pub(crate) checksum: Option<StoredChecksum>,
+    /// Plaintext sizes of the parts, for multipart objects (GetObjectAttributes, partNumber).
+    #[serde(default)]
+    pub(crate) part_sizes: Vec<u64>,
+}
+
+impl StoredMeta {
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        // Serializing plain strings and maps cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    pub(crate) fn from_bytes(b: &[u8]) -> Result<Self, S3Error> {
+        serde_json::from_slice(b).map_err(|_| S3Error::Corrupt)
+    }
+}
+
+/// An object as clients see it (HeadObject, GetObject headers, attributes).
+#[derive(Debug, Clone)]
+pub struct ObjectInfo {
+    pub bucket: String,
+    pub key: String,
+    pub version_id: String,
+    pub size: u64,
+    pub etag: String,
+    pub last_modified_ms: i64,
+    pub meta: ObjectMeta,
+    pub checksum: Option<StoredChecksum>,
+    pub part_sizes: Vec<u64>,
+}
+
+impl ObjectInfo {
+    pub(crate) fn from_record(rec: &coffer_store::ObjectRecord) -> Result<Self, S3Error> {
+        let stored = StoredMeta::from_bytes(&rec.meta)?;
+        Ok(Self {
+            bucket: rec.bucket.clone(),
+            key: rec.key.clone(),
+            version_id: rec.version_id.clone(),
+            size: rec.size,
+            etag: rec.etag.clone(),
+            last_modified_ms: rec.last_modified_ms,
+            meta: stored.meta,
+            checksum: stored.checksum,
+            part_sizes: stored.part_sizes,
+        })
+    }
+}
+
+/// Validates an object tag set as S3 does.
+pub(crate) fn validate_tags(tags: &[Tag]) -> Result<(), S3Error> {
+    if tags.len() > MAX_OBJECT_TAGS {
+        return Err(S3Error::InvalidTag("Object tags cannot be greater than 10".into()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for t in tags {
+        if t.key.is_empty() || t.key.chars().count() > 128 {
+            return Err(S3Error::InvalidTag("The TagKey you have provided is invalid".into()));
+        }
+        if t.value.chars().count() > 256 {
+            return Err(S3Error::InvalidTag("The TagValue you have provided is invalid".into()));
+        }
+        if !seen.insert(&t.key) {
+            return Err(S3Error::InvalidTag("Cannot provide multiple Tags with the same key".into()));
+        }
+    }
+    Ok(())
+}

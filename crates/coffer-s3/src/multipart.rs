@@ -1,0 +1,349 @@
+//! Multipart uploads. Each part is sealed as its own segment with its own data key when it
+//! arrives; completing an upload only rewrites metadata (no byte is copied).
+
+use coffer_store::{ObjectRecord, PartRecord, StoreError, UploadRecord};
+use md5::Digest as _;
+use serde::{Deserialize, Serialize};
+
+use crate::checksum::{Integrity, composite, etag_of};
+use crate::meta::{StoredMeta, validate_tags};
+use crate::sealing::part_context;
+use crate::write::BodyStream;
+use crate::{
+    ByteRange, ChecksumAlgorithm, ChecksumValue, Conditions, NULL_VERSION, ObjectMeta, PutResult,
+    S3Core, S3Error, StoredChecksum,
+};
+
+/// Smallest part except the last, as S3.
+pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+/// Highest part number, as S3.
+pub const MAX_PART_NUMBER: u32 = 10_000;
+
+#[derive(Serialize, Deserialize)]
+struct UploadMeta {
+    meta: ObjectMeta,
+    checksum_algorithm: Option<ChecksumAlgorithm>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PartMeta {
+    checksum: Option<ChecksumValue>,
+}
+
+/// A part as listed.
+#[derive(Debug, Clone)]
+pub struct PartInfo {
+    pub part_number: u32,
+    pub size: u64,
+    pub etag: String,
+    pub last_modified_ms: i64,
+    pub checksum: Option<ChecksumValue>,
+}
+
+/// An upload as listed.
+#[derive(Debug, Clone)]
+pub struct UploadInfo {
+    pub upload_id: String,
+    pub key: String,
+    pub initiated_ms: i64,
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
+}
+
+/// One entry of a CompleteMultipartUpload body.
+#[derive(Debug, Clone)]
+pub struct CompletedPart {
+    pub part_number: u32,
+    pub etag: String,
+}
+
+impl S3Core {
+    pub async fn create_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        meta: ObjectMeta,
+        checksum_algorithm: Option<ChecksumAlgorithm>,
+    ) -> Result<String, S3Error> {
+        self.require_bucket(bucket)?;
+        validate_tags(&meta.tags)?;
+        let upload_id = self.random_hex(24)?;
+        let stored = UploadMeta { meta, checksum_algorithm };
+        let rec = UploadRecord {
+            upload_id: upload_id.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            initiated_ms: self.now_ms(),
+            meta: serde_json::to_vec(&stored).unwrap_or_default(),
+        };
+        self.meta.create_upload(rec).await.map_err(no_such_bucket)?;
+        Ok(upload_id)
+    }
+
+    pub async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        body: BodyStream,
+        mut integrity: Integrity,
+    ) -> Result<PartInfo, S3Error> {
+        check_part_number(part_number)?;
+        let upload = self.upload_record(bucket, key, upload_id)?;
+        if integrity.algorithm.is_none() {
+            integrity.algorithm = upload_meta(&upload)?.checksum_algorithm;
+        }
+        let context = part_context(bucket, key, upload_id, part_number);
+        let written = self.write_segment(body, context, integrity).await?;
+        self.store_part(upload_id, part_number, written.segment, written.md5, written.checksum)
+            .await
+    }
+
+    /// UploadPartCopy: a part made from (a range of) an existing object.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn upload_part_copy(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        source_bucket: &str,
+        source_key: &str,
+        range: Option<ByteRange>,
+        conditions: &Conditions,
+    ) -> Result<PartInfo, S3Error> {
+        check_part_number(part_number)?;
+        let upload = self.upload_record(bucket, key, upload_id)?;
+        let src = self.object_record(source_bucket, source_key)?;
+        let head = self.head_object(source_bucket, source_key, conditions).map_err(|e| match e {
+            S3Error::NotModified => S3Error::PreconditionFailed,
+            e => e,
+        })?;
+        let range = match range {
+            Some(r) => r.resolve(head.size).map_err(|_| {
+                S3Error::InvalidArgument(
+                    "The x-amz-copy-source-range value must be of the form bytes=first-last \
+                     where first and last are the zero-based offsets of the first and last \
+                     bytes to copy"
+                        .into(),
+                )
+            })?,
+            None => 0..head.size,
+        };
+        let body = self.read_range_checked(&src, range).await?;
+        let body: BodyStream = Box::pin(futures::StreamExt::map(body, |r| {
+            r.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        }));
+        let integrity = Integrity {
+            algorithm: upload_meta(&upload)?.checksum_algorithm,
+            ..Integrity::default()
+        };
+        let context = part_context(bucket, key, upload_id, part_number);
+        let written = self.write_segment(body, context, integrity).await?;
+        self.store_part(upload_id, part_number, written.segment, written.md5, written.checksum)
+            .await
+    }
+
+    async fn store_part(
+        &self,
+        upload_id: &str,
+        part_number: u32,
+        segment: coffer_store::Segment,
+        md5: [u8; 16],
+        checksum: Option<ChecksumValue>,
+    ) -> Result<PartInfo, S3Error> {
+        let now = self.now_ms();
+        let etag = etag_of(&md5);
+        let part = PartRecord {
+            upload_id: upload_id.to_owned(),
+            part_number,
+            size: segment.plain_len,
+            etag: etag.clone(),
+            last_modified_ms: now,
+            meta: serde_json::to_vec(&PartMeta { checksum: checksum.clone() }).unwrap_or_default(),
+            segment,
+        };
+        let size = part.size;
+        let freed = self.meta.put_part(part).await.map_err(no_such_upload)?;
+        self.release_blobs(freed);
+        Ok(PartInfo { part_number, size, etag, last_modified_ms: now, checksum })
+    }
+
+    pub async fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> Result<PutResult, S3Error> {
+        let upload = self.upload_record(bucket, key, upload_id)?;
+        let upload_meta = upload_meta(&upload)?;
+        if parts.is_empty() {
+            return Err(S3Error::MalformedXml);
+        }
+        if parts.windows(2).any(|w| w[0].part_number >= w[1].part_number) {
+            return Err(S3Error::InvalidPartOrder);
+        }
+        let stored = self.meta.parts(upload_id, 0, MAX_PART_NUMBER as usize)?;
+        let mut chosen = Vec::with_capacity(parts.len());
+        for p in parts {
+            let found = stored
+                .iter()
+                .find(|s| s.part_number == p.part_number)
+                .filter(|s| s.etag.trim_matches('"') == p.etag.trim().trim_matches('"'))
+                .ok_or(S3Error::InvalidPart)?;
+            chosen.push(found);
+        }
+        if chosen[..chosen.len() - 1].iter().any(|p| p.size < MIN_PART_SIZE) {
+            return Err(S3Error::EntityTooSmall);
+        }
+        let mut md5s = md5::Md5::new();
+        let mut checksums = Vec::new();
+        for p in &chosen {
+            let raw = hex_to_md5(&p.etag).ok_or(S3Error::Corrupt)?;
+            md5s.update(raw);
+            let pm: PartMeta = serde_json::from_slice(&p.meta).map_err(|_| S3Error::Corrupt)?;
+            checksums.push(pm.checksum);
+        }
+        let md5: [u8; 16] = md5s.finalize().into();
+        let etag = format!("\"{}-{}\"", &etag_of(&md5)[1..33], chosen.len());
+        let checksum = match upload_meta.checksum_algorithm {
+            Some(a) if checksums.iter().all(|c| c.as_ref().is_some_and(|c| c.algorithm == a)) => {
+                let parts: Vec<ChecksumValue> = checksums.into_iter().flatten().collect();
+                Some(StoredChecksum { value: composite(a, &parts), composite: true })
+            }
+            _ => None,
+        };
+        let now = self.now_ms();
+        let stored_meta = StoredMeta {
+            meta: upload_meta.meta,
+            checksum: checksum.clone(),
+            part_sizes: chosen.iter().map(|p| p.size).collect(),
+        };
+        let rec = ObjectRecord {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            version_id: NULL_VERSION.to_owned(),
+            size: chosen.iter().map(|p| p.size).sum(),
+            etag: etag.clone(),
+            last_modified_ms: now,
+            meta: stored_meta.to_bytes(),
+            segments: chosen.iter().map(|p| p.segment.clone()).collect(),
+        };
+        let freed = self.meta.complete_upload(upload_id, rec).await.map_err(no_such_upload)?;
+        self.release_blobs(freed);
+        Ok(PutResult {
+            etag,
+            checksum: checksum.map(|c| c.value),
+            version_id: NULL_VERSION.to_owned(),
+            last_modified_ms: now,
+        })
+    }
+
+    pub async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), S3Error> {
+        self.upload_record(bucket, key, upload_id)?;
+        let freed = self.meta.abort_upload(upload_id).await.map_err(no_such_upload)?;
+        self.release_blobs(freed);
+        Ok(())
+    }
+
+    /// Parts after `marker`, at most `max`; and whether more follow.
+    pub fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        marker: u32,
+        max: usize,
+    ) -> Result<(UploadInfo, Vec<PartInfo>, bool), S3Error> {
+        let upload = self.upload_record(bucket, key, upload_id)?;
+        let mut parts = self.meta.parts(upload_id, marker, max.saturating_add(1))?;
+        let truncated = parts.len() > max;
+        parts.truncate(max);
+        let parts = parts
+            .into_iter()
+            .map(|p| {
+                let pm: PartMeta = serde_json::from_slice(&p.meta).map_err(|_| S3Error::Corrupt)?;
+                Ok(PartInfo {
+                    part_number: p.part_number,
+                    size: p.size,
+                    etag: p.etag,
+                    last_modified_ms: p.last_modified_ms,
+                    checksum: pm.checksum,
+                })
+            })
+            .collect::<Result<_, S3Error>>()?;
+        Ok((upload_info(&upload)?, parts, truncated))
+    }
+
+    /// Uploads in progress under `prefix` with keys after `key_marker`; and whether more follow.
+    pub fn list_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        key_marker: &str,
+        max: usize,
+    ) -> Result<(Vec<UploadInfo>, bool), S3Error> {
+        self.require_bucket(bucket)?;
+        let mut ups = self.meta.list_uploads(bucket, prefix, key_marker, max.saturating_add(1))?;
+        let truncated = ups.len() > max;
+        ups.truncate(max);
+        Ok((ups.iter().map(upload_info).collect::<Result<_, _>>()?, truncated))
+    }
+
+    fn upload_record(&self, bucket: &str, key: &str, upload_id: &str) -> Result<UploadRecord, S3Error> {
+        self.require_bucket(bucket)?;
+        self.meta
+            .upload(upload_id)?
+            .filter(|u| u.bucket == bucket && u.key == key)
+            .ok_or(S3Error::NoSuchUpload)
+    }
+}
+
+fn check_part_number(n: u32) -> Result<(), S3Error> {
+    if !(1..=MAX_PART_NUMBER).contains(&n) {
+        return Err(S3Error::InvalidArgument(
+            "Part number must be an integer between 1 and 10000, inclusive".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn upload_meta(u: &UploadRecord) -> Result<UploadMeta, S3Error> {
+    serde_json::from_slice(&u.meta).map_err(|_| S3Error::Corrupt)
+}
+
+fn upload_info(u: &UploadRecord) -> Result<UploadInfo, S3Error> {
+    Ok(UploadInfo {
+        upload_id: u.upload_id.clone(),
+        key: u.key.clone(),
+        initiated_ms: u.initiated_ms,
+        checksum_algorithm: upload_meta(u)?.checksum_algorithm,
+    })
+}
+
+fn hex_to_md5(etag: &str) -> Option<[u8; 16]> {
+    let h = etag.trim_matches('"');
+    let mut out = [0u8; 16];
+    if h.len() != 32 {
+        return None;
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(h.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+fn no_such_upload(e: StoreError) -> S3Error {
+    match e {
+        StoreError::NoSuchUpload(_) => S3Error::NoSuchUpload,
+        e => e.into(),
+    }
+}
+
+fn no_such_bucket(e: StoreError) -> S3Error {
+    match e {
+        StoreError::NoSuchBucket(_) => S3Error::NoSuchBucket,
+        e => e.into(),
+    }
+}

@@ -1,0 +1,313 @@
+//! Single objects: put, get (ranges, conditions), head, delete, copy, tagging.
+
+use coffer_store::ObjectRecord;
+
+use crate::checksum::{Integrity, etag_of};
+use crate::meta::{StoredMeta, validate_tags};
+use crate::sealing::object_context;
+use crate::write::BodyStream;
+use crate::{
+    ChecksumValue, NULL_VERSION, ObjectInfo, ObjectMeta, PlainStream, S3Core, S3Error,
+    StoredChecksum, Tag,
+};
+
+/// A PutObject.
+pub struct PutRequest {
+    pub bucket: String,
+    pub key: String,
+    pub meta: ObjectMeta,
+    pub body: BodyStream,
+    pub integrity: Integrity,
+}
+
+/// What a write returns to the client.
+#[derive(Debug, Clone)]
+pub struct PutResult {
+    pub etag: String,
+    pub checksum: Option<ChecksumValue>,
+    pub version_id: String,
+    pub last_modified_ms: i64,
+}
+
+/// A `Range: bytes=...` request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// `bytes=first-` or `bytes=first-last`.
+    FromTo { first: u64, last: Option<u64> },
+    /// `bytes=-n`: the last n bytes.
+    Suffix(u64),
+}
+
+impl ByteRange {
+    /// Resolves against an object of `size` bytes to a half-open range.
+    pub fn resolve(self, size: u64) -> Result<std::ops::Range<u64>, S3Error> {
+        let invalid = S3Error::InvalidRange { object_size: size };
+        match self {
+            Self::FromTo { first, last } => {
+                if first >= size || last.is_some_and(|l| l < first) {
+                    return Err(invalid);
+                }
+                Ok(first..last.map_or(size, |l| l.min(size - 1) + 1))
+            }
+            Self::Suffix(n) => {
+                if n == 0 || size == 0 {
+                    return Err(invalid);
+                }
+                Ok(size.saturating_sub(n)..size)
+            }
+        }
+    }
+}
+
+/// HTTP preconditions (`If-*`, or `x-amz-copy-source-if-*` for a copy source).
+#[derive(Debug, Clone, Default)]
+pub struct Conditions {
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
+    pub if_modified_since_ms: Option<i64>,
+    pub if_unmodified_since_ms: Option<i64>,
+}
+
+impl Conditions {
+    /// S3's precedence: If-Match beats a failing If-Unmodified-Since, and If-None-Match beats
+    /// a passing If-Modified-Since. Dates compare at one-second resolution, as HTTP dates do.
+    fn check(&self, etag: &str, last_modified_ms: i64) -> Result<(), S3Error> {
+        let secs = |ms: i64| ms.div_euclid(1000);
+        if let Some(m) = &self.if_match {
+            if !etag_matches(m, etag) {
+                return Err(S3Error::PreconditionFailed);
+            }
+        } else if let Some(t) = self.if_unmodified_since_ms
+            && secs(last_modified_ms) > secs(t)
+        {
+            return Err(S3Error::PreconditionFailed);
+        }
+        if let Some(m) = &self.if_none_match {
+            if etag_matches(m, etag) {
+                return Err(S3Error::NotModified);
+            }
+        } else if let Some(t) = self.if_modified_since_ms
+            && secs(last_modified_ms) <= secs(t)
+        {
+            return Err(S3Error::NotModified);
+        }
+        Ok(())
+    }
+}
+
+fn etag_matches(list: &str, etag: &str) -> bool {
+    let bare = |s: &str| s.trim().trim_start_matches("W/").trim_matches('"').to_owned();
+    let etag = bare(etag);
+    list.split(',').any(|c| c.trim() == "*" || bare(c) == etag)
+}
+
+/// A GetObject's answer: what the object is and the requested bytes.
+pub struct GetResult {
+    pub info: ObjectInfo,
+    /// Half-open byte range served, when the request had a Range.
+    pub range: Option<std::ops::Range<u64>>,
+    pub body: PlainStream,
+}
+
+/// `x-amz-metadata-directive`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MetadataDirective {
+    #[default]
+    Copy,
+    Replace,
+}
+
+/// A CopyObject.
+pub struct CopyRequest {
+    pub source_bucket: String,
+    pub source_key: String,
+    pub bucket: String,
+    pub key: String,
+    pub metadata_directive: MetadataDirective,
+    /// Used with `Replace`: the new headers and user metadata.
+    pub meta: ObjectMeta,
+    /// `x-amz-tagging-directive: REPLACE` with these tags; `None` copies the source's.
+    pub replace_tags: Option<Vec<Tag>>,
+    pub source_conditions: Conditions,
+}
+
+impl S3Core {
+    pub async fn put_object(&self, req: PutRequest) -> Result<PutResult, S3Error> {
+        self.require_bucket(&req.bucket)?;
+        validate_tags(&req.meta.tags)?;
+        let nonce = self.random_hex(8)?;
+        let context = object_context(&req.bucket, &req.key, NULL_VERSION, &nonce);
+        let written = self.write_segment(req.body, context, req.integrity).await?;
+        let etag = etag_of(&written.md5);
+        let stored = StoredMeta {
+            meta: req.meta,
+            checksum: written
+                .checksum
+                .clone()
+                .map(|value| StoredChecksum { value, composite: false }),
+            part_sizes: Vec::new(),
+        };
+        let now = self.now_ms();
+        let rec = ObjectRecord {
+            bucket: req.bucket,
+            key: req.key,
+            version_id: NULL_VERSION.to_owned(),
+            size: written.segment.plain_len,
+            etag: etag.clone(),
+            last_modified_ms: now,
+            meta: stored.to_bytes(),
+            segments: vec![written.segment],
+        };
+        let freed = self.meta.put_object(rec).await?;
+        self.release_blobs(freed);
+        Ok(PutResult {
+            etag,
+            checksum: written.checksum,
+            version_id: NULL_VERSION.to_owned(),
+            last_modified_ms: now,
+        })
+    }
+
+    pub fn head_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        conditions: &Conditions,
+    ) -> Result<ObjectInfo, S3Error> {
+        let rec = self.object_record(bucket, key)?;
+        conditions.check(&rec.etag, rec.last_modified_ms)?;
+        ObjectInfo::from_record(&rec)
+    }
+
+    pub async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Option<ByteRange>,
+        conditions: &Conditions,
+    ) -> Result<GetResult, S3Error> {
+        let rec = self.object_record(bucket, key)?;
+        conditions.check(&rec.etag, rec.last_modified_ms)?;
+        let info = ObjectInfo::from_record(&rec)?;
+        let served = range.map(|r| r.resolve(rec.size)).transpose()?;
+        let body = self.read_range_checked(&rec, served.clone().unwrap_or(0..rec.size)).await?;
+        Ok(GetResult { info, range: served, body })
+    }
+
+    /// Deletes an object; deleting a missing key succeeds, as in S3.
+    pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), S3Error> {
+        self.require_bucket(bucket)?;
+        let freed = self.meta.delete_object(bucket, key, NULL_VERSION).await?;
+        self.release_blobs(freed);
+        Ok(())
+    }
+
+    pub async fn copy_object(&self, req: CopyRequest) -> Result<PutResult, S3Error> {
+        let src = self.object_record(&req.source_bucket, &req.source_key)?;
+        self.require_bucket(&req.bucket)?;
+        req.source_conditions.check(&src.etag, src.last_modified_ms).map_err(|e| match e {
+            S3Error::NotModified => S3Error::PreconditionFailed,
+            e => e,
+        })?;
+        let same = req.source_bucket == req.bucket && req.source_key == req.key;
+        if same && req.metadata_directive == MetadataDirective::Copy && req.replace_tags.is_none() {
+            return Err(S3Error::InvalidRequest(
+                "This copy request is illegal because it is trying to copy an object to itself \
+                 without changing the object's metadata, storage class, website redirect \
+                 location or encryption attributes."
+                    .into(),
+            ));
+        }
+        let src_meta = StoredMeta::from_bytes(&src.meta)?;
+        let mut meta = match req.metadata_directive {
+            MetadataDirective::Copy => src_meta.meta.clone(),
+            MetadataDirective::Replace => req.meta,
+        };
+        meta.tags = req.replace_tags.unwrap_or(src_meta.meta.tags);
+        let integrity = Integrity {
+            algorithm: src_meta.checksum.as_ref().map(|c| c.value.algorithm),
+            ..Integrity::default()
+        };
+        let body = self.read_range_checked(&src, 0..src.size).await?;
+        let body: BodyStream = Box::pin(futures::StreamExt::map(body, |r| {
+            r.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        }));
+        self.put_object(PutRequest { bucket: req.bucket, key: req.key, meta, body, integrity })
+            .await
+    }
+
+    pub fn object_tags(&self, bucket: &str, key: &str) -> Result<Vec<Tag>, S3Error> {
+        let rec = self.object_record(bucket, key)?;
+        Ok(StoredMeta::from_bytes(&rec.meta)?.meta.tags)
+    }
+
+    /// Replaces an object's tag set (empty removes it).
+    pub async fn set_object_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        tags: Vec<Tag>,
+    ) -> Result<(), S3Error> {
+        validate_tags(&tags)?;
+        let rec = self.object_record(bucket, key)?;
+        let mut stored = StoredMeta::from_bytes(&rec.meta)?;
+        stored.meta.tags = tags;
+        if !self.meta.update_object_meta(bucket, key, NULL_VERSION, stored.to_bytes()).await? {
+            return Err(S3Error::NoSuchKey);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn require_bucket(&self, bucket: &str) -> Result<coffer_store::BucketRecord, S3Error> {
+        self.meta.bucket(bucket)?.ok_or(S3Error::NoSuchBucket)
+    }
+
+    pub(crate) fn object_record(&self, bucket: &str, key: &str) -> Result<ObjectRecord, S3Error> {
+        match self.meta.object(bucket, key, NULL_VERSION)? {
+            Some(rec) => Ok(rec),
+            None => {
+                self.require_bucket(bucket)?;
+                Err(S3Error::NoSuchKey)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        let r = |first, last| ByteRange::FromTo { first, last };
+        assert_eq!(r(0, Some(9)).resolve(100).unwrap(), 0..10);
+        assert_eq!(r(90, Some(200)).resolve(100).unwrap(), 90..100);
+        assert_eq!(r(5, None).resolve(100).unwrap(), 5..100);
+        assert!(r(100, None).resolve(100).is_err());
+        assert_eq!(ByteRange::Suffix(10).resolve(100).unwrap(), 90..100);
+        assert_eq!(ByteRange::Suffix(500).resolve(100).unwrap(), 0..100);
+        assert!(ByteRange::Suffix(0).resolve(100).is_err());
+    }
+
+    #[test]
+    fn preconditions() {
+        let etag = "\"abc\"";
+        let c = |m: Option<&str>, nm: Option<&str>, ms: Option<i64>, us: Option<i64>| Conditions {
+            if_match: m.map(Into::into),
+            if_none_match: nm.map(Into::into),
+            if_modified_since_ms: ms,
+            if_unmodified_since_ms: us,
+        };
+        assert!(c(Some("\"abc\""), None, None, None).check(etag, 5000).is_ok());
+        assert!(c(Some("*"), None, None, None).check(etag, 5000).is_ok());
+        assert!(matches!(c(Some("x"), None, None, None).check(etag, 5000), Err(S3Error::PreconditionFailed)));
+        assert!(matches!(c(None, Some("abc"), None, None).check(etag, 5000), Err(S3Error::NotModified)));
+        assert!(matches!(c(None, None, Some(5999), None).check(etag, 5000), Err(S3Error::NotModified)));
+        assert!(c(None, None, Some(4000), None).check(etag, 5000).is_ok());
+        assert!(matches!(c(None, None, None, Some(4000)).check(etag, 5000), Err(S3Error::PreconditionFailed)));
+        // If-Match true wins over If-Unmodified-Since false.
+        assert!(c(Some("abc"), None, None, Some(0)).check(etag, 5000).is_ok());
+        // If-None-Match false (no match) with If-Modified-Since "not modified": 200, not 304.
+        assert!(c(None, Some("zzz"), Some(9000), None).check(etag, 5000).is_ok());
+    }
+}

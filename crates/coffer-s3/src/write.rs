@@ -1,0 +1,167 @@
+//! The upload pipeline: plaintext stream → MD5/checksum → 64 KiB packages sealed → inline
+//! (small) or a durable blob file (large). Memory stays bounded by one write buffer.
+
+use std::fs::File;
+use std::io::Write as _;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use coffer_crypto::{PACKAGE_SIZE, PackageSealer};
+use coffer_store::{BlobId, BlobStore, Location, Segment};
+use futures::{Stream, StreamExt as _};
+
+use crate::checksum::{Hashers, Integrity};
+use crate::sealing::Sealing;
+use crate::{ChecksumValue, S3Core, S3Error};
+
+/// A request body (or a copy source) as a stream of plaintext chunks.
+pub type BodyStream =
+    Pin<Box<dyn Stream<Item = Result<Bytes, Box<dyn std::error::Error + Send + Sync>>> + Send>>;
+
+/// Sealed objects up to this size live in the metadata row: no file, no directory fsync.
+pub(crate) const INLINE_MAX: usize = 128 * 1024;
+/// Sealed bytes gathered before one write to the blob file.
+const WRITE_CHUNK: usize = 1024 * 1024;
+/// Largest single PUT or part, as S3.
+pub(crate) const MAX_SINGLE_UPLOAD: u64 = 5 * 1024 * 1024 * 1024;
+
+/// A written, durable segment and what was computed over its plaintext.
+pub(crate) struct Written {
+    pub(crate) segment: Segment,
+    pub(crate) md5: [u8; 16],
+    pub(crate) checksum: Option<ChecksumValue>,
+}
+
+impl S3Core {
+    /// Reads `body` to its end, sealing as it goes, and makes the result durable. Nothing is
+    /// visible until the caller commits metadata that points at the returned segment.
+    pub(crate) async fn write_segment(
+        &self,
+        mut body: BodyStream,
+        context: Vec<u8>,
+        integrity: Integrity,
+    ) -> Result<Written, S3Error> {
+        let (sealing, sealer) = Sealing::create(&self.service_key, &self.rng, context)?;
+        let mut hashers = Hashers::new(integrity.algorithm);
+        let mut out = SealedOutput { sealer, sealed: Vec::new(), file: None, blobs: &self.blobs };
+        let mut pending: Vec<u8> = Vec::with_capacity(PACKAGE_SIZE);
+        let mut total: u64 = 0;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| S3Error::IncompleteBody(e.to_string()))?;
+            total += chunk.len() as u64;
+            if total > MAX_SINGLE_UPLOAD {
+                return Err(S3Error::EntityTooLarge);
+            }
+            hashers.update(&chunk);
+            let mut rest = &chunk[..];
+            while !rest.is_empty() {
+                // A full package is sealed only once more data shows it is not the last one.
+                if pending.len() == PACKAGE_SIZE {
+                    out.seal(&mut pending, false, self).await?;
+                }
+                let take = rest.len().min(PACKAGE_SIZE - pending.len());
+                pending.extend_from_slice(&rest[..take]);
+                rest = &rest[take..];
+            }
+        }
+        let (md5, checksum) = hashers.verify(integrity)?;
+        out.seal(&mut pending, true, self).await?;
+        let location = out.finish().await?;
+        Ok(Written {
+            segment: Segment { plain_len: total, location, sealing: sealing.encode() },
+            md5,
+            checksum,
+        })
+    }
+}
+
+struct SealedOutput<'a> {
+    sealer: PackageSealer,
+    sealed: Vec<u8>,
+    file: Option<TempBlob>,
+    blobs: &'a BlobStore,
+}
+
+impl SealedOutput<'_> {
+    async fn seal(
+        &mut self,
+        pending: &mut Vec<u8>,
+        is_final: bool,
+        core: &S3Core,
+    ) -> Result<(), S3Error> {
+        self.sealer.seal(pending, is_final)?;
+        self.sealed.extend_from_slice(pending);
+        pending.clear();
+        if self.file.is_none() && self.sealed.len() > INLINE_MAX {
+            self.file = Some(TempBlob::create(self.blobs.clone(), core.new_blob_id()?).await?);
+        }
+        if let Some(file) = &mut self.file
+            && self.sealed.len() >= WRITE_CHUNK
+        {
+            file.write(std::mem::take(&mut self.sealed)).await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self) -> Result<Location, S3Error> {
+        match self.file.take() {
+            None => Ok(Location::Inline(std::mem::take(&mut self.sealed))),
+            Some(mut file) => {
+                if !self.sealed.is_empty() {
+                    file.write(std::mem::take(&mut self.sealed)).await?;
+                }
+                Ok(Location::Blob(file.commit().await?))
+            }
+        }
+    }
+}
+
+/// A blob file being written. Dropped before [`TempBlob::commit`] (an error, or the client
+/// hanging up), it removes its temporary file; a crash leaves it to the start-up sweep.
+struct TempBlob {
+    blobs: BlobStore,
+    id: BlobId,
+    file: Option<Arc<File>>,
+}
+
+impl TempBlob {
+    async fn create(blobs: BlobStore, id: BlobId) -> Result<Self, S3Error> {
+        let (b, i) = (blobs.clone(), id.clone());
+        let file = blocking(move || b.create(&i)).await??;
+        Ok(Self { blobs, id, file: Some(Arc::new(file)) })
+    }
+
+    async fn write(&mut self, buf: Vec<u8>) -> Result<(), S3Error> {
+        let file = self.file.clone().ok_or(S3Error::Internal("blob already committed".into()))?;
+        blocking(move || (&*file).write_all(&buf)).await??;
+        Ok(())
+    }
+
+    async fn commit(mut self) -> Result<BlobId, S3Error> {
+        let file = self.file.take().ok_or(S3Error::Internal("blob already committed".into()))?;
+        let file = Arc::try_unwrap(file).map_err(|_| S3Error::Internal("blob still shared".into()))?;
+        let (blobs, id) = (self.blobs.clone(), self.id.clone());
+        let result = blocking(move || blobs.commit(&id, file)).await?;
+        if let Err(e) = result {
+            self.blobs.discard(&self.id);
+            return Err(e.into());
+        }
+        Ok(self.id.clone())
+    }
+}
+
+impl Drop for TempBlob {
+    fn drop(&mut self) {
+        if self.file.is_some() {
+            self.blobs.discard(&self.id);
+        }
+    }
+}
+
+/// Runs blocking file work off the async workers.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, S3Error> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| S3Error::Internal(e.to_string()))
+}

@@ -50,8 +50,10 @@ pub enum S3Error {
     InvalidTag(String),
     #[error("The TagSet does not exist")]
     NoSuchTagSet,
-    #[error("The request body ended early or could not be read: {0}")]
-    IncompleteBody(String),
+    /// The request body failed while streaming in (client hung up, a signature or hash
+    /// check of the transport failed). The source is the adapter's own error type.
+    #[error("request body: {0}")]
+    Body(Box<dyn std::error::Error + Send + Sync>),
     /// Stored bytes failed authentication: tampering or disk corruption. Never user data.
     #[error("stored object failed integrity check")]
     Corrupt,

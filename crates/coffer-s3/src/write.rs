@@ -48,7 +48,7 @@ impl S3Core {
         let mut pending: Vec<u8> = Vec::with_capacity(PACKAGE_SIZE);
         let mut total: u64 = 0;
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| S3Error::IncompleteBody(e.to_string()))?;
+            let chunk = chunk.map_err(S3Error::Body)?;
             total += chunk.len() as u64;
             if total > MAX_SINGLE_UPLOAD {
                 return Err(S3Error::EntityTooLarge);

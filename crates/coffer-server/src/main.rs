@@ -1,1 +1,146 @@
-fn main() {}
+//! `coffer`: the server binary and its command-line tools.
+//!
+//! Owns configuration, listeners, the front door and the protocol adapters (s3s for S3).
+//! Domain crates below it never see HTTP, XML, environment variables or flags.
+
+// mod bench;
+mod config;
+mod http;
+mod s3;
+// mod sigv4;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use coffer_s3::{S3Core, SystemClock};
+
+use crate::config::{CredentialSource, RootKeySource, ServerArgs};
+
+#[derive(Parser)]
+#[command(name = "coffer", version, about = "S3-compatible object store that encrypts every object at rest")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Server {
+        /// Data directory (metadata, sealed object files, dev secrets).
+        #[arg(long, default_value = config::DEFAULT_DATA_DIR)]
+        data: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = config::DEFAULT_LISTEN)]
+        listen: SocketAddr,
+        /// Region this server answers for.
+        #[arg(long, default_value = config::DEFAULT_REGION)]
+        region: String,
+        /// File holding the root key (base64 of 32 bytes, mode 0600). Overridden by
+        /// COFFER_ROOT_KEY.
+        #[arg(long)]
+        root_key_file: Option<PathBuf>,
+        /// 12-digit id of the default account (else COFFER_ACCOUNT_ID, else kept/generated).
+        #[arg(long)]
+        account_id: Option<String>,
+    },
+    // Load generator: SigV4-signed PUT/GET against a running server, prints a table.
+    // Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("COFFER_LOG")
+                .unwrap_or_else(|_| "info,s3s=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Command::Server { data, listen, region, root_key_file, account_id } => runtime
+            .block_on(run_server(ServerArgs { data, listen, region, root_key_file, account_id })),
+        // Command::Bench(args) => runtime.block_on(bench::run(args)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(&args.data)?;
+    let env_root_key = std::env::var("COFFER_ROOT_KEY").ok();
+    let (root_key, key_source) =
+        config::load_root_key(env_root_key.as_deref(), args.root_key_file.as_deref(), &args.data)?;
+    if let RootKeySource::InsecureDevFile(path) = &key_source {
+        tracing::warn!(
+            "INSECURE DEV MODE: the root key that wraps every data key is stored beside the data \
+             at {}. Anyone with the data directory can decrypt it. Set COFFER_ROOT_KEY or \
+             --root-key-file for real use.",
+            path.display()
+        );
+    }
+    let env = |k: &str| std::env::var(k).ok();
+    let creds = config::load_root_credentials(&env, args.account_id.as_deref(), &args.data)?;
+    let core = Arc::new(S3Core::open(&args.data, &root_key, Arc::new(SystemClock)).await?);
+    drop(root_key);
+
+    let s3 = s3::service(
+        core,
+        creds.account_id.clone(),
+        args.region.clone(),
+        creds.access_key_id.clone(),
+        creds.secret_access_key.clone(),
+    );
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let addr = listener.local_addr()?;
+    println!("Coffer S3 endpoint: http://{addr}  (region {}, account {})", args.region, creds.account_id);
+    match &creds.source {
+        CredentialSource::Environment => {
+            println!("Root credentials: from COFFER_ROOT_ACCESS_KEY / COFFER_ROOT_SECRET_KEY");
+        }
+        CredentialSource::File(p) => {
+            println!("Root credentials: access key {} (secret in {})", creds.access_key_id, p.display());
+        }
+        CredentialSource::Generated(p) => {
+            // Printed this once; kept owner-only in the data directory.
+            println!("Root credentials generated (shown once, kept in {}):", p.display());
+            println!("  AWS_ACCESS_KEY_ID={}", creds.access_key_id);
+            println!("  AWS_SECRET_ACCESS_KEY={}", creds.secret_access_key.as_str());
+        }
+    }
+    println!("Ready.");
+    drop(creds);
+    let door = Arc::new(http::FrontDoor::new(s3));
+    http::serve(listener, door, shutdown_signal()).await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return ctrl_c.await.unwrap_or(()),
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+}

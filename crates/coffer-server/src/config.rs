@@ -1,0 +1,271 @@
+//! Server configuration and its secrets: read once from flags, environment and the data
+//! directory, then passed down as typed values.
+
+use std::fs;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use coffer_crypto::{DataKey, KEY_LEN};
+use zeroize::Zeroizing;
+
+pub(crate) const DEFAULT_DATA_DIR: &str = "./coffer-data";
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:9000";
+pub(crate) const DEFAULT_REGION: &str = "us-east-1";
+
+const ENV_ROOT_KEY: &str = "COFFER_ROOT_KEY";
+const ENV_ACCESS_KEY: &str = "COFFER_ROOT_ACCESS_KEY";
+const ENV_SECRET_KEY: &str = "COFFER_ROOT_SECRET_KEY";
+const ENV_ACCOUNT_ID: &str = "COFFER_ACCOUNT_ID";
+const DEV_ROOT_KEY_FILE: &str = "dev-root.key";
+const CREDENTIALS_FILE: &str = "root-credentials";
+const ACCOUNT_ID_FILE: &str = "account-id";
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
+    move |source| ConfigError::Io { path: path.to_path_buf(), source }
+}
+
+/// Where the root key came from; dev mode is loud about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RootKeySource {
+    Environment,
+    File(PathBuf),
+    InsecureDevFile(PathBuf),
+}
+
+/// Where the root credentials came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CredentialSource {
+    Environment,
+    File(PathBuf),
+    /// Generated on this start: printed once, kept in the file.
+    Generated(PathBuf),
+}
+
+/// The default account's root credentials. The secret is zeroized and never printed by Debug.
+pub(crate) struct RootCredentials {
+    pub(crate) account_id: String,
+    pub(crate) access_key_id: String,
+    pub(crate) secret_access_key: Zeroizing<String>,
+    pub(crate) source: CredentialSource,
+}
+
+impl std::fmt::Debug for RootCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RootCredentials")
+            .field("account_id", &self.account_id)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Loads the root key: `COFFER_ROOT_KEY` (base64 of 32 bytes), else `--root-key-file`, else
+/// a dev key generated beside the data.
+pub(crate) fn load_root_key(
+    env_value: Option<&str>,
+    file: Option<&Path>,
+    data_dir: &Path,
+) -> Result<(DataKey, RootKeySource), ConfigError> {
+    if let Some(v) = env_value {
+        return Ok((decode_key(v, ENV_ROOT_KEY)?, RootKeySource::Environment));
+    }
+    if let Some(path) = file {
+        require_owner_only(path)?;
+        let text = Zeroizing::new(fs::read_to_string(path).map_err(io_err(path))?);
+        return Ok((decode_key(&text, &path.display().to_string())?, RootKeySource::File(path.into())));
+    }
+    let path = data_dir.join(DEV_ROOT_KEY_FILE);
+    if !path.exists() {
+        let mut raw = Zeroizing::new([0u8; KEY_LEN]);
+        SystemRandom::new()
+            .fill(raw.as_mut())
+            .map_err(|_| ConfigError::Invalid("system random source failed".into()))?;
+        write_owner_only(&path, B64.encode(raw.as_ref()).as_bytes())?;
+    }
+    require_owner_only(&path)?;
+    let text = Zeroizing::new(fs::read_to_string(&path).map_err(io_err(&path))?);
+    Ok((decode_key(&text, &path.display().to_string())?, RootKeySource::InsecureDevFile(path)))
+}
+
+fn decode_key(text: &str, origin: &str) -> Result<DataKey, ConfigError> {
+    let bad = || ConfigError::Invalid(format!("{origin}: the root key must be base64 of 32 bytes"));
+    let raw = Zeroizing::new(B64.decode(text.trim()).map_err(|_| bad())?);
+    let mut key = Zeroizing::new([0u8; KEY_LEN]);
+    if raw.len() != KEY_LEN {
+        return Err(bad());
+    }
+    key.copy_from_slice(&raw);
+    Ok(DataKey::from_bytes(key))
+}
+
+/// Loads the root credentials and account id (see the README's configuration section).
+pub(crate) fn load_root_credentials(
+    env: &dyn Fn(&str) -> Option<String>,
+    account_flag: Option<&str>,
+    data_dir: &Path,
+) -> Result<RootCredentials, ConfigError> {
+    let account_path = data_dir.join(ACCOUNT_ID_FILE);
+    let account_id = match account_flag.map(str::to_owned).or_else(|| env(ENV_ACCOUNT_ID)) {
+        Some(id) => id,
+        None => match fs::read_to_string(&account_path) {
+            Ok(id) => id.trim().to_owned(),
+            Err(_) => random_digits(12)?,
+        },
+    };
+    if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ConfigError::Invalid(format!("account id {account_id:?} must be 12 digits")));
+    }
+    fs::write(&account_path, format!("{account_id}\n")).map_err(io_err(&account_path))?;
+
+    if let (Some(access), Some(secret)) = (env(ENV_ACCESS_KEY), env(ENV_SECRET_KEY)) {
+        return Ok(RootCredentials {
+            account_id,
+            access_key_id: access,
+            secret_access_key: Zeroizing::new(secret),
+            source: CredentialSource::Environment,
+        });
+    }
+    let path = data_dir.join(CREDENTIALS_FILE);
+    if path.exists() {
+        require_owner_only(&path)?;
+        let text = Zeroizing::new(fs::read_to_string(&path).map_err(io_err(&path))?);
+        let mut lines = text.lines();
+        let (Some(access), Some(secret)) = (lines.next(), lines.next()) else {
+            return Err(ConfigError::Invalid(format!("{}: expected two lines", path.display())));
+        };
+        return Ok(RootCredentials {
+            account_id,
+            access_key_id: access.trim().to_owned(),
+            secret_access_key: Zeroizing::new(secret.trim().to_owned()),
+            source: CredentialSource::File(path),
+        });
+    }
+    let access = format!("AKIA{}", random_alnum(16)?);
+    let secret = Zeroizing::new(random_alnum(40)?);
+    write_owner_only(&path, format!("{access}\n{}\n", secret.as_str()).as_bytes())?;
+    Ok(RootCredentials {
+        account_id,
+        access_key_id: access,
+        secret_access_key: secret,
+        source: CredentialSource::Generated(path),
+    })
+}
+
+/// Parsed `coffer server` flags.
+#[derive(Debug, Clone)]
+pub(crate) struct ServerArgs {
+    pub(crate) data: PathBuf,
+    pub(crate) listen: SocketAddr,
+    pub(crate) region: String,
+    pub(crate) root_key_file: Option<PathBuf>,
+    pub(crate) account_id: Option<String>,
+}
+
+fn random_digits(n: usize) -> Result<String, ConfigError> {
+    random_from(n, b"0123456789").map(|s| {
+        // A leading zero would still be 12 digits, but AWS ids never start with one.
+        if s.starts_with('0') { format!("1{}", &s[1..]) } else { s }
+    })
+}
+
+fn random_alnum(n: usize) -> Result<String, ConfigError> {
+    random_from(n, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyz")
+}
+
+fn random_from(n: usize, alphabet: &[u8]) -> Result<String, ConfigError> {
+    let mut buf = vec![0u8; n];
+    SystemRandom::new()
+        .fill(&mut buf)
+        .map_err(|_| ConfigError::Invalid("system random source failed".into()))?;
+    // 256 % 62 bias is irrelevant for identifiers; secrets keep >230 bits either way.
+    Ok(buf.iter().map(|b| alphabet[*b as usize % alphabet.len()] as char).collect())
+}
+
+fn write_owner_only(path: &Path, content: &[u8]) -> Result<(), ConfigError> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_err(path))?;
+    f.write_all(content).and_then(|()| f.sync_all()).map_err(io_err(path))
+}
+
+/// Secret files readable by others are refused, as Garage does.
+fn require_owner_only(path: &Path) -> Result<(), ConfigError> {
+    let mode = fs::metadata(path).map_err(io_err(path))?.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(ConfigError::Invalid(format!(
+            "{} is readable by other users (mode {:o}); run chmod 600 on it",
+            path.display(),
+            mode & 0o777
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_key_is_generated_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, src) = load_root_key(None, None, dir.path()).unwrap();
+        assert!(matches!(src, RootKeySource::InsecureDevFile(_)));
+        let (b, _) = load_root_key(None, None, dir.path()).unwrap();
+        assert_eq!(a.expose(), b.expose());
+        let mode = fs::metadata(dir.path().join(DEV_ROOT_KEY_FILE)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn root_key_from_env_and_bad_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = B64.encode([5u8; 32]);
+        let (key, src) = load_root_key(Some(&k), None, dir.path()).unwrap();
+        assert_eq!(key.expose(), &[5u8; 32]);
+        assert_eq!(src, RootKeySource::Environment);
+        assert!(load_root_key(Some("short"), None, dir.path()).is_err());
+        let f = dir.path().join("k");
+        fs::write(&f, &k).unwrap();
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o644)).unwrap();
+        let err = load_root_key(None, Some(&f), dir.path()).err().unwrap().to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+        assert!(!err.contains(&k));
+    }
+
+    #[test]
+    fn credentials_generated_then_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let none = |_: &str| None;
+        let a = load_root_credentials(&none, None, dir.path()).unwrap();
+        assert!(matches!(a.source, CredentialSource::Generated(_)));
+        assert_eq!(a.account_id.len(), 12);
+        let b = load_root_credentials(&none, None, dir.path()).unwrap();
+        assert!(matches!(b.source, CredentialSource::File(_)));
+        assert_eq!((a.access_key_id, a.account_id), (b.access_key_id, b.account_id));
+        assert_eq!(*a.secret_access_key, *b.secret_access_key);
+        assert!(!format!("{b:?}").contains(b.secret_access_key.as_str()));
+        let env = |k: &str| match k {
+            ENV_ACCESS_KEY => Some("AK".to_owned()),
+            ENV_SECRET_KEY => Some("SK".to_owned()),
+            _ => None,
+        };
+        let c = load_root_credentials(&env, Some("123456789012"), dir.path()).unwrap();
+        assert_eq!((c.access_key_id.as_str(), c.account_id.as_str()), ("AK", "123456789012"));
+        assert!(load_root_credentials(&none, Some("12"), dir.path()).is_err());
+    }
+}

@@ -1,0 +1,114 @@
+//! The front door: accepts connections and routes each request to health, metrics or S3.
+//! Every response carries `x-amz-request-id` and `x-amz-id-2`.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use http::{HeaderValue, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use s3s::Body;
+use s3s::service::S3Service;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// Most connections served at once; more wait in the kernel's accept queue.
+pub(crate) const MAX_CONNECTIONS: usize = 4096;
+
+/// What the front door needs.
+pub(crate) struct FrontDoor {
+    pub(crate) s3: S3Service,
+    /// Readiness probe: true once the data directory is open (always, after start-up).
+    pub(crate) ready: bool,
+    request_seq: AtomicU64,
+    request_prefix: u64,
+}
+
+impl FrontDoor {
+    pub(crate) fn new(s3: S3Service) -> Self {
+        let mut prefix = [0u8; 8];
+        let _ = SystemRandom::new().fill(&mut prefix);
+        Self { s3, ready: true, request_seq: AtomicU64::new(0), request_prefix: u64::from_be_bytes(prefix) }
+    }
+
+    /// Unique per request: a random per-process prefix plus a counter (cheap, no syscall).
+    fn next_request_id(&self) -> String {
+        let n = self.request_seq.fetch_add(1, Ordering::Relaxed);
+        format!("{:016X}", self.request_prefix ^ n.rotate_left(17) ^ n)
+    }
+
+    async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
+        let id = self.next_request_id();
+        let mut resp = match req.uri().path() {
+            "/health/live" => text(StatusCode::OK, "live\n"),
+            "/health/ready" if self.ready => text(StatusCode::OK, "ready\n"),
+            "/health/ready" => text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n"),
+            _ => match self.s3.call(req.map(Body::from)).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(request_id = %id, error = ?e, "unhandled S3 failure");
+                    text(StatusCode::INTERNAL_SERVER_ERROR, "")
+                }
+            },
+        };
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            resp.headers_mut().insert("x-amz-request-id", v.clone());
+            resp.headers_mut().insert("x-amz-id-2", v);
+        }
+        resp
+    }
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut r = Response::new(Body::from(body.to_owned()));
+    *r.status_mut() = status;
+    r
+}
+
+/// Serves until `shutdown` resolves; connections in flight are then left to finish.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    door: Arc<FrontDoor>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            () = &mut shutdown => break,
+            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+        };
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            a = listener.accept() => match a {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+        };
+        // Without it small responses wait for the client's delayed ACK (~40 ms each).
+        let _ = stream.set_nodelay(true);
+        let door = door.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| {
+                let door = door.clone();
+                async move { Ok::<_, Infallible>(door.handle(req).await) }
+            });
+            if let Err(e) = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), svc)
+                .await
+            {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+}

@@ -1,0 +1,109 @@
+use s3s::dto::*;
+use s3s::{S3Request, S3Response, S3Result, s3_error};
+
+use super::CofferS3;
+use super::convert::{from_dto_tags, timestamp, to_dto_tags};
+use super::wire::s3_wire;
+
+impl CofferS3 {
+    pub(super) fn op_list_buckets(
+        &self,
+        _req: S3Request<ListBucketsInput>,
+    ) -> S3Result<S3Response<ListBucketsOutput>> {
+        let buckets = self.core.list_buckets(&self.account_id).map_err(s3_wire)?;
+        let buckets = buckets
+            .into_iter()
+            .map(|b| Bucket {
+                bucket_region: Some(b.region),
+                creation_date: Some(timestamp(b.created_ms)),
+                name: Some(b.name),
+            })
+            .collect();
+        Ok(S3Response::new(ListBucketsOutput {
+            buckets: Some(buckets),
+            owner: Some(self.owner()),
+            ..Default::default()
+        }))
+    }
+
+    pub(super) async fn op_create_bucket(
+        &self,
+        req: S3Request<CreateBucketInput>,
+    ) -> S3Result<S3Response<CreateBucketOutput>> {
+        let input = req.input;
+        let constraint = input
+            .create_bucket_configuration
+            .and_then(|c| c.location_constraint)
+            .map(|c| c.as_str().to_owned())
+            .filter(|c| !c.is_empty());
+        if let Some(c) = constraint {
+            if c == "us-east-1" {
+                return Err(s3_error!(InvalidLocationConstraint, "The specified location-constraint is not valid"));
+            }
+            if c != self.region {
+                return Err(s3_error!(
+                    IllegalLocationConstraintException,
+                    "The {c} location constraint is incompatible for the region specific endpoint this request was sent to."
+                ));
+            }
+        }
+        self.core.create_bucket(&self.account_id, &input.bucket, &self.region).await.map_err(s3_wire)?;
+        Ok(S3Response::new(CreateBucketOutput {
+            location: Some(format!("/{}", input.bucket)),
+            ..Default::default()
+        }))
+    }
+
+    pub(super) fn op_head_bucket(
+        &self,
+        req: S3Request<HeadBucketInput>,
+    ) -> S3Result<S3Response<HeadBucketOutput>> {
+        let b = self.core.bucket(&req.input.bucket).map_err(s3_wire)?;
+        Ok(S3Response::new(HeadBucketOutput { bucket_region: Some(b.region), ..Default::default() }))
+    }
+
+    pub(super) async fn op_delete_bucket(
+        &self,
+        req: S3Request<DeleteBucketInput>,
+    ) -> S3Result<S3Response<DeleteBucketOutput>> {
+        self.core.delete_bucket(&req.input.bucket).await.map_err(s3_wire)?;
+        Ok(S3Response::new(DeleteBucketOutput {}))
+    }
+
+    pub(super) fn op_get_bucket_location(
+        &self,
+        req: S3Request<GetBucketLocationInput>,
+    ) -> S3Result<S3Response<GetBucketLocationOutput>> {
+        let b = self.core.bucket(&req.input.bucket).map_err(s3_wire)?;
+        // S3 answers an empty constraint for us-east-1.
+        let constraint = (b.region != "us-east-1").then(|| BucketLocationConstraint::from(b.region));
+        Ok(S3Response::new(GetBucketLocationOutput { location_constraint: constraint }))
+    }
+
+    pub(super) fn op_get_bucket_tagging(
+        &self,
+        req: S3Request<GetBucketTaggingInput>,
+    ) -> S3Result<S3Response<GetBucketTaggingOutput>> {
+        let tags = self.core.bucket_tags(&req.input.bucket).map_err(s3_wire)?;
+        Ok(S3Response::new(GetBucketTaggingOutput { tag_set: to_dto_tags(tags) }))
+    }
+
+    pub(super) async fn op_put_bucket_tagging(
+        &self,
+        req: S3Request<PutBucketTaggingInput>,
+    ) -> S3Result<S3Response<PutBucketTaggingOutput>> {
+        let tags = from_dto_tags(req.input.tagging.tag_set);
+        self.core.set_bucket_tags(&req.input.bucket, Some(tags)).await.map_err(s3_wire)?;
+        Ok(S3Response::new(PutBucketTaggingOutput {}))
+    }
+
+    pub(super) async fn op_delete_bucket_tagging(
+        &self,
+        req: S3Request<DeleteBucketTaggingInput>,
+    ) -> S3Result<S3Response<DeleteBucketTaggingOutput>> {
+        self.core.set_bucket_tags(&req.input.bucket, None).await.map_err(s3_wire)?;
+        let mut resp = S3Response::new(DeleteBucketTaggingOutput {});
+        resp.status = Some(http::StatusCode::NO_CONTENT);
+        Ok(resp)
+    }
+}

@@ -1,0 +1,392 @@
+use coffer_s3::{
+    ByteRange, CopyRequest, MetadataDirective as Directive, ObjectInfo, PutRequest, S3Error,
+};
+use s3s::dto::*;
+use s3s::{S3Request, S3Response, S3Result, s3_error};
+
+use super::CofferS3;
+use super::body::{request_body, response_body};
+use super::convert::{
+    checksum_headers, conditions, etag, expires_timestamp, from_dto_tags, integrity, object_meta,
+    parse_tagging_header, set_checksum, timestamp, to_dto_tags,
+};
+use super::wire::s3_wire;
+
+fn sse() -> Option<ServerSideEncryption> {
+    Some(ServerSideEncryption::from_static(ServerSideEncryption::AES256))
+}
+
+/// Every object is SSE-S3 for now: other algorithms are refused rather than ignored.
+fn check_sse(requested: Option<&ServerSideEncryption>) -> S3Result<()> {
+    match requested.map(ServerSideEncryption::as_str) {
+        None | Some(ServerSideEncryption::AES256) => Ok(()),
+        Some(other) => Err(s3_error!(
+            NotImplemented,
+            "Server-side encryption {other} is not available yet; this server encrypts every object with AES256 (SSE-S3)."
+        )),
+    }
+}
+
+fn user_metadata(info: &ObjectInfo) -> Option<Metadata> {
+    (!info.meta.user.is_empty()).then(|| info.meta.user.clone().into_iter().collect())
+}
+
+fn wants_checksum(mode: Option<&ChecksumMode>) -> bool {
+    mode.is_some_and(|m| m.as_str().eq_ignore_ascii_case(ChecksumMode::ENABLED))
+}
+
+fn checksum_type(info: &ObjectInfo) -> Option<ChecksumType> {
+    info.checksum.as_ref().map(|c| {
+        ChecksumType::from_static(if c.composite { ChecksumType::COMPOSITE } else { ChecksumType::FULL_OBJECT })
+    })
+}
+
+impl CofferS3 {
+    pub(super) async fn op_put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        let mut input = req.input;
+        check_sse(input.server_side_encryption.as_ref())?;
+        let algorithm = input.checksum_algorithm.take();
+        let integrity = integrity(
+            input.content_md5.as_deref(),
+            checksum_headers!(input, algorithm),
+            &req.headers,
+            req.trailing_headers,
+        )
+        .map_err(s3_wire)?;
+        let meta = object_meta(
+            input.content_type,
+            input.content_encoding,
+            input.content_disposition,
+            input.content_language,
+            input.cache_control,
+            input.expires,
+            input.metadata,
+            input.tagging.as_deref(),
+        )
+        .map_err(s3_wire)?;
+        let put = PutRequest {
+            bucket: input.bucket,
+            key: input.key,
+            meta,
+            body: request_body(input.body),
+            integrity,
+        };
+        let r = self.core.put_object(put).await.map_err(s3_wire)?;
+        let mut out = PutObjectOutput {
+            e_tag: Some(etag(&r.etag)),
+            server_side_encryption: sse(),
+            ..Default::default()
+        };
+        set_checksum!(out, r.checksum.as_ref());
+        if r.checksum.is_some() {
+            out.checksum_type = Some(ChecksumType::from_static(ChecksumType::FULL_OBJECT));
+        }
+        Ok(S3Response::new(out))
+    }
+
+    pub(super) async fn op_get_object(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
+        let input = req.input;
+        let conds = conditions(
+            input.if_match,
+            input.if_none_match,
+            input.if_modified_since,
+            input.if_unmodified_since,
+        );
+        let mut range = input.range.map(|r| match r {
+            Range::Int { first, last } => ByteRange::FromTo { first, last },
+            Range::Suffix { length } => ByteRange::Suffix(length),
+        });
+        let mut parts_count = None;
+        if let Some(n) = input.part_number {
+            if range.is_some() {
+                return Err(s3_error!(InvalidRequest, "Cannot specify both Range header and partNumber query parameter"));
+            }
+            let info = self.core.head_object(&input.bucket, &input.key, &conds).map_err(s3_wire)?;
+            let sizes = if info.part_sizes.is_empty() { vec![info.size] } else { info.part_sizes.clone() };
+            let idx = usize::try_from(n).ok().filter(|&i| i >= 1 && i <= sizes.len()).ok_or_else(|| {
+                let mut e = s3s::S3Error::with_message(
+                    s3s::S3ErrorCode::Custom("InvalidPartNumber".into()),
+                    "The requested partnumber is not satisfiable",
+                );
+                e.set_status_code(http::StatusCode::RANGE_NOT_SATISFIABLE);
+                e
+            })?;
+            let first: u64 = sizes[..idx - 1].iter().sum();
+            if sizes[idx - 1] > 0 {
+                range = Some(ByteRange::FromTo { first, last: Some(first + sizes[idx - 1] - 1) });
+            }
+            parts_count = Some(i32::try_from(sizes.len()).unwrap_or(i32::MAX));
+        }
+        let r = self.core.get_object(&input.bucket, &input.key, range, &conds).await.map_err(s3_wire)?;
+        let info = r.info;
+        let (len, content_range) = match &r.range {
+            Some(rg) => (rg.end - rg.start, Some(format!("bytes {}-{}/{}", rg.start, rg.end - 1, info.size))),
+            None => (info.size, None),
+        };
+        let mut out = GetObjectOutput {
+            accept_ranges: Some("bytes".into()),
+            body: Some(response_body(r.body, len)),
+            cache_control: input.response_cache_control.or(info.meta.cache_control.clone()),
+            content_disposition: input.response_content_disposition.or(info.meta.content_disposition.clone()),
+            content_encoding: input.response_content_encoding.or(info.meta.content_encoding.clone()),
+            content_language: input.response_content_language.or(info.meta.content_language.clone()),
+            content_length: Some(i64::try_from(len).unwrap_or(i64::MAX)),
+            content_range,
+            content_type: input
+                .response_content_type
+                .or(info.meta.content_type.clone())
+                .or(Some("binary/octet-stream".into())),
+            e_tag: Some(etag(&info.etag)),
+            expires: input.response_expires.or_else(|| expires_timestamp(info.meta.expires.as_ref())),
+            last_modified: Some(timestamp(info.last_modified_ms)),
+            metadata: user_metadata(&info),
+            parts_count,
+            server_side_encryption: sse(),
+            tag_count: (!info.meta.tags.is_empty()).then(|| i32::try_from(info.meta.tags.len()).unwrap_or(0)),
+            ..Default::default()
+        };
+        // A checksum describes the whole object; S3 returns it only for full reads.
+        if wants_checksum(input.checksum_mode.as_ref()) && r.range.is_none() {
+            set_checksum!(out, info.checksum.as_ref().map(|c| &c.value));
+            out.checksum_type = checksum_type(&info);
+        }
+        let mut resp = S3Response::new(out);
+        if r.range.is_some() {
+            resp.status = Some(http::StatusCode::PARTIAL_CONTENT);
+        }
+        Ok(resp)
+    }
+
+    pub(super) fn op_head_object(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
+        let input = req.input;
+        let conds = conditions(
+            input.if_match,
+            input.if_none_match,
+            input.if_modified_since,
+            input.if_unmodified_since,
+        );
+        let info = self.core.head_object(&input.bucket, &input.key, &conds).map_err(s3_wire)?;
+        let mut out = HeadObjectOutput {
+            accept_ranges: Some("bytes".into()),
+            cache_control: info.meta.cache_control.clone(),
+            content_disposition: info.meta.content_disposition.clone(),
+            content_encoding: info.meta.content_encoding.clone(),
+            content_language: info.meta.content_language.clone(),
+            content_length: Some(i64::try_from(info.size).unwrap_or(i64::MAX)),
+            content_type: info.meta.content_type.clone().or(Some("binary/octet-stream".into())),
+            e_tag: Some(etag(&info.etag)),
+            expires: expires_timestamp(info.meta.expires.as_ref()),
+            last_modified: Some(timestamp(info.last_modified_ms)),
+            metadata: user_metadata(&info),
+            parts_count: (!info.part_sizes.is_empty()).then(|| i32::try_from(info.part_sizes.len()).unwrap_or(0)),
+            server_side_encryption: sse(),
+            ..Default::default()
+        };
+        if wants_checksum(input.checksum_mode.as_ref()) {
+            set_checksum!(out, info.checksum.as_ref().map(|c| &c.value));
+            out.checksum_type = checksum_type(&info);
+        }
+        Ok(S3Response::new(out))
+    }
+
+    pub(super) async fn op_delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        self.core.delete_object(&req.input.bucket, &req.input.key).await.map_err(s3_wire)?;
+        let mut resp = S3Response::new(DeleteObjectOutput::default());
+        resp.status = Some(http::StatusCode::NO_CONTENT);
+        Ok(resp)
+    }
+
+    pub(super) async fn op_delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        let input = req.input;
+        if input.delete.objects.len() > 1000 {
+            return Err(s3_error!(MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema"));
+        }
+        self.core.bucket(&input.bucket).map_err(s3_wire)?;
+        let quiet = input.delete.quiet.unwrap_or(false);
+        let (mut deleted, mut errors) = (Vec::new(), Vec::new());
+        for obj in input.delete.objects {
+            let result = match obj.version_id.as_deref() {
+                Some(v) if v != coffer_s3::NULL_VERSION => Err(S3Error::InvalidArgument("Invalid version id specified".into())),
+                _ => self.core.delete_object(&input.bucket, &obj.key).await,
+            };
+            match result {
+                Ok(()) if !quiet => deleted.push(DeletedObject { key: Some(obj.key), ..Default::default() }),
+                Ok(()) => {}
+                Err(e) => {
+                    let wire = s3_wire(e);
+                    errors.push(Error {
+                        code: Some(wire.code().as_str().to_owned()),
+                        key: Some(obj.key),
+                        message: wire.message().map(str::to_owned),
+                        version_id: obj.version_id,
+                    });
+                }
+            }
+        }
+        Ok(S3Response::new(DeleteObjectsOutput { deleted: Some(deleted), errors: Some(errors), ..Default::default() }))
+    }
+
+    pub(super) async fn op_copy_object(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
+        let input = req.input;
+        check_sse(input.server_side_encryption.as_ref())?;
+        let CopySource::Bucket { bucket: src_bucket, key: src_key, version_id } = input.copy_source else {
+            return Err(s3_error!(NotImplemented, "Copying from an access point is not available yet"));
+        };
+        if version_id.as_deref().is_some_and(|v| v != coffer_s3::NULL_VERSION) {
+            return Err(s3_error!(InvalidArgument, "Invalid version id specified"));
+        }
+        let directive = match input.metadata_directive.as_ref().map(MetadataDirective::as_str) {
+            None | Some(MetadataDirective::COPY) => Directive::Copy,
+            Some(MetadataDirective::REPLACE) => Directive::Replace,
+            Some(_) => return Err(s3_error!(InvalidArgument, "Unknown metadata directive.")),
+        };
+        let replace_tags = match input.tagging_directive.as_ref().map(TaggingDirective::as_str) {
+            None | Some("COPY") => None,
+            Some("REPLACE") => Some(input.tagging.as_deref().map(parse_tagging_header).transpose().map_err(s3_wire)?.unwrap_or_default()),
+            Some(_) => return Err(s3_error!(InvalidArgument, "Unknown tagging directive.")),
+        };
+        let meta = object_meta(
+            input.content_type,
+            input.content_encoding,
+            input.content_disposition,
+            input.content_language,
+            input.cache_control,
+            input.expires,
+            input.metadata,
+            None,
+        )
+        .map_err(s3_wire)?;
+        let source_conditions = conditions(
+            input.copy_source_if_match,
+            input.copy_source_if_none_match,
+            input.copy_source_if_modified_since,
+            input.copy_source_if_unmodified_since,
+        );
+        let r = self
+            .core
+            .copy_object(CopyRequest {
+                source_bucket: src_bucket.into(),
+                source_key: src_key.into(),
+                bucket: input.bucket,
+                key: input.key,
+                metadata_directive: directive,
+                meta,
+                replace_tags,
+                source_conditions,
+            })
+            .await
+            .map_err(s3_wire)?;
+        let mut result = CopyObjectResult {
+            e_tag: Some(etag(&r.etag)),
+            last_modified: Some(timestamp(r.last_modified_ms)),
+            ..Default::default()
+        };
+        set_checksum!(result, r.checksum.as_ref());
+        Ok(S3Response::new(CopyObjectOutput {
+            copy_object_result: Some(result),
+            server_side_encryption: sse(),
+            ..Default::default()
+        }))
+    }
+
+    pub(super) fn op_get_object_tagging(
+        &self,
+        req: S3Request<GetObjectTaggingInput>,
+    ) -> S3Result<S3Response<GetObjectTaggingOutput>> {
+        let tags = self.core.object_tags(&req.input.bucket, &req.input.key).map_err(s3_wire)?;
+        Ok(S3Response::new(GetObjectTaggingOutput { tag_set: to_dto_tags(tags), ..Default::default() }))
+    }
+
+    pub(super) async fn op_put_object_tagging(
+        &self,
+        req: S3Request<PutObjectTaggingInput>,
+    ) -> S3Result<S3Response<PutObjectTaggingOutput>> {
+        let input = req.input;
+        let tags = from_dto_tags(input.tagging.tag_set);
+        self.core.set_object_tags(&input.bucket, &input.key, tags).await.map_err(s3_wire)?;
+        Ok(S3Response::new(PutObjectTaggingOutput::default()))
+    }
+
+    pub(super) async fn op_delete_object_tagging(
+        &self,
+        req: S3Request<DeleteObjectTaggingInput>,
+    ) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
+        self.core.set_object_tags(&req.input.bucket, &req.input.key, Vec::new()).await.map_err(s3_wire)?;
+        let mut resp = S3Response::new(DeleteObjectTaggingOutput::default());
+        resp.status = Some(http::StatusCode::NO_CONTENT);
+        Ok(resp)
+    }
+
+    pub(super) fn op_get_object_attributes(
+        &self,
+        req: S3Request<GetObjectAttributesInput>,
+    ) -> S3Result<S3Response<GetObjectAttributesOutput>> {
+        let input = req.input;
+        let info = self
+            .core
+            .head_object(&input.bucket, &input.key, &coffer_s3::Conditions::default())
+            .map_err(s3_wire)?;
+        let wants = |a: &str| input.object_attributes.iter().any(|x| x.as_str() == a);
+        let mut out = GetObjectAttributesOutput {
+            last_modified: Some(timestamp(info.last_modified_ms)),
+            ..Default::default()
+        };
+        if wants(ObjectAttributes::ETAG) {
+            out.e_tag = Some(etag(&info.etag));
+        }
+        if wants(ObjectAttributes::OBJECT_SIZE) {
+            out.object_size = Some(i64::try_from(info.size).unwrap_or(i64::MAX));
+        }
+        if wants(ObjectAttributes::CHECKSUM)
+            && let Some(c) = &info.checksum
+        {
+            let mut ck = Checksum { checksum_type: checksum_type(&info), ..Default::default() };
+            set_checksum!(ck, Some(&c.value));
+            out.checksum = Some(ck);
+        }
+        if wants(ObjectAttributes::OBJECT_PARTS) && !info.part_sizes.is_empty() {
+            let marker = usize::try_from(input.part_number_marker.unwrap_or(0)).unwrap_or(0);
+            let max = usize::try_from(input.max_parts.unwrap_or(1000)).unwrap_or(1000);
+            let parts: Vec<ObjectPart> = info
+                .part_sizes
+                .iter()
+                .enumerate()
+                .skip(marker)
+                .take(max)
+                .map(|(i, s)| ObjectPart {
+                    part_number: i32::try_from(i + 1).ok(),
+                    size: i64::try_from(*s).ok(),
+                    ..Default::default()
+                })
+                .collect();
+            let truncated = marker + parts.len() < info.part_sizes.len();
+            out.object_parts = Some(GetObjectAttributesParts {
+                is_truncated: Some(truncated),
+                max_parts: i32::try_from(max).ok(),
+                next_part_number_marker: parts.last().and_then(|p| p.part_number),
+                part_number_marker: i32::try_from(marker).ok(),
+                total_parts_count: i32::try_from(info.part_sizes.len()).ok(),
+                parts: Some(parts),
+            });
+        }
+        Ok(S3Response::new(out))
+    }
+}

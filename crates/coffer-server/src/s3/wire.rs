@@ -1,0 +1,58 @@
+//! The one place where domain errors become S3 wire errors.
+
+use coffer_s3::S3Error;
+use s3s::{S3ErrorCode, s3_error};
+
+use super::body::BodyFault;
+
+/// Maps a domain error to the AWS error code, status and message. No `_` arm: a new variant
+/// does not compile until it is mapped here.
+pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
+    use S3ErrorCode as C;
+    let msg = e.to_string();
+    let with = |code: C| s3s::S3Error::with_message(code, msg.clone());
+    match e {
+        S3Error::InvalidBucketName(_) => with(C::InvalidBucketName),
+        S3Error::NoSuchBucket => with(C::NoSuchBucket),
+        S3Error::BucketAlreadyOwnedByYou => with(C::BucketAlreadyOwnedByYou),
+        S3Error::BucketAlreadyExists => with(C::BucketAlreadyExists),
+        S3Error::BucketNotEmpty => with(C::BucketNotEmpty),
+        S3Error::NoSuchKey => with(C::NoSuchKey),
+        S3Error::NoSuchUpload => with(C::NoSuchUpload),
+        S3Error::InvalidPart => with(C::InvalidPart),
+        S3Error::InvalidPartOrder => with(C::InvalidPartOrder),
+        S3Error::EntityTooSmall => with(C::EntityTooSmall),
+        S3Error::EntityTooLarge => with(C::EntityTooLarge),
+        S3Error::InvalidRange { .. } => with(C::InvalidRange),
+        S3Error::PreconditionFailed => with(C::PreconditionFailed),
+        S3Error::NotModified => with(C::NotModified),
+        S3Error::BadDigest | S3Error::ChecksumMismatch(_) => with(C::BadDigest),
+        S3Error::InvalidDigest => with(C::InvalidDigest),
+        S3Error::MalformedXml => with(C::MalformedXML),
+        S3Error::InvalidArgument(_) => with(C::InvalidArgument),
+        S3Error::InvalidRequest(_) => with(C::InvalidRequest),
+        S3Error::InvalidTag(_) => with(C::InvalidTag),
+        S3Error::NoSuchTagSet => with(C::NoSuchTagSet),
+        S3Error::Body(source) => body_wire(source),
+        S3Error::Corrupt | S3Error::Crypto(_) => {
+            tracing::error!(error = %msg, "stored data failed authentication");
+            s3_error!(InternalError, "We encountered an internal error. Please try again.")
+        }
+        S3Error::Store(_) | S3Error::Internal(_) => {
+            tracing::error!(error = %msg, "internal error");
+            s3_error!(InternalError, "We encountered an internal error. Please try again.")
+        }
+    }
+}
+
+fn body_wire(source: Box<dyn std::error::Error + Send + Sync>) -> s3s::S3Error {
+    let source = match source.downcast::<BodyFault>() {
+        Ok(fault) => return fault.to_wire(),
+        Err(other) => other,
+    };
+    // A copy's source stream carries domain errors.
+    match source.downcast::<S3Error>() {
+        Ok(inner) => s3_wire(*inner),
+        Err(other) => s3_error!(IncompleteBody, "{other}"),
+    }
+}

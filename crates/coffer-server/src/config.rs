@@ -256,7 +256,7 @@ mod tests {
         assert_eq!(a.account_id.len(), 12);
         let b = load_root_credentials(&none, None, dir.path()).unwrap();
         assert!(matches!(b.source, CredentialSource::File(_)));
-        assert_eq!((a.access_key_id, a.account_id), (b.access_key_id, b.account_id));
+        assert_eq!((&a.access_key_id, &a.account_id), (&b.access_key_id, &b.account_id));
         assert_eq!(*a.secret_access_key, *b.secret_access_key);
         assert!(!format!("{b:?}").contains(b.secret_access_key.as_str()));
         let env = |k: &str| match k {

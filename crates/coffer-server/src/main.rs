@@ -7,7 +7,7 @@
 mod config;
 mod http;
 mod s3;
-// mod sigv4;
+mod sigv4;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -16,6 +16,8 @@ pub enum S3Error {
     BucketAlreadyExists,
     #[error("The bucket you tried to delete is not empty")]
     BucketNotEmpty,
+    #[error("Your key is too long")]
+    KeyTooLong,
     #[error("The specified key does not exist.")]
     NoSuchKey,
     #[error("The specified upload does not exist.")]

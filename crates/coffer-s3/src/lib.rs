@@ -30,7 +30,8 @@ pub use list::{ListPage, ListQuery, MAX_KEYS};
 pub use meta::{MAX_OBJECT_TAGS, ObjectInfo, ObjectMeta, StoredChecksum, Tag};
 pub use multipart::{CompletedPart, MAX_PART_NUMBER, MIN_PART_SIZE, PartInfo, UploadInfo};
 pub use objects::{
-    ByteRange, Conditions, CopyRequest, GetResult, MetadataDirective, PutRequest, PutResult,
+    ByteRange, Conditions, CopyRequest, GetResult, MAX_KEY_LEN, MetadataDirective, PutRequest,
+    PutResult,
 };
 pub use read::PlainStream;
 pub use write::BodyStream;

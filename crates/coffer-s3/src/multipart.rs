@@ -64,6 +64,7 @@ impl S3Core {
         meta: ObjectMeta,
         checksum_algorithm: Option<ChecksumAlgorithm>,
     ) -> Result<String, S3Error> {
+        crate::objects::validate_key(key)?;
         self.require_bucket(bucket)?;
         validate_tags(&meta.tags)?;
         let upload_id = self.random_hex(24)?;

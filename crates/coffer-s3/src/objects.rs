@@ -95,6 +95,19 @@ impl Conditions {
     }
 }
 
+/// Longest object key, in UTF-8 bytes, as S3.
+pub const MAX_KEY_LEN: usize = 1024;
+
+pub(crate) fn validate_key(key: &str) -> Result<(), S3Error> {
+    if key.len() > MAX_KEY_LEN {
+        return Err(S3Error::KeyTooLong);
+    }
+    if key.is_empty() {
+        return Err(S3Error::InvalidArgument("Object key must not be empty".into()));
+    }
+    Ok(())
+}
+
 fn etag_matches(list: &str, etag: &str) -> bool {
     let bare = |s: &str| s.trim().trim_start_matches("W/").trim_matches('"').to_owned();
     let etag = bare(etag);
@@ -133,6 +146,7 @@ pub struct CopyRequest {
 
 impl S3Core {
     pub async fn put_object(&self, req: PutRequest) -> Result<PutResult, S3Error> {
+        validate_key(&req.key)?;
         self.require_bucket(&req.bucket)?;
         validate_tags(&req.meta.tags)?;
         let nonce = self.random_hex(8)?;

@@ -344,7 +344,10 @@ impl CofferS3 {
             .core
             .head_object(&input.bucket, &input.key, &coffer_s3::Conditions::default())
             .map_err(s3_wire)?;
-        let wants = |a: &str| input.object_attributes.iter().any(|x| x.as_str() == a);
+        // SDKs send one comma-separated header; s3s 0.14 keeps it as one item.
+        let wants = |a: &str| {
+            input.object_attributes.iter().flat_map(|x| x.as_str().split(',')).any(|x| x.trim() == a)
+        };
         let mut out = GetObjectAttributesOutput {
             last_modified: Some(timestamp(info.last_modified_ms)),
             ..Default::default()

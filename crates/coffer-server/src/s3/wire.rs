@@ -18,6 +18,7 @@ pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
         S3Error::BucketAlreadyExists => with(C::BucketAlreadyExists),
         S3Error::BucketNotEmpty => with(C::BucketNotEmpty),
         S3Error::NoSuchKey => with(C::NoSuchKey),
+        S3Error::KeyTooLong => with(C::KeyTooLongError),
         S3Error::NoSuchUpload => with(C::NoSuchUpload),
         S3Error::InvalidPart => with(C::InvalidPart),
         S3Error::InvalidPartOrder => with(C::InvalidPartOrder),

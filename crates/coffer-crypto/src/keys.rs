@@ -131,8 +131,14 @@ mod tests {
         let dk = DataKey::generate(&rng).unwrap();
         let wrapped = kek.wrap(&dk, b"ctx-a", &rng).unwrap();
         assert_eq!(wrapped.len(), WRAPPED_LEN);
-        assert_eq!(kek.unwrap(&wrapped, b"ctx-a").unwrap().expose(), dk.expose());
-        assert_eq!(kek.unwrap(&wrapped, b"ctx-b").unwrap_err(), CryptoError::Authentication);
+        assert_eq!(
+            kek.unwrap(&wrapped, b"ctx-a").unwrap().expose(),
+            dk.expose()
+        );
+        assert_eq!(
+            kek.unwrap(&wrapped, b"ctx-b").unwrap_err(),
+            CryptoError::Authentication
+        );
         let other = WrappingKey::new(&DataKey::generate(&rng).unwrap());
         assert!(other.unwrap(&wrapped, b"ctx-a").is_err());
         for i in 0..wrapped.len() {
@@ -140,7 +146,10 @@ mod tests {
             bad[i] ^= 1;
             assert!(kek.unwrap(&bad, b"ctx-a").is_err(), "flip at {i} accepted");
         }
-        assert_eq!(kek.unwrap(&wrapped[..10], b"ctx-a").unwrap_err(), CryptoError::Malformed);
+        assert_eq!(
+            kek.unwrap(&wrapped[..10], b"ctx-a").unwrap_err(),
+            CryptoError::Malformed
+        );
     }
 
     #[test]

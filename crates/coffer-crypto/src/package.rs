@@ -42,13 +42,10 @@ pub struct PackageSealer {
 }
 
 impl PackageSealer {
-    pub fn new(
-        key: &DataKey,
-        rng: &dyn SecureRandom,
-        context: &[u8],
-    ) -> Result<Self, CryptoError> {
+    pub fn new(key: &DataKey, rng: &dyn SecureRandom, context: &[u8]) -> Result<Self, CryptoError> {
         let mut nonce_prefix = [0u8; NONCE_PREFIX_LEN];
-        rng.fill(&mut nonce_prefix).map_err(|_| CryptoError::Random)?;
+        rng.fill(&mut nonce_prefix)
+            .map_err(|_| CryptoError::Random)?;
         Ok(Self {
             aead: key.aead(),
             nonce_prefix,
@@ -96,7 +93,11 @@ impl PackageOpener {
         nonce_prefix: [u8; NONCE_PREFIX_LEN],
         context: &[u8],
     ) -> Result<Self, CryptoError> {
-        Ok(Self { aead: key.aead(), nonce_prefix, context: context.to_vec() })
+        Ok(Self {
+            aead: key.aead(),
+            nonce_prefix,
+            context: context.to_vec(),
+        })
     }
 
     /// Decrypts package `index` (`ciphertext || tag`) in place and returns the plaintext.
@@ -140,8 +141,11 @@ mod tests {
     fn seal_all(key: &DataKey, ctx: &[u8], plain: &[u8]) -> (Vec<Vec<u8>>, [u8; 4]) {
         let rng = SystemRandom::new();
         let mut sealer = PackageSealer::new(key, &rng, ctx).unwrap();
-        let chunks: Vec<&[u8]> =
-            if plain.is_empty() { vec![&[][..]] } else { plain.chunks(PACKAGE_SIZE).collect() };
+        let chunks: Vec<&[u8]> = if plain.is_empty() {
+            vec![&[][..]]
+        } else {
+            plain.chunks(PACKAGE_SIZE).collect()
+        };
         let n = chunks.len();
         let mut out = Vec::new();
         for (i, c) in chunks.into_iter().enumerate() {
@@ -156,7 +160,14 @@ mod tests {
     fn roundtrip_and_lengths() {
         let rng = SystemRandom::new();
         let key = DataKey::generate(&rng).unwrap();
-        for len in [0usize, 1, PACKAGE_SIZE - 1, PACKAGE_SIZE, PACKAGE_SIZE + 1, 3 * PACKAGE_SIZE + 7] {
+        for len in [
+            0usize,
+            1,
+            PACKAGE_SIZE - 1,
+            PACKAGE_SIZE,
+            PACKAGE_SIZE + 1,
+            3 * PACKAGE_SIZE + 7,
+        ] {
             let plain: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
             let (pkgs, prefix) = seal_all(&key, b"ctx", &plain);
             assert_eq!(pkgs.len() as u64, package_count(len as u64));
@@ -187,7 +198,13 @@ mod tests {
         let other = PackageOpener::new(&key, prefix, b"bucket/b").unwrap();
         assert!(other.open(0, false, &mut pkgs[0].clone()).is_err());
         // Any flipped byte.
-        for pos in [0, 100, PACKAGE_SIZE - 1, PACKAGE_SIZE, PACKAGE_SIZE + TAG_LEN - 1] {
+        for pos in [
+            0,
+            100,
+            PACKAGE_SIZE - 1,
+            PACKAGE_SIZE,
+            PACKAGE_SIZE + TAG_LEN - 1,
+        ] {
             let mut bad = pkgs[0].clone();
             bad[pos] ^= 0x80;
             assert!(opener.open(0, false, &mut bad).is_err(), "flip at {pos}");

@@ -11,7 +11,12 @@ const MAX_BUCKET_TAGS: usize = 50;
 
 impl S3Core {
     /// Creates `name` for `owner` in `region`. Bucket names are global across accounts.
-    pub async fn create_bucket(&self, owner: &str, name: &str, region: &str) -> Result<(), S3Error> {
+    pub async fn create_bucket(
+        &self,
+        owner: &str,
+        name: &str,
+        region: &str,
+    ) -> Result<(), S3Error> {
         validate_bucket_name(name)?;
         let rec = BucketRecord {
             name: name.to_owned(),
@@ -51,32 +56,54 @@ impl S3Core {
 
     /// Buckets owned by `owner`, by name.
     pub fn list_buckets(&self, owner: &str) -> Result<Vec<BucketRecord>, S3Error> {
-        Ok(self.meta.list_buckets()?.into_iter().filter(|b| b.owner == owner).collect())
+        Ok(self
+            .meta
+            .list_buckets()?
+            .into_iter()
+            .filter(|b| b.owner == owner)
+            .collect())
     }
 
     pub fn bucket_tags(&self, bucket: &str) -> Result<Vec<Tag>, S3Error> {
         self.require_bucket(bucket)?;
-        let raw = self.meta.bucket_config(bucket, TAGGING_CONFIG)?.ok_or(S3Error::NoSuchTagSet)?;
+        let raw = self
+            .meta
+            .bucket_config(bucket, TAGGING_CONFIG)?
+            .ok_or(S3Error::NoSuchTagSet)?;
         serde_json::from_slice(&raw).map_err(|_| S3Error::Corrupt)
     }
 
     /// Replaces a bucket's tag set; `None` deletes it.
-    pub async fn set_bucket_tags(&self, bucket: &str, tags: Option<Vec<Tag>>) -> Result<(), S3Error> {
+    pub async fn set_bucket_tags(
+        &self,
+        bucket: &str,
+        tags: Option<Vec<Tag>>,
+    ) -> Result<(), S3Error> {
         self.require_bucket(bucket)?;
         if let Some(tags) = &tags {
             if tags.len() > MAX_BUCKET_TAGS {
-                return Err(S3Error::InvalidTag("Bucket tag count cannot be greater than 50".into()));
+                return Err(S3Error::InvalidTag(
+                    "Bucket tag count cannot be greater than 50".into(),
+                ));
             }
             let mut seen = std::collections::HashSet::new();
-            if tags.iter().any(|t| t.key.is_empty() || !seen.insert(&t.key)) {
-                return Err(S3Error::InvalidTag("Cannot provide multiple Tags with the same key".into()));
+            if tags
+                .iter()
+                .any(|t| t.key.is_empty() || !seen.insert(&t.key))
+            {
+                return Err(S3Error::InvalidTag(
+                    "Cannot provide multiple Tags with the same key".into(),
+                ));
             }
         }
         let value = tags.map(|t| serde_json::to_vec(&t).unwrap_or_default());
-        self.meta.put_bucket_config(bucket, TAGGING_CONFIG, value).await.map_err(|e| match e {
-            StoreError::NoSuchBucket(_) => S3Error::NoSuchBucket,
-            e => e.into(),
-        })
+        self.meta
+            .put_bucket_config(bucket, TAGGING_CONFIG, value)
+            .await
+            .map_err(|e| match e {
+                StoreError::NoSuchBucket(_) => S3Error::NoSuchBucket,
+                e => e.into(),
+            })
     }
 }
 
@@ -87,7 +114,10 @@ pub(crate) fn validate_bucket_name(name: &str) -> Result<(), S3Error> {
     if !(3..=63).contains(&b.len()) {
         return Err(invalid());
     }
-    if !b.iter().all(|c| matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-')) {
+    if !b
+        .iter()
+        .all(|c| matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-'))
+    {
         return Err(invalid());
     }
     let edge_ok = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
@@ -114,7 +144,17 @@ mod tests {
         for ok in ["abc", "my-bucket.1", "a".repeat(63).as_str()] {
             assert!(validate_bucket_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["ab", "ABC", "-abc", "abc-", "a..b", "192.168.1.1", "xn--abc", "a_b", &"a".repeat(64)] {
+        for bad in [
+            "ab",
+            "ABC",
+            "-abc",
+            "abc-",
+            "a..b",
+            "192.168.1.1",
+            "xn--abc",
+            "a_b",
+            &"a".repeat(64),
+        ] {
             assert!(validate_bucket_name(bad).is_err(), "{bad}");
         }
     }

@@ -23,11 +23,19 @@ pub enum ChecksumAlgorithm {
 }
 
 impl ChecksumAlgorithm {
-    pub const ALL: [Self; 5] = [Self::Crc32, Self::Crc32c, Self::Crc64Nvme, Self::Sha1, Self::Sha256];
+    pub const ALL: [Self; 5] = [
+        Self::Crc32,
+        Self::Crc32c,
+        Self::Crc64Nvme,
+        Self::Sha1,
+        Self::Sha256,
+    ];
 
     /// As in `x-amz-checksum-algorithm` (`CRC32`, `CRC64NVME`, ...).
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.name().eq_ignore_ascii_case(s))
+        Self::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(s))
     }
 
     pub fn name(self) -> &'static str {
@@ -78,9 +86,10 @@ impl ChecksumValue {
     /// Validates a client-supplied value: base64 of exactly the digest's length.
     pub fn parse(algorithm: ChecksumAlgorithm, base64: &str) -> Result<Self, S3Error> {
         match B64.decode(base64.trim()) {
-            Ok(raw) if raw.len() == algorithm.digest_len() => {
-                Ok(Self { algorithm, base64: base64.trim().to_owned() })
-            }
+            Ok(raw) if raw.len() == algorithm.digest_len() => Ok(Self {
+                algorithm,
+                base64: base64.trim().to_owned(),
+            }),
             _ => Err(S3Error::InvalidRequest(format!(
                 "Value for {} header is invalid.",
                 algorithm.header()
@@ -130,7 +139,10 @@ pub(crate) struct Hashers {
 
 impl Hashers {
     pub(crate) fn new(algorithm: Option<ChecksumAlgorithm>) -> Self {
-        Self { md5: md5::Md5::new(), checksum: algorithm.map(ChecksumHasher::new) }
+        Self {
+            md5: md5::Md5::new(),
+            checksum: algorithm.map(ChecksumHasher::new),
+        }
     }
 
     pub(crate) fn update(&mut self, data: &[u8]) {
@@ -151,7 +163,9 @@ impl Hashers {
         {
             return Err(S3Error::BadDigest);
         }
-        let Some(hasher) = self.checksum else { return Ok((md5, None)) };
+        let Some(hasher) = self.checksum else {
+            return Ok((md5, None));
+        };
         let computed = hasher.finish();
         let expected = match integrity.expected {
             Some(ExpectedChecksum::Header(v)) => Some(v),
@@ -169,21 +183,24 @@ impl Hashers {
 }
 
 enum ChecksumHasher {
-    Crc(ChecksumAlgorithm, crc_fast::Digest),
+    Crc(ChecksumAlgorithm, Box<crc_fast::Digest>),
     Sha(ChecksumAlgorithm, digest::Context),
 }
 
 impl ChecksumHasher {
     fn new(algorithm: ChecksumAlgorithm) -> Self {
-        let crc = |a| Self::Crc(algorithm, crc_fast::Digest::new(a));
+        let crc = |a| Self::Crc(algorithm, Box::new(crc_fast::Digest::new(a)));
         match algorithm {
             ChecksumAlgorithm::Crc32 => crc(CrcAlgorithm::Crc32IsoHdlc),
             ChecksumAlgorithm::Crc32c => crc(CrcAlgorithm::Crc32Iscsi),
             ChecksumAlgorithm::Crc64Nvme => crc(CrcAlgorithm::Crc64Nvme),
-            ChecksumAlgorithm::Sha1 => {
-                Self::Sha(algorithm, digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY))
+            ChecksumAlgorithm::Sha1 => Self::Sha(
+                algorithm,
+                digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY),
+            ),
+            ChecksumAlgorithm::Sha256 => {
+                Self::Sha(algorithm, digest::Context::new(&digest::SHA256))
             }
-            ChecksumAlgorithm::Sha256 => Self::Sha(algorithm, digest::Context::new(&digest::SHA256)),
         }
     }
 
@@ -207,7 +224,10 @@ impl ChecksumHasher {
             }
             Self::Sha(a, d) => (a, d.finish().as_ref().to_vec()),
         };
-        ChecksumValue { algorithm, base64: B64.encode(raw) }
+        ChecksumValue {
+            algorithm,
+            base64: B64.encode(raw),
+        }
     }
 }
 
@@ -250,7 +270,10 @@ mod tests {
         let d = b"hello world";
         assert_eq!(checksum(ChecksumAlgorithm::Crc32, d), "DUoRhQ==");
         assert_eq!(checksum(ChecksumAlgorithm::Crc32c, d), "yZRlqg==");
-        assert_eq!(checksum(ChecksumAlgorithm::Sha1, d), "Kq5sNclPz7QV2+lfQIuc6R7oRu0=");
+        assert_eq!(
+            checksum(ChecksumAlgorithm::Sha1, d),
+            "Kq5sNclPz7QV2+lfQIuc6R7oRu0="
+        );
         assert_eq!(
             checksum(ChecksumAlgorithm::Sha256, d),
             "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek="
@@ -266,11 +289,20 @@ mod tests {
             expected: Some(ExpectedChecksum::Header("AAAAAA==".into())),
             ..Integrity::default()
         };
-        assert!(matches!(h.verify(bad), Err(S3Error::ChecksumMismatch(ChecksumAlgorithm::Crc32))));
+        assert!(matches!(
+            h.verify(bad),
+            Err(S3Error::ChecksumMismatch(ChecksumAlgorithm::Crc32))
+        ));
         let mut h = Hashers::new(None);
         h.update(b"x");
-        let bad = Integrity { content_md5: Some([0; 16]), ..Integrity::default() };
+        let bad = Integrity {
+            content_md5: Some([0; 16]),
+            ..Integrity::default()
+        };
         assert!(matches!(h.verify(bad), Err(S3Error::BadDigest)));
-        assert!(matches!(Integrity::parse_content_md5("nope"), Err(S3Error::InvalidDigest)));
+        assert!(matches!(
+            Integrity::parse_content_md5("nope"),
+            Err(S3Error::InvalidDigest)
+        ));
     }
 }

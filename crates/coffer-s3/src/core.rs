@@ -61,9 +61,9 @@ impl S3Core {
                 meta.init_setting(SERVICE_KEY_SETTING, fresh).await?
             }
         };
-        let service_key = root
-            .unwrap(&wrapped, SERVICE_KEY_CONTEXT)
-            .map_err(|_| S3Error::InvalidRequest("the root key does not open this data directory".into()))?;
+        let service_key = root.unwrap(&wrapped, SERVICE_KEY_CONTEXT).map_err(|_| {
+            S3Error::InvalidRequest("the root key does not open this data directory".into())
+        })?;
         let core = Self {
             meta,
             blobs,
@@ -85,13 +85,17 @@ impl S3Core {
 
     pub(crate) fn random_hex(&self, bytes: usize) -> Result<String, S3Error> {
         let mut buf = vec![0u8; bytes];
-        self.rng.fill(&mut buf).map_err(|_| coffer_crypto::CryptoError::Random)?;
+        self.rng
+            .fill(&mut buf)
+            .map_err(|_| coffer_crypto::CryptoError::Random)?;
         Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
     }
 
     pub(crate) fn new_blob_id(&self) -> Result<BlobId, S3Error> {
         let mut buf = [0u8; 16];
-        self.rng.fill(&mut buf).map_err(|_| coffer_crypto::CryptoError::Random)?;
+        self.rng
+            .fill(&mut buf)
+            .map_err(|_| coffer_crypto::CryptoError::Random)?;
         Ok(BlobId::from_random(buf))
     }
 

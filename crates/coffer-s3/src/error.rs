@@ -42,7 +42,9 @@ pub enum S3Error {
     InvalidDigest,
     #[error("The {0} you specified did not match the calculated checksum.")]
     ChecksumMismatch(ChecksumAlgorithm),
-    #[error("The XML you provided was not well-formed or did not validate against our published schema")]
+    #[error(
+        "The XML you provided was not well-formed or did not validate against our published schema"
+    )]
     MalformedXml,
     #[error("{0}")]
     InvalidArgument(String),

@@ -42,10 +42,13 @@ impl S3Core {
         };
         let mut last_returned: Option<String> = None;
         'scan: loop {
-            let batch =
-                self.meta.list_objects(bucket, &q.prefix, &cursor.0, cursor.1, SCAN_BATCH)?;
+            let batch = self
+                .meta
+                .list_objects(bucket, &q.prefix, &cursor.0, cursor.1, SCAN_BATCH)?;
             let exhausted = batch.len() < SCAN_BATCH;
-            let Some(last_key) = batch.last().map(|o| o.key.clone()) else { break };
+            let Some(last_key) = batch.last().map(|o| o.key.clone()) else {
+                break;
+            };
             for obj in batch {
                 if page.objects.len() + page.common_prefixes.len() == max {
                     page.is_truncated = true;

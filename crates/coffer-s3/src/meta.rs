@@ -94,18 +94,26 @@ impl ObjectInfo {
 /// Validates an object tag set as S3 does.
 pub(crate) fn validate_tags(tags: &[Tag]) -> Result<(), S3Error> {
     if tags.len() > MAX_OBJECT_TAGS {
-        return Err(S3Error::InvalidTag("Object tags cannot be greater than 10".into()));
+        return Err(S3Error::InvalidTag(
+            "Object tags cannot be greater than 10".into(),
+        ));
     }
     let mut seen = std::collections::HashSet::new();
     for t in tags {
         if t.key.is_empty() || t.key.chars().count() > 128 {
-            return Err(S3Error::InvalidTag("The TagKey you have provided is invalid".into()));
+            return Err(S3Error::InvalidTag(
+                "The TagKey you have provided is invalid".into(),
+            ));
         }
         if t.value.chars().count() > 256 {
-            return Err(S3Error::InvalidTag("The TagValue you have provided is invalid".into()));
+            return Err(S3Error::InvalidTag(
+                "The TagValue you have provided is invalid".into(),
+            ));
         }
         if !seen.insert(&t.key) {
-            return Err(S3Error::InvalidTag("Cannot provide multiple Tags with the same key".into()));
+            return Err(S3Error::InvalidTag(
+                "Cannot provide multiple Tags with the same key".into(),
+            ));
         }
     }
     Ok(())

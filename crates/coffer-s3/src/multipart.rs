@@ -68,7 +68,10 @@ impl S3Core {
         self.require_bucket(bucket)?;
         validate_tags(&meta.tags)?;
         let upload_id = self.random_hex(24)?;
-        let stored = UploadMeta { meta, checksum_algorithm };
+        let stored = UploadMeta {
+            meta,
+            checksum_algorithm,
+        };
         let rec = UploadRecord {
             upload_id: upload_id.clone(),
             bucket: bucket.to_owned(),
@@ -96,8 +99,14 @@ impl S3Core {
         }
         let context = part_context(bucket, key, upload_id, part_number);
         let written = self.write_segment(body, context, integrity).await?;
-        self.store_part(upload_id, part_number, written.segment, written.md5, written.checksum)
-            .await
+        self.store_part(
+            upload_id,
+            part_number,
+            written.segment,
+            written.md5,
+            written.checksum,
+        )
+        .await
     }
 
     /// UploadPartCopy: a part made from (a range of) an existing object.
@@ -116,10 +125,12 @@ impl S3Core {
         check_part_number(part_number)?;
         let upload = self.upload_record(bucket, key, upload_id)?;
         let src = self.object_record(source_bucket, source_key)?;
-        let head = self.head_object(source_bucket, source_key, conditions).map_err(|e| match e {
-            S3Error::NotModified => S3Error::PreconditionFailed,
-            e => e,
-        })?;
+        let head = self
+            .head_object(source_bucket, source_key, conditions)
+            .map_err(|e| match e {
+                S3Error::NotModified => S3Error::PreconditionFailed,
+                e => e,
+            })?;
         let range = match range {
             Some(r) => r.resolve(head.size).map_err(|_| {
                 S3Error::InvalidArgument(
@@ -141,8 +152,14 @@ impl S3Core {
         };
         let context = part_context(bucket, key, upload_id, part_number);
         let written = self.write_segment(body, context, integrity).await?;
-        self.store_part(upload_id, part_number, written.segment, written.md5, written.checksum)
-            .await
+        self.store_part(
+            upload_id,
+            part_number,
+            written.segment,
+            written.md5,
+            written.checksum,
+        )
+        .await
     }
 
     async fn store_part(
@@ -161,13 +178,22 @@ impl S3Core {
             size: segment.plain_len,
             etag: etag.clone(),
             last_modified_ms: now,
-            meta: serde_json::to_vec(&PartMeta { checksum: checksum.clone() }).unwrap_or_default(),
+            meta: serde_json::to_vec(&PartMeta {
+                checksum: checksum.clone(),
+            })
+            .unwrap_or_default(),
             segment,
         };
         let size = part.size;
         let freed = self.meta.put_part(part).await.map_err(no_such_upload)?;
         self.release_blobs(freed);
-        Ok(PartInfo { part_number, size, etag, last_modified_ms: now, checksum })
+        Ok(PartInfo {
+            part_number,
+            size,
+            etag,
+            last_modified_ms: now,
+            checksum,
+        })
     }
 
     pub async fn complete_upload(
@@ -182,7 +208,10 @@ impl S3Core {
         if parts.is_empty() {
             return Err(S3Error::MalformedXml);
         }
-        if parts.windows(2).any(|w| w[0].part_number >= w[1].part_number) {
+        if parts
+            .windows(2)
+            .any(|w| w[0].part_number >= w[1].part_number)
+        {
             return Err(S3Error::InvalidPartOrder);
         }
         let stored = self.meta.parts(upload_id, 0, MAX_PART_NUMBER as usize)?;
@@ -195,7 +224,10 @@ impl S3Core {
                 .ok_or(S3Error::InvalidPart)?;
             chosen.push(found);
         }
-        if chosen[..chosen.len() - 1].iter().any(|p| p.size < MIN_PART_SIZE) {
+        if chosen[..chosen.len() - 1]
+            .iter()
+            .any(|p| p.size < MIN_PART_SIZE)
+        {
             return Err(S3Error::EntityTooSmall);
         }
         let mut md5s = md5::Md5::new();
@@ -209,9 +241,16 @@ impl S3Core {
         let md5: [u8; 16] = md5s.finalize().into();
         let etag = format!("\"{}-{}\"", &etag_of(&md5)[1..33], chosen.len());
         let checksum = match upload_meta.checksum_algorithm {
-            Some(a) if checksums.iter().all(|c| c.as_ref().is_some_and(|c| c.algorithm == a)) => {
+            Some(a)
+                if checksums
+                    .iter()
+                    .all(|c| c.as_ref().is_some_and(|c| c.algorithm == a)) =>
+            {
                 let parts: Vec<ChecksumValue> = checksums.into_iter().flatten().collect();
-                Some(StoredChecksum { value: composite(a, &parts), composite: true })
+                Some(StoredChecksum {
+                    value: composite(a, &parts),
+                    composite: true,
+                })
             }
             _ => None,
         };
@@ -231,7 +270,11 @@ impl S3Core {
             meta: stored_meta.to_bytes(),
             segments: chosen.iter().map(|p| p.segment.clone()).collect(),
         };
-        let freed = self.meta.complete_upload(upload_id, rec).await.map_err(no_such_upload)?;
+        let freed = self
+            .meta
+            .complete_upload(upload_id, rec)
+            .await
+            .map_err(no_such_upload)?;
         self.release_blobs(freed);
         Ok(PutResult {
             etag,
@@ -241,9 +284,18 @@ impl S3Core {
         })
     }
 
-    pub async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), S3Error> {
+    pub async fn abort_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), S3Error> {
         self.upload_record(bucket, key, upload_id)?;
-        let freed = self.meta.abort_upload(upload_id).await.map_err(no_such_upload)?;
+        let freed = self
+            .meta
+            .abort_upload(upload_id)
+            .await
+            .map_err(no_such_upload)?;
         self.release_blobs(freed);
         Ok(())
     }
@@ -286,13 +338,23 @@ impl S3Core {
         max: usize,
     ) -> Result<(Vec<UploadInfo>, bool), S3Error> {
         self.require_bucket(bucket)?;
-        let mut ups = self.meta.list_uploads(bucket, prefix, key_marker, max.saturating_add(1))?;
+        let mut ups = self
+            .meta
+            .list_uploads(bucket, prefix, key_marker, max.saturating_add(1))?;
         let truncated = ups.len() > max;
         ups.truncate(max);
-        Ok((ups.iter().map(upload_info).collect::<Result<_, _>>()?, truncated))
+        Ok((
+            ups.iter().map(upload_info).collect::<Result<_, _>>()?,
+            truncated,
+        ))
     }
 
-    fn upload_record(&self, bucket: &str, key: &str, upload_id: &str) -> Result<UploadRecord, S3Error> {
+    fn upload_record(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<UploadRecord, S3Error> {
         self.require_bucket(bucket)?;
         self.meta
             .upload(upload_id)?

@@ -103,13 +103,20 @@ pub(crate) fn validate_key(key: &str) -> Result<(), S3Error> {
         return Err(S3Error::KeyTooLong);
     }
     if key.is_empty() {
-        return Err(S3Error::InvalidArgument("Object key must not be empty".into()));
+        return Err(S3Error::InvalidArgument(
+            "Object key must not be empty".into(),
+        ));
     }
     Ok(())
 }
 
 fn etag_matches(list: &str, etag: &str) -> bool {
-    let bare = |s: &str| s.trim().trim_start_matches("W/").trim_matches('"').to_owned();
+    let bare = |s: &str| {
+        s.trim()
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .to_owned()
+    };
     let etag = bare(etag);
     list.split(',').any(|c| c.trim() == "*" || bare(c) == etag)
 }
@@ -155,10 +162,10 @@ impl S3Core {
         let etag = etag_of(&written.md5);
         let stored = StoredMeta {
             meta: req.meta,
-            checksum: written
-                .checksum
-                .clone()
-                .map(|value| StoredChecksum { value, composite: false }),
+            checksum: written.checksum.clone().map(|value| StoredChecksum {
+                value,
+                composite: false,
+            }),
             part_sizes: Vec::new(),
         };
         let now = self.now_ms();
@@ -204,8 +211,14 @@ impl S3Core {
         conditions.check(&rec.etag, rec.last_modified_ms)?;
         let info = ObjectInfo::from_record(&rec)?;
         let served = range.map(|r| r.resolve(rec.size)).transpose()?;
-        let body = self.read_range_checked(&rec, served.clone().unwrap_or(0..rec.size)).await?;
-        Ok(GetResult { info, range: served, body })
+        let body = self
+            .read_range_checked(&rec, served.clone().unwrap_or(0..rec.size))
+            .await?;
+        Ok(GetResult {
+            info,
+            range: served,
+            body,
+        })
     }
 
     /// Deletes an object; deleting a missing key succeeds, as in S3.
@@ -219,10 +232,12 @@ impl S3Core {
     pub async fn copy_object(&self, req: CopyRequest) -> Result<PutResult, S3Error> {
         let src = self.object_record(&req.source_bucket, &req.source_key)?;
         self.require_bucket(&req.bucket)?;
-        req.source_conditions.check(&src.etag, src.last_modified_ms).map_err(|e| match e {
-            S3Error::NotModified => S3Error::PreconditionFailed,
-            e => e,
-        })?;
+        req.source_conditions
+            .check(&src.etag, src.last_modified_ms)
+            .map_err(|e| match e {
+                S3Error::NotModified => S3Error::PreconditionFailed,
+                e => e,
+            })?;
         let same = req.source_bucket == req.bucket && req.source_key == req.key;
         if same && req.metadata_directive == MetadataDirective::Copy && req.replace_tags.is_none() {
             return Err(S3Error::InvalidRequest(
@@ -246,8 +261,14 @@ impl S3Core {
         let body: BodyStream = Box::pin(futures::StreamExt::map(body, |r| {
             r.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
         }));
-        self.put_object(PutRequest { bucket: req.bucket, key: req.key, meta, body, integrity })
-            .await
+        self.put_object(PutRequest {
+            bucket: req.bucket,
+            key: req.key,
+            meta,
+            body,
+            integrity,
+        })
+        .await
     }
 
     pub fn object_tags(&self, bucket: &str, key: &str) -> Result<Vec<Tag>, S3Error> {
@@ -266,13 +287,20 @@ impl S3Core {
         let rec = self.object_record(bucket, key)?;
         let mut stored = StoredMeta::from_bytes(&rec.meta)?;
         stored.meta.tags = tags;
-        if !self.meta.update_object_meta(bucket, key, NULL_VERSION, stored.to_bytes()).await? {
+        if !self
+            .meta
+            .update_object_meta(bucket, key, NULL_VERSION, stored.to_bytes())
+            .await?
+        {
             return Err(S3Error::NoSuchKey);
         }
         Ok(())
     }
 
-    pub(crate) fn require_bucket(&self, bucket: &str) -> Result<coffer_store::BucketRecord, S3Error> {
+    pub(crate) fn require_bucket(
+        &self,
+        bucket: &str,
+    ) -> Result<coffer_store::BucketRecord, S3Error> {
         self.meta.bucket(bucket)?.ok_or(S3Error::NoSuchBucket)
     }
 
@@ -312,16 +340,40 @@ mod tests {
             if_modified_since_ms: ms,
             if_unmodified_since_ms: us,
         };
-        assert!(c(Some("\"abc\""), None, None, None).check(etag, 5000).is_ok());
+        assert!(
+            c(Some("\"abc\""), None, None, None)
+                .check(etag, 5000)
+                .is_ok()
+        );
         assert!(c(Some("*"), None, None, None).check(etag, 5000).is_ok());
-        assert!(matches!(c(Some("x"), None, None, None).check(etag, 5000), Err(S3Error::PreconditionFailed)));
-        assert!(matches!(c(None, Some("abc"), None, None).check(etag, 5000), Err(S3Error::NotModified)));
-        assert!(matches!(c(None, None, Some(5999), None).check(etag, 5000), Err(S3Error::NotModified)));
+        assert!(matches!(
+            c(Some("x"), None, None, None).check(etag, 5000),
+            Err(S3Error::PreconditionFailed)
+        ));
+        assert!(matches!(
+            c(None, Some("abc"), None, None).check(etag, 5000),
+            Err(S3Error::NotModified)
+        ));
+        assert!(matches!(
+            c(None, None, Some(5999), None).check(etag, 5000),
+            Err(S3Error::NotModified)
+        ));
         assert!(c(None, None, Some(4000), None).check(etag, 5000).is_ok());
-        assert!(matches!(c(None, None, None, Some(4000)).check(etag, 5000), Err(S3Error::PreconditionFailed)));
+        assert!(matches!(
+            c(None, None, None, Some(4000)).check(etag, 5000),
+            Err(S3Error::PreconditionFailed)
+        ));
         // If-Match true wins over If-Unmodified-Since false.
-        assert!(c(Some("abc"), None, None, Some(0)).check(etag, 5000).is_ok());
+        assert!(
+            c(Some("abc"), None, None, Some(0))
+                .check(etag, 5000)
+                .is_ok()
+        );
         // If-None-Match false (no match) with If-Modified-Since "not modified": 200, not 304.
-        assert!(c(None, Some("zzz"), Some(9000), None).check(etag, 5000).is_ok());
+        assert!(
+            c(None, Some("zzz"), Some(9000), None)
+                .check(etag, 5000)
+                .is_ok()
+        );
     }
 }

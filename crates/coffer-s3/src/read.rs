@@ -70,7 +70,9 @@ impl S3Core {
         }
         Ok(Box::pin(stream::try_unfold(plan, |mut plan| async move {
             loop {
-                let Some(seg) = plan.front_mut() else { return Ok(None) };
+                let Some(seg) = plan.front_mut() else {
+                    return Ok(None);
+                };
                 if seg.range.is_empty() {
                     plan.pop_front();
                     continue;
@@ -123,15 +125,17 @@ async fn read_chunk(seg: &mut SegmentRead) -> Result<Bytes, S3Error> {
             }
             Source::File(f) => {
                 let mut buf = vec![0u8; len];
-                f.read_exact_at(&mut buf, sealed_start).map_err(|_| S3Error::Corrupt)?;
+                f.read_exact_at(&mut buf, sealed_start)
+                    .map_err(|_| S3Error::Corrupt)?;
                 buf
             }
         };
         let mut plain = Vec::with_capacity(len);
         for (i, sealed) in buf.chunks_mut(PACKAGE_SIZE + TAG_LEN).enumerate() {
             let index = first + i as u64;
-            let opened =
-                opener.open(index, index + 1 == count, sealed).map_err(|_| S3Error::Corrupt)?;
+            let opened = opener
+                .open(index, index + 1 == count, sealed)
+                .map_err(|_| S3Error::Corrupt)?;
             plain.extend_from_slice(opened);
         }
         let skip = usize::try_from(want.start - first * p).map_err(|_| S3Error::Corrupt)?;

@@ -28,13 +28,25 @@ impl Sealing {
         let data_key = DataKey::generate(rng)?;
         let wrapped_key = service_key.wrap(&data_key, &context, rng)?;
         let sealer = PackageSealer::new(&data_key, rng, &context)?;
-        Ok((Self { nonce_prefix: sealer.nonce_prefix(), wrapped_key, context }, sealer))
+        Ok((
+            Self {
+                nonce_prefix: sealer.nonce_prefix(),
+                wrapped_key,
+                context,
+            },
+            sealer,
+        ))
     }
 
     pub(crate) fn opener(&self, service_key: &WrappingKey) -> Result<PackageOpener, S3Error> {
-        let data_key =
-            service_key.unwrap(&self.wrapped_key, &self.context).map_err(|_| S3Error::Corrupt)?;
-        Ok(PackageOpener::new(&data_key, self.nonce_prefix, &self.context)?)
+        let data_key = service_key
+            .unwrap(&self.wrapped_key, &self.context)
+            .map_err(|_| S3Error::Corrupt)?;
+        Ok(PackageOpener::new(
+            &data_key,
+            self.nonce_prefix,
+            &self.context,
+        )?)
     }
 
     pub(crate) fn encode(&self) -> Vec<u8> {
@@ -57,7 +69,11 @@ impl Sealing {
         let n = u16::from_be_bytes([b[6], b[7]]) as usize;
         let wrapped_key = b.get(8..8 + n).ok_or(S3Error::Corrupt)?.to_vec();
         let context = b[8 + n..].to_vec();
-        Ok(Self { nonce_prefix, wrapped_key, context })
+        Ok(Self {
+            nonce_prefix,
+            wrapped_key,
+            context,
+        })
     }
 
     /// True if this segment was sealed for an object at (bucket, key): a segment moved to

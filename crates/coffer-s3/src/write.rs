@@ -10,6 +10,7 @@ use bytes::Bytes;
 use coffer_crypto::{PACKAGE_SIZE, PackageSealer};
 use coffer_store::{BlobId, BlobStore, Location, Segment};
 use futures::{Stream, StreamExt as _};
+use tokio::task::JoinHandle;
 
 use crate::checksum::{Hashers, Integrity};
 use crate::sealing::Sealing;
@@ -44,7 +45,12 @@ impl S3Core {
     ) -> Result<Written, S3Error> {
         let (sealing, sealer) = Sealing::create(&self.service_key, &self.rng, context)?;
         let mut hashers = Hashers::new(integrity.algorithm);
-        let mut out = SealedOutput { sealer, sealed: Vec::new(), file: None, blobs: &self.blobs };
+        let mut out = SealedOutput {
+            sealer,
+            sealed: Vec::new(),
+            file: None,
+            blobs: &self.blobs,
+        };
         let mut pending: Vec<u8> = Vec::with_capacity(PACKAGE_SIZE);
         let mut total: u64 = 0;
         while let Some(chunk) = body.next().await {
@@ -69,7 +75,11 @@ impl S3Core {
         out.seal(&mut pending, true, self).await?;
         let location = out.finish().await?;
         Ok(Written {
-            segment: Segment { plain_len: total, location, sealing: sealing.encode() },
+            segment: Segment {
+                plain_len: total,
+                location,
+                sealing: sealing.encode(),
+            },
             md5,
             checksum,
         })
@@ -117,30 +127,71 @@ impl SealedOutput<'_> {
     }
 }
 
-/// A blob file being written. Dropped before [`TempBlob::commit`] (an error, or the client
-/// hanging up), it removes its temporary file; a crash leaves it to the start-up sweep.
+/// A blob file being written. Writes are pipelined (one in flight while the next chunk is
+/// sealed) and writeback starts early (a background `fdatasync` every [`SYNC_EVERY`] bytes),
+/// so the final fsync before commit flushes only the tail.
+///
+/// Dropped before [`TempBlob::commit`] (an error, or the client hanging up), it removes its
+/// temporary file; a crash leaves it to the start-up sweep.
 struct TempBlob {
     blobs: BlobStore,
     id: BlobId,
     file: Option<Arc<File>>,
+    in_flight_write: Option<JoinHandle<std::io::Result<()>>>,
+    in_flight_sync: Option<JoinHandle<std::io::Result<()>>>,
+    unsynced: usize,
 }
+
+/// Bytes written between background writeback kicks.
+const SYNC_EVERY: usize = 16 * 1024 * 1024;
 
 impl TempBlob {
     async fn create(blobs: BlobStore, id: BlobId) -> Result<Self, S3Error> {
         let (b, i) = (blobs.clone(), id.clone());
         let file = blocking(move || b.create(&i)).await??;
-        Ok(Self { blobs, id, file: Some(Arc::new(file)) })
+        Ok(Self {
+            blobs,
+            id,
+            file: Some(Arc::new(file)),
+            in_flight_write: None,
+            in_flight_sync: None,
+            unsynced: 0,
+        })
+    }
+
+    fn file(&self) -> Result<Arc<File>, S3Error> {
+        self.file
+            .clone()
+            .ok_or(S3Error::Internal("blob already committed".into()))
     }
 
     async fn write(&mut self, buf: Vec<u8>) -> Result<(), S3Error> {
-        let file = self.file.clone().ok_or(S3Error::Internal("blob already committed".into()))?;
-        blocking(move || (&*file).write_all(&buf)).await??;
+        join(self.in_flight_write.take()).await?;
+        let file = self.file()?;
+        self.unsynced += buf.len();
+        self.in_flight_write = Some(tokio::task::spawn_blocking(move || {
+            (&*file).write_all(&buf)
+        }));
+        if self.unsynced >= SYNC_EVERY
+            && self.in_flight_sync.as_ref().is_none_or(|h| h.is_finished())
+        {
+            join(self.in_flight_sync.take()).await?;
+            let file = self.file()?;
+            self.in_flight_sync = Some(tokio::task::spawn_blocking(move || file.sync_data()));
+            self.unsynced = 0;
+        }
         Ok(())
     }
 
     async fn commit(mut self) -> Result<BlobId, S3Error> {
-        let file = self.file.take().ok_or(S3Error::Internal("blob already committed".into()))?;
-        let file = Arc::try_unwrap(file).map_err(|_| S3Error::Internal("blob still shared".into()))?;
+        join(self.in_flight_write.take()).await?;
+        join(self.in_flight_sync.take()).await?;
+        let file = self
+            .file
+            .take()
+            .ok_or(S3Error::Internal("blob already committed".into()))?;
+        let file =
+            Arc::try_unwrap(file).map_err(|_| S3Error::Internal("blob still shared".into()))?;
         let (blobs, id) = (self.blobs.clone(), self.id.clone());
         let result = blocking(move || blobs.commit(&id, file)).await?;
         if let Err(e) = result {
@@ -159,9 +210,18 @@ impl Drop for TempBlob {
     }
 }
 
+async fn join(handle: Option<JoinHandle<std::io::Result<()>>>) -> Result<(), S3Error> {
+    match handle {
+        None => Ok(()),
+        Some(h) => Ok(h.await.map_err(|e| S3Error::Internal(e.to_string()))??),
+    }
+}
+
 /// Runs blocking file work off the async workers.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, S3Error> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| S3Error::Internal(e.to_string()))
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| S3Error::Internal(e.to_string()))
 }

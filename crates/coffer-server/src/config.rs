@@ -30,11 +30,17 @@ pub(crate) enum ConfigError {
     #[error("{0}")]
     Invalid(String),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
-    move |source| ConfigError::Io { path: path.to_path_buf(), source }
+    move |source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Where the root key came from; dev mode is loud about itself.
@@ -84,7 +90,10 @@ pub(crate) fn load_root_key(
     if let Some(path) = file {
         require_owner_only(path)?;
         let text = Zeroizing::new(fs::read_to_string(path).map_err(io_err(path))?);
-        return Ok((decode_key(&text, &path.display().to_string())?, RootKeySource::File(path.into())));
+        return Ok((
+            decode_key(&text, &path.display().to_string())?,
+            RootKeySource::File(path.into()),
+        ));
     }
     let path = data_dir.join(DEV_ROOT_KEY_FILE);
     if !path.exists() {
@@ -96,7 +105,10 @@ pub(crate) fn load_root_key(
     }
     require_owner_only(&path)?;
     let text = Zeroizing::new(fs::read_to_string(&path).map_err(io_err(&path))?);
-    Ok((decode_key(&text, &path.display().to_string())?, RootKeySource::InsecureDevFile(path)))
+    Ok((
+        decode_key(&text, &path.display().to_string())?,
+        RootKeySource::InsecureDevFile(path),
+    ))
 }
 
 fn decode_key(text: &str, origin: &str) -> Result<DataKey, ConfigError> {
@@ -117,7 +129,10 @@ pub(crate) fn load_root_credentials(
     data_dir: &Path,
 ) -> Result<RootCredentials, ConfigError> {
     let account_path = data_dir.join(ACCOUNT_ID_FILE);
-    let account_id = match account_flag.map(str::to_owned).or_else(|| env(ENV_ACCOUNT_ID)) {
+    let account_id = match account_flag
+        .map(str::to_owned)
+        .or_else(|| env(ENV_ACCOUNT_ID))
+    {
         Some(id) => id,
         None => match fs::read_to_string(&account_path) {
             Ok(id) => id.trim().to_owned(),
@@ -125,7 +140,9 @@ pub(crate) fn load_root_credentials(
         },
     };
     if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ConfigError::Invalid(format!("account id {account_id:?} must be 12 digits")));
+        return Err(ConfigError::Invalid(format!(
+            "account id {account_id:?} must be 12 digits"
+        )));
     }
     fs::write(&account_path, format!("{account_id}\n")).map_err(io_err(&account_path))?;
 
@@ -143,7 +160,10 @@ pub(crate) fn load_root_credentials(
         let text = Zeroizing::new(fs::read_to_string(&path).map_err(io_err(&path))?);
         let mut lines = text.lines();
         let (Some(access), Some(secret)) = (lines.next(), lines.next()) else {
-            return Err(ConfigError::Invalid(format!("{}: expected two lines", path.display())));
+            return Err(ConfigError::Invalid(format!(
+                "{}: expected two lines",
+                path.display()
+            )));
         };
         return Ok(RootCredentials {
             account_id,
@@ -176,12 +196,19 @@ pub(crate) struct ServerArgs {
 fn random_digits(n: usize) -> Result<String, ConfigError> {
     random_from(n, b"0123456789").map(|s| {
         // A leading zero would still be 12 digits, but AWS ids never start with one.
-        if s.starts_with('0') { format!("1{}", &s[1..]) } else { s }
+        if s.starts_with('0') {
+            format!("1{}", s.strip_prefix('0').unwrap_or(&s))
+        } else {
+            s
+        }
     })
 }
 
 fn random_alnum(n: usize) -> Result<String, ConfigError> {
-    random_from(n, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyz")
+    random_from(
+        n,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyz",
+    )
 }
 
 fn random_from(n: usize, alphabet: &[u8]) -> Result<String, ConfigError> {
@@ -190,7 +217,10 @@ fn random_from(n: usize, alphabet: &[u8]) -> Result<String, ConfigError> {
         .fill(&mut buf)
         .map_err(|_| ConfigError::Invalid("system random source failed".into()))?;
     // 256 % 62 bias is irrelevant for identifiers; secrets keep >230 bits either way.
-    Ok(buf.iter().map(|b| alphabet[*b as usize % alphabet.len()] as char).collect())
+    Ok(buf
+        .iter()
+        .map(|b| alphabet[*b as usize % alphabet.len()] as char)
+        .collect())
 }
 
 fn write_owner_only(path: &Path, content: &[u8]) -> Result<(), ConfigError> {
@@ -200,12 +230,17 @@ fn write_owner_only(path: &Path, content: &[u8]) -> Result<(), ConfigError> {
         .mode(0o600)
         .open(path)
         .map_err(io_err(path))?;
-    f.write_all(content).and_then(|()| f.sync_all()).map_err(io_err(path))
+    f.write_all(content)
+        .and_then(|()| f.sync_all())
+        .map_err(io_err(path))
 }
 
 /// Secret files readable by others are refused, as Garage does.
 fn require_owner_only(path: &Path) -> Result<(), ConfigError> {
-    let mode = fs::metadata(path).map_err(io_err(path))?.permissions().mode();
+    let mode = fs::metadata(path)
+        .map_err(io_err(path))?
+        .permissions()
+        .mode();
     if mode & 0o077 != 0 {
         return Err(ConfigError::Invalid(format!(
             "{} is readable by other users (mode {:o}); run chmod 600 on it",
@@ -227,7 +262,10 @@ mod tests {
         assert!(matches!(src, RootKeySource::InsecureDevFile(_)));
         let (b, _) = load_root_key(None, None, dir.path()).unwrap();
         assert_eq!(a.expose(), b.expose());
-        let mode = fs::metadata(dir.path().join(DEV_ROOT_KEY_FILE)).unwrap().permissions().mode();
+        let mode = fs::metadata(dir.path().join(DEV_ROOT_KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 
@@ -242,7 +280,10 @@ mod tests {
         let f = dir.path().join("k");
         fs::write(&f, &k).unwrap();
         fs::set_permissions(&f, fs::Permissions::from_mode(0o644)).unwrap();
-        let err = load_root_key(None, Some(&f), dir.path()).err().unwrap().to_string();
+        let err = load_root_key(None, Some(&f), dir.path())
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("chmod 600"), "{err}");
         assert!(!err.contains(&k));
     }
@@ -256,7 +297,10 @@ mod tests {
         assert_eq!(a.account_id.len(), 12);
         let b = load_root_credentials(&none, None, dir.path()).unwrap();
         assert!(matches!(b.source, CredentialSource::File(_)));
-        assert_eq!((&a.access_key_id, &a.account_id), (&b.access_key_id, &b.account_id));
+        assert_eq!(
+            (&a.access_key_id, &a.account_id),
+            (&b.access_key_id, &b.account_id)
+        );
         assert_eq!(*a.secret_access_key, *b.secret_access_key);
         assert!(!format!("{b:?}").contains(b.secret_access_key.as_str()));
         let env = |k: &str| match k {
@@ -265,7 +309,10 @@ mod tests {
             _ => None,
         };
         let c = load_root_credentials(&env, Some("123456789012"), dir.path()).unwrap();
-        assert_eq!((c.access_key_id.as_str(), c.account_id.as_str()), ("AK", "123456789012"));
+        assert_eq!(
+            (c.access_key_id.as_str(), c.account_id.as_str()),
+            ("AK", "123456789012")
+        );
         assert!(load_root_credentials(&none, Some("12"), dir.path()).is_err());
     }
 }

@@ -33,7 +33,12 @@ impl FrontDoor {
     pub(crate) fn new(s3: S3Service) -> Self {
         let mut prefix = [0u8; 8];
         let _ = SystemRandom::new().fill(&mut prefix);
-        Self { s3, ready: true, request_seq: AtomicU64::new(0), request_prefix: u64::from_be_bytes(prefix) }
+        Self {
+            s3,
+            ready: true,
+            request_seq: AtomicU64::new(0),
+            request_prefix: u64::from_be_bytes(prefix),
+        }
     }
 
     /// Unique per request: a random per-process prefix plus a counter (cheap, no syscall).

@@ -3,7 +3,7 @@
 //! Owns configuration, listeners, the front door and the protocol adapters (s3s for S3).
 //! Domain crates below it never see HTTP, XML, environment variables or flags.
 
-// mod bench;
+mod bench;
 mod config;
 mod http;
 mod s3;
@@ -20,7 +20,11 @@ use coffer_s3::{S3Core, SystemClock};
 use crate::config::{CredentialSource, RootKeySource, ServerArgs};
 
 #[derive(Parser)]
-#[command(name = "coffer", version, about = "S3-compatible object store that encrypts every object at rest")]
+#[command(
+    name = "coffer",
+    version,
+    about = "S3-compatible object store that encrypts every object at rest"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,8 +51,8 @@ enum Command {
         #[arg(long)]
         account_id: Option<String>,
     },
-    // Load generator: SigV4-signed PUT/GET against a running server, prints a table.
-    // Bench(bench::BenchArgs),
+    /// Load generator: SigV4-signed PUT/GET against a running server, prints a table.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,7 +64,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -68,9 +75,20 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Server { data, listen, region, root_key_file, account_id } => runtime
-            .block_on(run_server(ServerArgs { data, listen, region, root_key_file, account_id })),
-        // Command::Bench(args) => runtime.block_on(bench::run(args)),
+        Command::Server {
+            data,
+            listen,
+            region,
+            root_key_file,
+            account_id,
+        } => runtime.block_on(run_server(ServerArgs {
+            data,
+            listen,
+            region,
+            root_key_file,
+            account_id,
+        })),
+        Command::Bench(args) => runtime.block_on(bench::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -84,8 +102,11 @@ fn main() -> ExitCode {
 async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&args.data)?;
     let env_root_key = std::env::var("COFFER_ROOT_KEY").ok();
-    let (root_key, key_source) =
-        config::load_root_key(env_root_key.as_deref(), args.root_key_file.as_deref(), &args.data)?;
+    let (root_key, key_source) = config::load_root_key(
+        env_root_key.as_deref(),
+        args.root_key_file.as_deref(),
+        &args.data,
+    )?;
     if let RootKeySource::InsecureDevFile(path) = &key_source {
         tracing::warn!(
             "INSECURE DEV MODE: the root key that wraps every data key is stored beside the data \
@@ -108,19 +129,32 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     );
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
-    println!("Coffer S3 endpoint: http://{addr}  (region {}, account {})", args.region, creds.account_id);
+    println!(
+        "Coffer S3 endpoint: http://{addr}  (region {}, account {})",
+        args.region, creds.account_id
+    );
     match &creds.source {
         CredentialSource::Environment => {
             println!("Root credentials: from COFFER_ROOT_ACCESS_KEY / COFFER_ROOT_SECRET_KEY");
         }
         CredentialSource::File(p) => {
-            println!("Root credentials: access key {} (secret in {})", creds.access_key_id, p.display());
+            println!(
+                "Root credentials: access key {} (secret in {})",
+                creds.access_key_id,
+                p.display()
+            );
         }
         CredentialSource::Generated(p) => {
             // Printed this once; kept owner-only in the data directory.
-            println!("Root credentials generated (shown once, kept in {}):", p.display());
+            println!(
+                "Root credentials generated (shown once, kept in {}):",
+                p.display()
+            );
             println!("  AWS_ACCESS_KEY_ID={}", creds.access_key_id);
-            println!("  AWS_SECRET_ACCESS_KEY={}", creds.secret_access_key.as_str());
+            println!(
+                "  AWS_SECRET_ACCESS_KEY={}",
+                creds.secret_access_key.as_str()
+            );
         }
     }
     println!("Ready.");
@@ -134,10 +168,11 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return ctrl_c.await.unwrap_or(()),
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return ctrl_c.await.unwrap_or(()),
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

@@ -47,12 +47,17 @@ impl BlobStore {
     pub fn open(root: &Path) -> io::Result<Self> {
         fs::create_dir_all(root.join("tmp"))?;
         fs::create_dir_all(root.join("blobs"))?;
-        Ok(Self { root: root.to_path_buf() })
+        Ok(Self {
+            root: root.to_path_buf(),
+        })
     }
 
     /// A new temporary file for `id`; invisible until [`BlobStore::commit`].
     pub fn create(&self, id: &BlobId) -> io::Result<File> {
-        File::options().write(true).create_new(true).open(self.temp_path(id))
+        File::options()
+            .write(true)
+            .create_new(true)
+            .open(self.temp_path(id))
     }
 
     /// Makes a fully written temporary blob durable: fsync the data, rename it into place,

@@ -66,7 +66,11 @@ fn decode_segment_from(buf: &mut &[u8]) -> Result<Segment, StoreError> {
         _ => return Err(corrupt()),
     };
     let sealing = take_bytes(buf)?.to_vec();
-    Ok(Segment { plain_len, location, sealing })
+    Ok(Segment {
+        plain_len,
+        location,
+        sealing,
+    })
 }
 
 fn corrupt() -> StoreError {
@@ -109,7 +113,11 @@ mod tests {
     #[test]
     fn roundtrip() {
         let segs = vec![
-            Segment { plain_len: 5, location: Location::Inline(vec![1, 2, 3]), sealing: vec![9; 61] },
+            Segment {
+                plain_len: 5,
+                location: Location::Inline(vec![1, 2, 3]),
+                sealing: vec![9; 61],
+            },
             Segment {
                 plain_len: 1 << 40,
                 location: Location::Blob(BlobId::from_random([7; 16])),

@@ -57,15 +57,23 @@ impl MetaStore {
         thread::Builder::new()
             .name("coffer-meta-writer".into())
             .spawn(move || writer_loop(&conn, &queue))?;
-        Ok(Self { path: path.to_path_buf(), readers: Mutex::new(Vec::new()), jobs })
+        Ok(Self {
+            path: path.to_path_buf(),
+            readers: Mutex::new(Vec::new()),
+            jobs,
+        })
     }
 
     // ---- reads ----
 
     pub fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(|c| {
-            Ok(c.query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| r.get(0))
-                .optional()?)
+            Ok(
+                c.query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+            )
         })
     }
 
@@ -82,8 +90,9 @@ impl MetaStore {
 
     pub fn list_buckets(&self) -> Result<Vec<BucketRecord>, StoreError> {
         self.read(|c| {
-            let mut st =
-                c.prepare_cached("SELECT name, owner, region, created_ms FROM buckets ORDER BY name")?;
+            let mut st = c.prepare_cached(
+                "SELECT name, owner, region, created_ms FROM buckets ORDER BY name",
+            )?;
             let rows = st.query_map([], bucket_from_row)?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
@@ -148,7 +157,11 @@ impl MetaStore {
         inclusive: bool,
         limit: usize,
     ) -> Result<Vec<ObjectSummary>, StoreError> {
-        let lower = if prefix.as_bytes() > from.as_bytes() { prefix } else { from };
+        let lower = if prefix.as_bytes() > from.as_bytes() {
+            prefix
+        } else {
+            from
+        };
         let inclusive = inclusive || lower != from;
         let upper = prefix_successor(prefix);
         self.read(|c| {
@@ -176,9 +189,13 @@ impl MetaStore {
 
     pub fn bucket_is_empty(&self, bucket: &str) -> Result<bool, StoreError> {
         self.read(|c| {
-            Ok(c.query_row("SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1", [bucket], |_| Ok(()))
-                .optional()?
-                .is_none())
+            Ok(c.query_row(
+                "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1",
+                [bucket],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_none())
         })
     }
 
@@ -208,7 +225,12 @@ impl MetaStore {
                  ORDER BY key, initiated_ms, upload_id LIMIT ?4",
             )?;
             let rows = st.query_map(
-                params![bucket, prefix, key_marker, i64::try_from(limit).unwrap_or(i64::MAX)],
+                params![
+                    bucket,
+                    prefix,
+                    key_marker,
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
                 upload_from_row,
             )?;
             Ok(rows.collect::<Result<_, _>>()?)
@@ -228,7 +250,11 @@ impl MetaStore {
                  ORDER BY part_number LIMIT ?3",
             )?;
             let rows = st.query_map(
-                params![upload_id, after_part, i64::try_from(limit).unwrap_or(i64::MAX)],
+                params![
+                    upload_id,
+                    after_part,
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
                 part_columns,
             )?;
             rows.map(|r| part_from_columns(r?)).collect()
@@ -278,7 +304,11 @@ impl MetaStore {
                 "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
                 params![name, value],
             )?;
-            Ok(c.query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| r.get(0))?)
+            Ok(
+                c.query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })?,
+            )
         })
     }
 
@@ -307,16 +337,21 @@ impl MetaStore {
     ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {
         let name = name.to_owned();
         self.write(move |c| {
-            if c.query_row("SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1", [&name], |_| Ok(()))
-                .optional()?
-                .is_some()
+            if c.query_row(
+                "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1",
+                [&name],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some()
             {
                 return Err(StoreError::BucketNotEmpty(name));
             }
             let mut freed = Vec::new();
             let ids: Vec<String> = {
                 let mut st = c.prepare("SELECT upload_id FROM uploads WHERE bucket = ?1")?;
-                st.query_map([&name], |r| r.get(0))?.collect::<Result<_, _>>()?
+                st.query_map([&name], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?
             };
             for id in ids {
                 freed.extend(remove_upload(c, &id)?);
@@ -404,7 +439,13 @@ impl MetaStore {
             c.execute(
                 "INSERT INTO uploads (upload_id, bucket, key, initiated_ms, meta)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![rec.upload_id, rec.bucket, rec.key, rec.initiated_ms, rec.meta],
+                params![
+                    rec.upload_id,
+                    rec.bucket,
+                    rec.key,
+                    rec.initiated_ms,
+                    rec.meta
+                ],
             )?;
             Ok(())
         })
@@ -463,9 +504,13 @@ impl MetaStore {
     ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {
         let upload_id = upload_id.to_owned();
         self.write(move |c| {
-            if c.query_row("SELECT 1 FROM uploads WHERE upload_id = ?1", [&upload_id], |_| Ok(()))
-                .optional()?
-                .is_none()
+            if c.query_row(
+                "SELECT 1 FROM uploads WHERE upload_id = ?1",
+                [&upload_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_none()
             {
                 return Err(StoreError::NoSuchUpload(upload_id));
             }
@@ -494,9 +539,13 @@ impl MetaStore {
     ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {
         let upload_id = upload_id.to_owned();
         self.write(move |c| {
-            if c.query_row("SELECT 1 FROM uploads WHERE upload_id = ?1", [&upload_id], |_| Ok(()))
-                .optional()?
-                .is_none()
+            if c.query_row(
+                "SELECT 1 FROM uploads WHERE upload_id = ?1",
+                [&upload_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_none()
             {
                 return Err(StoreError::NoSuchUpload(upload_id));
             }
@@ -532,7 +581,11 @@ impl MetaStore {
             let result = match conn.execute_batch("SAVEPOINT op") {
                 Ok(()) => {
                     let r = f(conn);
-                    let end = if r.is_ok() { "RELEASE op" } else { "ROLLBACK TO op; RELEASE op" };
+                    let end = if r.is_ok() {
+                        "RELEASE op"
+                    } else {
+                        "ROLLBACK TO op; RELEASE op"
+                    };
                     match conn.execute_batch(end) {
                         Ok(()) => r,
                         Err(e) => Err(e.into()),
@@ -608,9 +661,13 @@ fn writer_loop(conn: &Connection, queue: &mpsc::Receiver<Job>) {
 }
 
 fn require_bucket(c: &Connection, bucket: &str) -> Result<(), StoreError> {
-    c.query_row("SELECT 1 FROM buckets WHERE name = ?1", [bucket], |_| Ok(()))
-        .optional()?
-        .ok_or_else(|| StoreError::NoSuchBucket(bucket.to_owned()))
+    c.query_row(
+        "SELECT 1 FROM buckets WHERE name = ?1",
+        [bucket],
+        |_| Ok(()),
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NoSuchBucket(bucket.to_owned()))
 }
 
 fn insert_object(c: &Connection, rec: &ObjectRecord) -> Result<(), StoreError> {
@@ -659,7 +716,8 @@ fn remove_object(
 fn remove_upload(c: &Connection, upload_id: &str) -> Result<Vec<BlobId>, StoreError> {
     let segs: Vec<Vec<u8>> = {
         let mut st = c.prepare("DELETE FROM parts WHERE upload_id = ?1 RETURNING segment")?;
-        st.query_map([upload_id], |r| r.get(0))?.collect::<Result<_, _>>()?
+        st.query_map([upload_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?
     };
     let mut freed = Vec::new();
     for s in segs {
@@ -679,14 +737,20 @@ fn ref_segment(c: &Connection, s: &Segment) -> Result<(), StoreError> {
 
 fn unref_segment(c: &Connection, s: &Segment) -> Result<Option<BlobId>, StoreError> {
     if let Location::Blob(id) = &s.location {
-        c.prepare_cached("DELETE FROM blob_refs WHERE blob_id = ?1")?.execute([id.as_str()])?;
+        c.prepare_cached("DELETE FROM blob_refs WHERE blob_id = ?1")?
+            .execute([id.as_str()])?;
         return Ok(Some(id.clone()));
     }
     Ok(None)
 }
 
 fn bucket_from_row(r: &Row<'_>) -> rusqlite::Result<BucketRecord> {
-    Ok(BucketRecord { name: r.get(0)?, owner: r.get(1)?, region: r.get(2)?, created_ms: r.get(3)? })
+    Ok(BucketRecord {
+        name: r.get(0)?,
+        owner: r.get(1)?,
+        region: r.get(2)?,
+        created_ms: r.get(3)?,
+    })
 }
 
 fn upload_from_row(r: &Row<'_>) -> rusqlite::Result<UploadRecord> {
@@ -702,7 +766,15 @@ fn upload_from_row(r: &Row<'_>) -> rusqlite::Result<UploadRecord> {
 type PartColumns = (String, u32, i64, String, i64, Vec<u8>, Vec<u8>);
 
 fn part_columns(r: &Row<'_>) -> rusqlite::Result<PartColumns> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
 }
 
 fn part_from_columns(c: PartColumns) -> Result<PartRecord, StoreError> {
@@ -735,7 +807,11 @@ mod tests {
             etag: "e".into(),
             last_modified_ms: 1,
             meta: b"{}".to_vec(),
-            segments: vec![Segment { plain_len: 3, location: seg, sealing: vec![1] }],
+            segments: vec![Segment {
+                plain_len: 3,
+                location: seg,
+                sealing: vec![1],
+            }],
         }
     }
 
@@ -743,9 +819,17 @@ mod tests {
     fn objects_lifecycle_and_listing() {
         let dir = tempfile::tempdir().unwrap();
         let m = MetaStore::open(&dir.path().join("m.sqlite")).unwrap();
-        let b = BucketRecord { name: "b".into(), owner: "1".into(), region: "r".into(), created_ms: 0 };
+        let b = BucketRecord {
+            name: "b".into(),
+            owner: "1".into(),
+            region: "r".into(),
+            created_ms: 0,
+        };
         block(m.create_bucket(b.clone())).unwrap();
-        assert!(matches!(block(m.create_bucket(b)), Err(StoreError::BucketExists(_))));
+        assert!(matches!(
+            block(m.create_bucket(b)),
+            Err(StoreError::BucketExists(_))
+        ));
         let blob = BlobId::from_random([9; 16]);
         for k in ["a/1", "a/2", "b", "c/x/y"] {
             block(m.put_object(obj("b", k, Location::Inline(vec![1])))).unwrap();
@@ -754,10 +838,22 @@ mod tests {
         assert!(freed.is_empty());
         assert_eq!(m.referenced_blobs().unwrap(), HashSet::from([blob.clone()]));
         let keys = |v: Vec<ObjectSummary>| v.into_iter().map(|s| s.key).collect::<Vec<_>>();
-        assert_eq!(keys(m.list_objects("b", "a/", "", true, 10).unwrap()), ["a/1", "a/2"]);
-        assert_eq!(keys(m.list_objects("b", "", "a/1", false, 2).unwrap()), ["a/2", "b"]);
-        assert_eq!(keys(m.list_objects("b", "", "a0", true, 10).unwrap()), ["b", "c/x/y"]);
-        assert!(matches!(block(m.delete_bucket("b")), Err(StoreError::BucketNotEmpty(_))));
+        assert_eq!(
+            keys(m.list_objects("b", "a/", "", true, 10).unwrap()),
+            ["a/1", "a/2"]
+        );
+        assert_eq!(
+            keys(m.list_objects("b", "", "a/1", false, 2).unwrap()),
+            ["a/2", "b"]
+        );
+        assert_eq!(
+            keys(m.list_objects("b", "", "a0", true, 10).unwrap()),
+            ["b", "c/x/y"]
+        );
+        assert!(matches!(
+            block(m.delete_bucket("b")),
+            Err(StoreError::BucketNotEmpty(_))
+        ));
         let freed = block(m.put_object(obj("b", "b", Location::Inline(vec![2])))).unwrap();
         assert_eq!(freed, vec![blob]);
         assert!(m.referenced_blobs().unwrap().is_empty());
@@ -775,8 +871,17 @@ mod tests {
         let m = MetaStore::open(&dir.path().join("m.sqlite")).unwrap();
         let futs: Vec<_> = (0..50)
             .map(|i| {
-                let name = if i % 2 == 0 { "same".to_owned() } else { format!("b{i}") };
-                m.create_bucket(BucketRecord { name, owner: "1".into(), region: "r".into(), created_ms: 0 })
+                let name = if i % 2 == 0 {
+                    "same".to_owned()
+                } else {
+                    format!("b{i}")
+                };
+                m.create_bucket(BucketRecord {
+                    name,
+                    owner: "1".into(),
+                    region: "r".into(),
+                    created_ms: 0,
+                })
             })
             .collect();
         let results: Vec<_> = futs.into_iter().map(block).collect();
@@ -788,23 +893,57 @@ mod tests {
     fn multipart_moves_blobs() {
         let dir = tempfile::tempdir().unwrap();
         let m = MetaStore::open(&dir.path().join("m.sqlite")).unwrap();
-        block(m.create_bucket(BucketRecord { name: "b".into(), owner: "1".into(), region: "r".into(), created_ms: 0 })).unwrap();
-        let up = UploadRecord { upload_id: "u".into(), bucket: "b".into(), key: "k".into(), initiated_ms: 0, meta: vec![] };
+        block(m.create_bucket(BucketRecord {
+            name: "b".into(),
+            owner: "1".into(),
+            region: "r".into(),
+            created_ms: 0,
+        }))
+        .unwrap();
+        let up = UploadRecord {
+            upload_id: "u".into(),
+            bucket: "b".into(),
+            key: "k".into(),
+            initiated_ms: 0,
+            meta: vec![],
+        };
         block(m.create_upload(up)).unwrap();
         let ids: Vec<BlobId> = (0..3u8).map(|i| BlobId::from_random([i; 16])).collect();
         for (n, id) in ids.iter().enumerate() {
-            let seg = Segment { plain_len: 1, location: Location::Blob(id.clone()), sealing: vec![] };
-            let part = PartRecord { upload_id: "u".into(), part_number: n as u32 + 1, size: 1, etag: "e".into(), last_modified_ms: 0, meta: vec![], segment: seg };
+            let seg = Segment {
+                plain_len: 1,
+                location: Location::Blob(id.clone()),
+                sealing: vec![],
+            };
+            let part = PartRecord {
+                upload_id: "u".into(),
+                part_number: n as u32 + 1,
+                size: 1,
+                etag: "e".into(),
+                last_modified_ms: 0,
+                meta: vec![],
+                segment: seg,
+            };
             block(m.put_part(part)).unwrap();
         }
         assert_eq!(m.parts("u", 1, 10).unwrap().len(), 2);
         let mut o = obj("b", "k", Location::Blob(ids[0].clone()));
-        o.segments.push(Segment { plain_len: 1, location: Location::Blob(ids[2].clone()), sealing: vec![] });
+        o.segments.push(Segment {
+            plain_len: 1,
+            location: Location::Blob(ids[2].clone()),
+            sealing: vec![],
+        });
         let freed = block(m.complete_upload("u", o)).unwrap();
         assert_eq!(freed, vec![ids[1].clone()]);
-        assert_eq!(m.referenced_blobs().unwrap(), HashSet::from([ids[0].clone(), ids[2].clone()]));
+        assert_eq!(
+            m.referenced_blobs().unwrap(),
+            HashSet::from([ids[0].clone(), ids[2].clone()])
+        );
         assert!(m.upload("u").unwrap().is_none());
-        assert!(matches!(block(m.abort_upload("u")), Err(StoreError::NoSuchUpload(_))));
+        assert!(matches!(
+            block(m.abort_upload("u")),
+            Err(StoreError::NoSuchUpload(_))
+        ));
     }
 
     #[test]

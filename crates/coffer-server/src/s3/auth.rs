@@ -18,7 +18,10 @@ pub(crate) struct RootAuth {
 
 impl RootAuth {
     pub(crate) fn new(access_key_id: String, secret_access_key: Zeroizing<String>) -> Self {
-        Self { access_key_id, secret_access_key }
+        Self {
+            access_key_id,
+            secret_access_key,
+        }
     }
 }
 
@@ -56,7 +59,9 @@ fn check_presign_expiry(query: &str) -> S3Result<()> {
     for pair in query.split('&') {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         if name == "X-Amz-Expires" {
-            let ok = value.parse::<u64>().is_ok_and(|v| v <= MAX_PRESIGN_EXPIRES_SECS);
+            let ok = value
+                .parse::<u64>()
+                .is_ok_and(|v| v <= MAX_PRESIGN_EXPIRES_SECS);
             if !ok {
                 return Err(s3s::s3_error!(
                     AuthorizationQueryParametersError,

@@ -56,7 +56,9 @@ pub(crate) fn request_body(blob: Option<StreamingBlob>) -> BodyStream {
     match blob {
         None => Box::pin(futures::stream::empty()),
         Some(blob) => Box::pin(blob.map(|r| {
-            r.map_err(|e| Box::new(BodyFault::classify(&*e)) as Box<dyn std::error::Error + Send + Sync>)
+            r.map_err(|e| {
+                Box::new(BodyFault::classify(&*e)) as Box<dyn std::error::Error + Send + Sync>
+            })
         })),
     }
 }
@@ -64,7 +66,10 @@ pub(crate) fn request_body(blob: Option<StreamingBlob>) -> BodyStream {
 /// A response body of known length: hyper sends `Content-Length` and, if the stream fails
 /// mid-way (tampered package), cuts the connection rather than send a short or wrong body.
 pub(crate) fn response_body(stream: PlainStream, len: u64) -> StreamingBlob {
-    StreamingBlob::new(ExactStream { inner: SyncStream::new(stream), remaining: len })
+    StreamingBlob::new(ExactStream {
+        inner: SyncStream::new(stream),
+        remaining: len,
+    })
 }
 
 struct ExactStream {

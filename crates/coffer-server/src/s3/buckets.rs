@@ -22,7 +22,8 @@ impl CofferS3 {
         Ok(S3Response::new(ListBucketsOutput {
             buckets: Some(buckets),
             owner: Some(self.owner()),
-            ..Default::default()
+            continuation_token: None,
+            prefix: None,
         }))
     }
 
@@ -38,7 +39,10 @@ impl CofferS3 {
             .filter(|c| !c.is_empty());
         if let Some(c) = constraint {
             if c == "us-east-1" {
-                return Err(s3_error!(InvalidLocationConstraint, "The specified location-constraint is not valid"));
+                return Err(s3_error!(
+                    InvalidLocationConstraint,
+                    "The specified location-constraint is not valid"
+                ));
             }
             if c != self.region {
                 return Err(s3_error!(
@@ -47,10 +51,12 @@ impl CofferS3 {
                 ));
             }
         }
-        self.core.create_bucket(&self.account_id, &input.bucket, &self.region).await.map_err(s3_wire)?;
+        self.core
+            .create_bucket(&self.account_id, &input.bucket, &self.region)
+            .await
+            .map_err(s3_wire)?;
         Ok(S3Response::new(CreateBucketOutput {
             location: Some(format!("/{}", input.bucket)),
-            ..Default::default()
         }))
     }
 
@@ -59,14 +65,20 @@ impl CofferS3 {
         req: S3Request<HeadBucketInput>,
     ) -> S3Result<S3Response<HeadBucketOutput>> {
         let b = self.core.bucket(&req.input.bucket).map_err(s3_wire)?;
-        Ok(S3Response::new(HeadBucketOutput { bucket_region: Some(b.region), ..Default::default() }))
+        Ok(S3Response::new(HeadBucketOutput {
+            bucket_region: Some(b.region),
+            ..Default::default()
+        }))
     }
 
     pub(super) async fn op_delete_bucket(
         &self,
         req: S3Request<DeleteBucketInput>,
     ) -> S3Result<S3Response<DeleteBucketOutput>> {
-        self.core.delete_bucket(&req.input.bucket).await.map_err(s3_wire)?;
+        self.core
+            .delete_bucket(&req.input.bucket)
+            .await
+            .map_err(s3_wire)?;
         Ok(S3Response::new(DeleteBucketOutput {}))
     }
 
@@ -76,8 +88,11 @@ impl CofferS3 {
     ) -> S3Result<S3Response<GetBucketLocationOutput>> {
         let b = self.core.bucket(&req.input.bucket).map_err(s3_wire)?;
         // S3 answers an empty constraint for us-east-1.
-        let constraint = (b.region != "us-east-1").then(|| BucketLocationConstraint::from(b.region));
-        Ok(S3Response::new(GetBucketLocationOutput { location_constraint: constraint }))
+        let constraint =
+            (b.region != "us-east-1").then(|| BucketLocationConstraint::from(b.region));
+        Ok(S3Response::new(GetBucketLocationOutput {
+            location_constraint: constraint,
+        }))
     }
 
     pub(super) fn op_get_bucket_tagging(
@@ -85,7 +100,9 @@ impl CofferS3 {
         req: S3Request<GetBucketTaggingInput>,
     ) -> S3Result<S3Response<GetBucketTaggingOutput>> {
         let tags = self.core.bucket_tags(&req.input.bucket).map_err(s3_wire)?;
-        Ok(S3Response::new(GetBucketTaggingOutput { tag_set: to_dto_tags(tags) }))
+        Ok(S3Response::new(GetBucketTaggingOutput {
+            tag_set: to_dto_tags(tags),
+        }))
     }
 
     pub(super) async fn op_put_bucket_tagging(
@@ -93,7 +110,10 @@ impl CofferS3 {
         req: S3Request<PutBucketTaggingInput>,
     ) -> S3Result<S3Response<PutBucketTaggingOutput>> {
         let tags = from_dto_tags(req.input.tagging.tag_set);
-        self.core.set_bucket_tags(&req.input.bucket, Some(tags)).await.map_err(s3_wire)?;
+        self.core
+            .set_bucket_tags(&req.input.bucket, Some(tags))
+            .await
+            .map_err(s3_wire)?;
         Ok(S3Response::new(PutBucketTaggingOutput {}))
     }
 
@@ -101,7 +121,10 @@ impl CofferS3 {
         &self,
         req: S3Request<DeleteBucketTaggingInput>,
     ) -> S3Result<S3Response<DeleteBucketTaggingOutput>> {
-        self.core.set_bucket_tags(&req.input.bucket, None).await.map_err(s3_wire)?;
+        self.core
+            .set_bucket_tags(&req.input.bucket, None)
+            .await
+            .map_err(s3_wire)?;
         let mut resp = S3Response::new(DeleteBucketTaggingOutput {});
         resp.status = Some(http::StatusCode::NO_CONTENT);
         Ok(resp)

@@ -82,18 +82,26 @@ pub(crate) fn object_meta(
         cache_control,
         expires: expires_string(expires),
         user,
-        tags: tagging.map(parse_tagging_header).transpose()?.unwrap_or_default(),
+        tags: tagging
+            .map(parse_tagging_header)
+            .transpose()?
+            .unwrap_or_default(),
     })
 }
 
 /// `x-amz-tagging: k1=v1&k2=v2` (URL-encoded query form).
 pub(crate) fn parse_tagging_header(s: &str) -> Result<Vec<Tag>, S3Error> {
-    let invalid = || S3Error::InvalidArgument("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.".into());
+    let invalid = || {
+        S3Error::InvalidArgument("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.".into())
+    };
     s.split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok(Tag { key: url_decode(k).ok_or_else(invalid)?, value: url_decode(v).ok_or_else(invalid)? })
+            Ok(Tag {
+                key: url_decode(k).ok_or_else(invalid)?,
+                value: url_decode(v).ok_or_else(invalid)?,
+            })
         })
         .collect()
 }
@@ -131,12 +139,20 @@ pub(crate) fn url_encode(s: &str) -> String {
 }
 
 pub(crate) fn to_dto_tags(tags: Vec<Tag>) -> Vec<s3s::dto::Tag> {
-    tags.into_iter().map(|t| s3s::dto::Tag { key: Some(t.key), value: Some(t.value) }).collect()
+    tags.into_iter()
+        .map(|t| s3s::dto::Tag {
+            key: Some(t.key),
+            value: Some(t.value),
+        })
+        .collect()
 }
 
 pub(crate) fn from_dto_tags(tags: Vec<s3s::dto::Tag>) -> Vec<Tag> {
     tags.into_iter()
-        .map(|t| Tag { key: t.key.unwrap_or_default(), value: t.value.unwrap_or_default() })
+        .map(|t| Tag {
+            key: t.key.unwrap_or_default(),
+            value: t.value.unwrap_or_default(),
+        })
         .collect()
 }
 
@@ -170,7 +186,10 @@ pub(crate) fn integrity(
     let mut headers_given = given.into_iter().filter_map(|(a, v)| v.map(|v| (a, v)));
     let header_value = headers_given.next();
     if headers_given.next().is_some() {
-        return Err(S3Error::InvalidRequest("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.".into()));
+        return Err(S3Error::InvalidRequest(
+            "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
+                .into(),
+        ));
     }
     let declared = match checksums.algorithm {
         Some(a) => Some(ChecksumAlgorithm::parse(a.as_str()).ok_or_else(|| {
@@ -207,7 +226,11 @@ pub(crate) fn integrity(
         }
         (None, None) => (declared, None),
     };
-    Ok(Integrity { content_md5, algorithm, expected })
+    Ok(Integrity {
+        content_md5,
+        algorithm,
+        expected,
+    })
 }
 
 /// Puts a checksum into whichever `checksum_*` field of an output matches its algorithm.
@@ -249,7 +272,13 @@ mod tests {
     #[test]
     fn tagging_header() {
         let tags = parse_tagging_header("a=1&b%20c=x%2Fy&empty=").unwrap();
-        assert_eq!(tags[1], Tag { key: "b c".into(), value: "x/y".into() });
+        assert_eq!(
+            tags[1],
+            Tag {
+                key: "b c".into(),
+                value: "x/y".into()
+            }
+        );
         assert_eq!(tags[2].value, "");
         assert!(parse_tagging_header("a=%zz").is_err());
     }

@@ -11,7 +11,10 @@ use super::wire::s3_wire;
 fn max_keys(v: Option<i32>) -> S3Result<usize> {
     match v {
         None => Ok(MAX_KEYS),
-        Some(n) if n < 0 => Err(s3_error!(InvalidArgument, "Argument maxKeys must be an integer between 0 and 2147483647")),
+        Some(n) if n < 0 => Err(s3_error!(
+            InvalidArgument,
+            "Argument maxKeys must be an integer between 0 and 2147483647"
+        )),
         Some(n) => Ok(usize::try_from(n).unwrap_or(MAX_KEYS).min(MAX_KEYS)),
     }
 }
@@ -20,7 +23,10 @@ fn url_encoding(e: Option<&EncodingType>) -> S3Result<bool> {
     match e.map(EncodingType::as_str) {
         None => Ok(false),
         Some(EncodingType::URL) => Ok(true),
-        Some(_) => Err(s3_error!(InvalidArgument, "Invalid Encoding Method specified in Request")),
+        Some(_) => Err(s3_error!(
+            InvalidArgument,
+            "Invalid Encoding Method specified in Request"
+        )),
     }
 }
 
@@ -30,11 +36,17 @@ impl CofferS3 {
             .iter()
             .map(|o| Object {
                 e_tag: Some(etag(&o.etag)),
-                key: Some(if encode { url_encode(&o.key) } else { o.key.clone() }),
+                key: Some(if encode {
+                    url_encode(&o.key)
+                } else {
+                    o.key.clone()
+                }),
                 last_modified: Some(timestamp(o.last_modified_ms)),
                 owner: fetch_owner.then(|| self.owner()),
                 size: Some(i64::try_from(o.size).unwrap_or(i64::MAX)),
-                storage_class: Some(ObjectStorageClass::from_static(ObjectStorageClass::STANDARD)),
+                storage_class: Some(ObjectStorageClass::from_static(
+                    ObjectStorageClass::STANDARD,
+                )),
                 ..Default::default()
             })
             .collect()
@@ -61,10 +73,22 @@ impl CofferS3 {
             max_keys: input.max_keys.or(Some(MAX_KEYS as i32)),
             is_truncated: Some(page.is_truncated),
             contents: Some(self.contents(&page, encode, true)),
-            common_prefixes: Some(page.common_prefixes.iter().map(|p| CommonPrefix { prefix: Some(enc(p.clone())) }).collect()),
+            common_prefixes: Some(
+                page.common_prefixes
+                    .iter()
+                    .map(|p| CommonPrefix {
+                        prefix: Some(enc(p.clone())),
+                    })
+                    .collect(),
+            ),
             delimiter: input.delimiter.map(enc),
             // As S3: NextMarker only when a delimiter was given.
-            next_marker: q.delimiter.is_some().then_some(page.next_after).flatten().map(enc),
+            next_marker: q
+                .delimiter
+                .is_some()
+                .then_some(page.next_after)
+                .flatten()
+                .map(enc),
             encoding_type: input.encoding_type,
             request_charged: None,
         }))
@@ -82,7 +106,12 @@ impl CofferS3 {
                     .decode(t)
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or_else(|| s3_error!(InvalidArgument, "The continuation token provided is incorrect"))?,
+                    .ok_or_else(|| {
+                        s3_error!(
+                            InvalidArgument,
+                            "The continuation token provided is incorrect"
+                        )
+                    })?,
             ),
             None => input.start_after.clone().filter(|s| !s.is_empty()),
         };
@@ -105,7 +134,14 @@ impl CofferS3 {
             is_truncated: Some(page.is_truncated),
             next_continuation_token: page.next_after.map(|a| TOKEN.encode(a)),
             contents: Some(contents),
-            common_prefixes: Some(page.common_prefixes.iter().map(|p| CommonPrefix { prefix: Some(enc(p.clone())) }).collect()),
+            common_prefixes: Some(
+                page.common_prefixes
+                    .iter()
+                    .map(|p| CommonPrefix {
+                        prefix: Some(enc(p.clone())),
+                    })
+                    .collect(),
+            ),
             delimiter: input.delimiter.map(enc),
             encoding_type: input.encoding_type,
             start_after: input.start_after.map(enc),

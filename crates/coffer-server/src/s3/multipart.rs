@@ -11,18 +11,29 @@ use super::wire::s3_wire;
 
 fn part_number(n: i32) -> S3Result<u32> {
     u32::try_from(n).map_err(|_| {
-        s3_error!(InvalidArgument, "Part number must be an integer between 1 and 10000, inclusive")
+        s3_error!(
+            InvalidArgument,
+            "Part number must be an integer between 1 and 10000, inclusive"
+        )
     })
 }
 
 /// `x-amz-copy-source-range: bytes=first-last` (both required, as S3).
 fn copy_range(s: &str) -> S3Result<ByteRange> {
-    let bad = || s3_error!(InvalidArgument, "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy");
+    let bad = || {
+        s3_error!(
+            InvalidArgument,
+            "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy"
+        )
+    };
     let spec = s.strip_prefix("bytes=").ok_or_else(bad)?;
     let (a, b) = spec.split_once('-').ok_or_else(bad)?;
     let first = a.parse().map_err(|_| bad())?;
     let last = b.parse().map_err(|_| bad())?;
-    Ok(ByteRange::FromTo { first, last: Some(last) })
+    Ok(ByteRange::FromTo {
+        first,
+        last: Some(last),
+    })
 }
 
 impl CofferS3 {
@@ -34,12 +45,23 @@ impl CofferS3 {
         if let Some(s) = &input.server_side_encryption
             && s.as_str() != ServerSideEncryption::AES256
         {
-            return Err(s3_error!(NotImplemented, "Server-side encryption {} is not available yet", s.as_str()));
+            return Err(s3_error!(
+                NotImplemented,
+                "Server-side encryption {} is not available yet",
+                s.as_str()
+            ));
         }
         let algorithm = input
             .checksum_algorithm
             .as_ref()
-            .map(|a| ChecksumAlgorithm::parse(a.as_str()).ok_or_else(|| s3_error!(InvalidRequest, "Checksum algorithm provided is unsupported.")))
+            .map(|a| {
+                ChecksumAlgorithm::parse(a.as_str()).ok_or_else(|| {
+                    s3_error!(
+                        InvalidRequest,
+                        "Checksum algorithm provided is unsupported."
+                    )
+                })
+            })
             .transpose()?;
         let meta = object_meta(
             input.content_type,
@@ -52,14 +74,20 @@ impl CofferS3 {
             input.tagging.as_deref(),
         )
         .map_err(s3_wire)?;
-        let id = self.core.create_upload(&input.bucket, &input.key, meta, algorithm).await.map_err(s3_wire)?;
+        let id = self
+            .core
+            .create_upload(&input.bucket, &input.key, meta, algorithm)
+            .await
+            .map_err(s3_wire)?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
             bucket: Some(input.bucket),
             key: Some(input.key),
             upload_id: Some(id),
             checksum_algorithm: input.checksum_algorithm,
             checksum_type: algorithm.map(|_| ChecksumType::from_static(ChecksumType::COMPOSITE)),
-            server_side_encryption: Some(ServerSideEncryption::from_static(ServerSideEncryption::AES256)),
+            server_side_encryption: Some(ServerSideEncryption::from_static(
+                ServerSideEncryption::AES256,
+            )),
             ..Default::default()
         }))
     }
@@ -80,12 +108,21 @@ impl CofferS3 {
         .map_err(s3_wire)?;
         let p = self
             .core
-            .upload_part(&input.bucket, &input.key, &input.upload_id, n, request_body(input.body), integrity)
+            .upload_part(
+                &input.bucket,
+                &input.key,
+                &input.upload_id,
+                n,
+                request_body(input.body),
+                integrity,
+            )
             .await
             .map_err(s3_wire)?;
         let mut out = UploadPartOutput {
             e_tag: Some(etag(&p.etag)),
-            server_side_encryption: Some(ServerSideEncryption::from_static(ServerSideEncryption::AES256)),
+            server_side_encryption: Some(ServerSideEncryption::from_static(
+                ServerSideEncryption::AES256,
+            )),
             ..Default::default()
         };
         set_checksum!(out, p.checksum.as_ref());
@@ -98,10 +135,22 @@ impl CofferS3 {
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
         let input = req.input;
         let n = part_number(input.part_number)?;
-        let CopySource::Bucket { bucket: src_bucket, key: src_key, .. } = input.copy_source else {
-            return Err(s3_error!(NotImplemented, "Copying from an access point is not available yet"));
+        let CopySource::Bucket {
+            bucket: src_bucket,
+            key: src_key,
+            ..
+        } = input.copy_source
+        else {
+            return Err(s3_error!(
+                NotImplemented,
+                "Copying from an access point is not available yet"
+            ));
         };
-        let range = input.copy_source_range.as_deref().map(copy_range).transpose()?;
+        let range = input
+            .copy_source_range
+            .as_deref()
+            .map(copy_range)
+            .transpose()?;
         let conds = conditions(
             input.copy_source_if_match,
             input.copy_source_if_none_match,
@@ -110,7 +159,16 @@ impl CofferS3 {
         );
         let p = self
             .core
-            .upload_part_copy(&input.bucket, &input.key, &input.upload_id, n, &src_bucket, &src_key, range, &conds)
+            .upload_part_copy(
+                &input.bucket,
+                &input.key,
+                &input.upload_id,
+                n,
+                &src_bucket,
+                &src_key,
+                range,
+                &conds,
+            )
             .await
             .map_err(s3_wire)?;
         let mut result = CopyPartResult {
@@ -121,7 +179,9 @@ impl CofferS3 {
         set_checksum!(result, p.checksum.as_ref());
         Ok(S3Response::new(UploadPartCopyOutput {
             copy_part_result: Some(result),
-            server_side_encryption: Some(ServerSideEncryption::from_static(ServerSideEncryption::AES256)),
+            server_side_encryption: Some(ServerSideEncryption::from_static(
+                ServerSideEncryption::AES256,
+            )),
             ..Default::default()
         }))
     }
@@ -138,7 +198,8 @@ impl CofferS3 {
             .into_iter()
             .map(|p| {
                 Ok(Done {
-                    part_number: u32::try_from(p.part_number.unwrap_or(0)).map_err(|_| s3_error!(InvalidPart))?,
+                    part_number: u32::try_from(p.part_number.unwrap_or(0))
+                        .map_err(|_| s3_error!(InvalidPart))?,
                     etag: p.e_tag.map(|e| e.value().to_owned()).unwrap_or_default(),
                 })
             })
@@ -153,7 +214,9 @@ impl CofferS3 {
             key: Some(input.key.clone()),
             e_tag: Some(etag(&r.etag)),
             location: Some(format!("/{}/{}", input.bucket, input.key)),
-            server_side_encryption: Some(ServerSideEncryption::from_static(ServerSideEncryption::AES256)),
+            server_side_encryption: Some(ServerSideEncryption::from_static(
+                ServerSideEncryption::AES256,
+            )),
             ..Default::default()
         };
         if r.checksum.is_some() {
@@ -168,7 +231,10 @@ impl CofferS3 {
         req: S3Request<AbortMultipartUploadInput>,
     ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
         let i = req.input;
-        self.core.abort_upload(&i.bucket, &i.key, &i.upload_id).await.map_err(s3_wire)?;
+        self.core
+            .abort_upload(&i.bucket, &i.key, &i.upload_id)
+            .await
+            .map_err(s3_wire)?;
         let mut resp = S3Response::new(AbortMultipartUploadOutput::default());
         resp.status = Some(http::StatusCode::NO_CONTENT);
         Ok(resp)
@@ -179,10 +245,19 @@ impl CofferS3 {
         req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
         let i = req.input;
-        let marker = i.part_number_marker.and_then(|m| u32::try_from(m).ok()).unwrap_or(0);
-        let max = i.max_parts.and_then(|m| usize::try_from(m).ok()).unwrap_or(1000).min(1000);
-        let (upload, parts, truncated) =
-            self.core.list_parts(&i.bucket, &i.key, &i.upload_id, marker, max).map_err(s3_wire)?;
+        let marker = i
+            .part_number_marker
+            .and_then(|m| u32::try_from(m).ok())
+            .unwrap_or(0);
+        let max = i
+            .max_parts
+            .and_then(|m| usize::try_from(m).ok())
+            .unwrap_or(1000)
+            .min(1000);
+        let (upload, parts, truncated) = self
+            .core
+            .list_parts(&i.bucket, &i.key, &i.upload_id, marker, max)
+            .map_err(s3_wire)?;
         let next = parts.last().map(|p| p.part_number as i32);
         let parts = parts
             .into_iter()
@@ -202,7 +277,9 @@ impl CofferS3 {
             bucket: Some(i.bucket),
             key: Some(i.key),
             upload_id: Some(i.upload_id),
-            checksum_algorithm: upload.checksum_algorithm.map(|a| ChecksumAlgorithm_::from(a.name().to_owned())),
+            checksum_algorithm: upload
+                .checksum_algorithm
+                .map(|a| ChecksumAlgorithm_::from(a.name().to_owned())),
             is_truncated: Some(truncated),
             max_parts: i32::try_from(max).ok(),
             next_part_number_marker: next,
@@ -218,16 +295,25 @@ impl CofferS3 {
         req: S3Request<ListMultipartUploadsInput>,
     ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
         let i = req.input;
-        let max = i.max_uploads.and_then(|m| usize::try_from(m).ok()).unwrap_or(1000).min(1000);
+        let max = i
+            .max_uploads
+            .and_then(|m| usize::try_from(m).ok())
+            .unwrap_or(1000)
+            .min(1000);
         let prefix = i.prefix.clone().unwrap_or_default();
         let marker = i.key_marker.clone().unwrap_or_default();
-        let (uploads, truncated) = self.core.list_uploads(&i.bucket, &prefix, &marker, max).map_err(s3_wire)?;
+        let (uploads, truncated) = self
+            .core
+            .list_uploads(&i.bucket, &prefix, &marker, max)
+            .map_err(s3_wire)?;
         let next_key = uploads.last().map(|u| u.key.clone());
         let next_id = uploads.last().map(|u| u.upload_id.clone());
         let uploads = uploads
             .into_iter()
             .map(|u| MultipartUpload {
-                checksum_algorithm: u.checksum_algorithm.map(|a| ChecksumAlgorithm_::from(a.name().to_owned())),
+                checksum_algorithm: u
+                    .checksum_algorithm
+                    .map(|a| ChecksumAlgorithm_::from(a.name().to_owned())),
                 initiated: Some(timestamp(u.initiated_ms)),
                 key: Some(u.key),
                 owner: Some(self.owner()),

@@ -13,7 +13,9 @@ use super::convert::{
 use super::wire::s3_wire;
 
 fn sse() -> Option<ServerSideEncryption> {
-    Some(ServerSideEncryption::from_static(ServerSideEncryption::AES256))
+    Some(ServerSideEncryption::from_static(
+        ServerSideEncryption::AES256,
+    ))
 }
 
 /// Every object is SSE-S3 for now: other algorithms are refused rather than ignored.
@@ -37,7 +39,11 @@ fn wants_checksum(mode: Option<&ChecksumMode>) -> bool {
 
 fn checksum_type(info: &ObjectInfo) -> Option<ChecksumType> {
     info.checksum.as_ref().map(|c| {
-        ChecksumType::from_static(if c.composite { ChecksumType::COMPOSITE } else { ChecksumType::FULL_OBJECT })
+        ChecksumType::from_static(if c.composite {
+            ChecksumType::COMPOSITE
+        } else {
+            ChecksumType::FULL_OBJECT
+        })
     })
 }
 
@@ -105,37 +111,68 @@ impl CofferS3 {
         let mut parts_count = None;
         if let Some(n) = input.part_number {
             if range.is_some() {
-                return Err(s3_error!(InvalidRequest, "Cannot specify both Range header and partNumber query parameter"));
+                return Err(s3_error!(
+                    InvalidRequest,
+                    "Cannot specify both Range header and partNumber query parameter"
+                ));
             }
-            let info = self.core.head_object(&input.bucket, &input.key, &conds).map_err(s3_wire)?;
-            let sizes = if info.part_sizes.is_empty() { vec![info.size] } else { info.part_sizes.clone() };
-            let idx = usize::try_from(n).ok().filter(|&i| i >= 1 && i <= sizes.len()).ok_or_else(|| {
-                let mut e = s3s::S3Error::with_message(
-                    s3s::S3ErrorCode::Custom("InvalidPartNumber".into()),
-                    "The requested partnumber is not satisfiable",
-                );
-                e.set_status_code(http::StatusCode::RANGE_NOT_SATISFIABLE);
-                e
-            })?;
+            let info = self
+                .core
+                .head_object(&input.bucket, &input.key, &conds)
+                .map_err(s3_wire)?;
+            let sizes = if info.part_sizes.is_empty() {
+                vec![info.size]
+            } else {
+                info.part_sizes.clone()
+            };
+            let idx = usize::try_from(n)
+                .ok()
+                .filter(|&i| i >= 1 && i <= sizes.len())
+                .ok_or_else(|| {
+                    let mut e = s3s::S3Error::with_message(
+                        s3s::S3ErrorCode::Custom("InvalidPartNumber".into()),
+                        "The requested partnumber is not satisfiable",
+                    );
+                    e.set_status_code(http::StatusCode::RANGE_NOT_SATISFIABLE);
+                    e
+                })?;
             let first: u64 = sizes[..idx - 1].iter().sum();
             if sizes[idx - 1] > 0 {
-                range = Some(ByteRange::FromTo { first, last: Some(first + sizes[idx - 1] - 1) });
+                range = Some(ByteRange::FromTo {
+                    first,
+                    last: Some(first + sizes[idx - 1] - 1),
+                });
             }
             parts_count = Some(i32::try_from(sizes.len()).unwrap_or(i32::MAX));
         }
-        let r = self.core.get_object(&input.bucket, &input.key, range, &conds).await.map_err(s3_wire)?;
+        let r = self
+            .core
+            .get_object(&input.bucket, &input.key, range, &conds)
+            .await
+            .map_err(s3_wire)?;
         let info = r.info;
         let (len, content_range) = match &r.range {
-            Some(rg) => (rg.end - rg.start, Some(format!("bytes {}-{}/{}", rg.start, rg.end - 1, info.size))),
+            Some(rg) => (
+                rg.end - rg.start,
+                Some(format!("bytes {}-{}/{}", rg.start, rg.end - 1, info.size)),
+            ),
             None => (info.size, None),
         };
         let mut out = GetObjectOutput {
             accept_ranges: Some("bytes".into()),
             body: Some(response_body(r.body, len)),
-            cache_control: input.response_cache_control.or(info.meta.cache_control.clone()),
-            content_disposition: input.response_content_disposition.or(info.meta.content_disposition.clone()),
-            content_encoding: input.response_content_encoding.or(info.meta.content_encoding.clone()),
-            content_language: input.response_content_language.or(info.meta.content_language.clone()),
+            cache_control: input
+                .response_cache_control
+                .or(info.meta.cache_control.clone()),
+            content_disposition: input
+                .response_content_disposition
+                .or(info.meta.content_disposition.clone()),
+            content_encoding: input
+                .response_content_encoding
+                .or(info.meta.content_encoding.clone()),
+            content_language: input
+                .response_content_language
+                .or(info.meta.content_language.clone()),
             content_length: Some(i64::try_from(len).unwrap_or(i64::MAX)),
             content_range,
             content_type: input
@@ -143,12 +180,15 @@ impl CofferS3 {
                 .or(info.meta.content_type.clone())
                 .or(Some("binary/octet-stream".into())),
             e_tag: Some(etag(&info.etag)),
-            expires: input.response_expires.or_else(|| expires_timestamp(info.meta.expires.as_ref())),
+            expires: input
+                .response_expires
+                .or_else(|| expires_timestamp(info.meta.expires.as_ref())),
             last_modified: Some(timestamp(info.last_modified_ms)),
             metadata: user_metadata(&info),
             parts_count,
             server_side_encryption: sse(),
-            tag_count: (!info.meta.tags.is_empty()).then(|| i32::try_from(info.meta.tags.len()).unwrap_or(0)),
+            tag_count: (!info.meta.tags.is_empty())
+                .then(|| i32::try_from(info.meta.tags.len()).unwrap_or(0)),
             ..Default::default()
         };
         // A checksum describes the whole object; S3 returns it only for full reads.
@@ -174,7 +214,10 @@ impl CofferS3 {
             input.if_modified_since,
             input.if_unmodified_since,
         );
-        let info = self.core.head_object(&input.bucket, &input.key, &conds).map_err(s3_wire)?;
+        let info = self
+            .core
+            .head_object(&input.bucket, &input.key, &conds)
+            .map_err(s3_wire)?;
         let mut out = HeadObjectOutput {
             accept_ranges: Some("bytes".into()),
             cache_control: info.meta.cache_control.clone(),
@@ -182,12 +225,17 @@ impl CofferS3 {
             content_encoding: info.meta.content_encoding.clone(),
             content_language: info.meta.content_language.clone(),
             content_length: Some(i64::try_from(info.size).unwrap_or(i64::MAX)),
-            content_type: info.meta.content_type.clone().or(Some("binary/octet-stream".into())),
+            content_type: info
+                .meta
+                .content_type
+                .clone()
+                .or(Some("binary/octet-stream".into())),
             e_tag: Some(etag(&info.etag)),
             expires: expires_timestamp(info.meta.expires.as_ref()),
             last_modified: Some(timestamp(info.last_modified_ms)),
             metadata: user_metadata(&info),
-            parts_count: (!info.part_sizes.is_empty()).then(|| i32::try_from(info.part_sizes.len()).unwrap_or(0)),
+            parts_count: (!info.part_sizes.is_empty())
+                .then(|| i32::try_from(info.part_sizes.len()).unwrap_or(0)),
             server_side_encryption: sse(),
             ..Default::default()
         };
@@ -202,7 +250,10 @@ impl CofferS3 {
         &self,
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
-        self.core.delete_object(&req.input.bucket, &req.input.key).await.map_err(s3_wire)?;
+        self.core
+            .delete_object(&req.input.bucket, &req.input.key)
+            .await
+            .map_err(s3_wire)?;
         let mut resp = S3Response::new(DeleteObjectOutput::default());
         resp.status = Some(http::StatusCode::NO_CONTENT);
         Ok(resp)
@@ -214,18 +265,26 @@ impl CofferS3 {
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let input = req.input;
         if input.delete.objects.len() > 1000 {
-            return Err(s3_error!(MalformedXML, "The XML you provided was not well-formed or did not validate against our published schema"));
+            return Err(s3_error!(
+                MalformedXML,
+                "The XML you provided was not well-formed or did not validate against our published schema"
+            ));
         }
         self.core.bucket(&input.bucket).map_err(s3_wire)?;
         let quiet = input.delete.quiet.unwrap_or(false);
         let (mut deleted, mut errors) = (Vec::new(), Vec::new());
         for obj in input.delete.objects {
             let result = match obj.version_id.as_deref() {
-                Some(v) if v != coffer_s3::NULL_VERSION => Err(S3Error::InvalidArgument("Invalid version id specified".into())),
+                Some(v) if v != coffer_s3::NULL_VERSION => Err(S3Error::InvalidArgument(
+                    "Invalid version id specified".into(),
+                )),
                 _ => self.core.delete_object(&input.bucket, &obj.key).await,
             };
             match result {
-                Ok(()) if !quiet => deleted.push(DeletedObject { key: Some(obj.key), ..Default::default() }),
+                Ok(()) if !quiet => deleted.push(DeletedObject {
+                    key: Some(obj.key),
+                    ..Default::default()
+                }),
                 Ok(()) => {}
                 Err(e) => {
                     let wire = s3_wire(e);
@@ -238,7 +297,11 @@ impl CofferS3 {
                 }
             }
         }
-        Ok(S3Response::new(DeleteObjectsOutput { deleted: Some(deleted), errors: Some(errors), ..Default::default() }))
+        Ok(S3Response::new(DeleteObjectsOutput {
+            deleted: Some(deleted),
+            errors: Some(errors),
+            ..Default::default()
+        }))
     }
 
     pub(super) async fn op_copy_object(
@@ -247,20 +310,47 @@ impl CofferS3 {
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let input = req.input;
         check_sse(input.server_side_encryption.as_ref())?;
-        let CopySource::Bucket { bucket: src_bucket, key: src_key, version_id } = input.copy_source else {
-            return Err(s3_error!(NotImplemented, "Copying from an access point is not available yet"));
+        let CopySource::Bucket {
+            bucket: src_bucket,
+            key: src_key,
+            version_id,
+        } = input.copy_source
+        else {
+            return Err(s3_error!(
+                NotImplemented,
+                "Copying from an access point is not available yet"
+            ));
         };
-        if version_id.as_deref().is_some_and(|v| v != coffer_s3::NULL_VERSION) {
+        if version_id
+            .as_deref()
+            .is_some_and(|v| v != coffer_s3::NULL_VERSION)
+        {
             return Err(s3_error!(InvalidArgument, "Invalid version id specified"));
         }
-        let directive = match input.metadata_directive.as_ref().map(MetadataDirective::as_str) {
+        let directive = match input
+            .metadata_directive
+            .as_ref()
+            .map(MetadataDirective::as_str)
+        {
             None | Some(MetadataDirective::COPY) => Directive::Copy,
             Some(MetadataDirective::REPLACE) => Directive::Replace,
             Some(_) => return Err(s3_error!(InvalidArgument, "Unknown metadata directive.")),
         };
-        let replace_tags = match input.tagging_directive.as_ref().map(TaggingDirective::as_str) {
+        let replace_tags = match input
+            .tagging_directive
+            .as_ref()
+            .map(TaggingDirective::as_str)
+        {
             None | Some("COPY") => None,
-            Some("REPLACE") => Some(input.tagging.as_deref().map(parse_tagging_header).transpose().map_err(s3_wire)?.unwrap_or_default()),
+            Some("REPLACE") => Some(
+                input
+                    .tagging
+                    .as_deref()
+                    .map(parse_tagging_header)
+                    .transpose()
+                    .map_err(s3_wire)?
+                    .unwrap_or_default(),
+            ),
             Some(_) => return Err(s3_error!(InvalidArgument, "Unknown tagging directive.")),
         };
         let meta = object_meta(
@@ -311,8 +401,14 @@ impl CofferS3 {
         &self,
         req: S3Request<GetObjectTaggingInput>,
     ) -> S3Result<S3Response<GetObjectTaggingOutput>> {
-        let tags = self.core.object_tags(&req.input.bucket, &req.input.key).map_err(s3_wire)?;
-        Ok(S3Response::new(GetObjectTaggingOutput { tag_set: to_dto_tags(tags), ..Default::default() }))
+        let tags = self
+            .core
+            .object_tags(&req.input.bucket, &req.input.key)
+            .map_err(s3_wire)?;
+        Ok(S3Response::new(GetObjectTaggingOutput {
+            tag_set: to_dto_tags(tags),
+            ..Default::default()
+        }))
     }
 
     pub(super) async fn op_put_object_tagging(
@@ -321,7 +417,10 @@ impl CofferS3 {
     ) -> S3Result<S3Response<PutObjectTaggingOutput>> {
         let input = req.input;
         let tags = from_dto_tags(input.tagging.tag_set);
-        self.core.set_object_tags(&input.bucket, &input.key, tags).await.map_err(s3_wire)?;
+        self.core
+            .set_object_tags(&input.bucket, &input.key, tags)
+            .await
+            .map_err(s3_wire)?;
         Ok(S3Response::new(PutObjectTaggingOutput::default()))
     }
 
@@ -329,7 +428,10 @@ impl CofferS3 {
         &self,
         req: S3Request<DeleteObjectTaggingInput>,
     ) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
-        self.core.set_object_tags(&req.input.bucket, &req.input.key, Vec::new()).await.map_err(s3_wire)?;
+        self.core
+            .set_object_tags(&req.input.bucket, &req.input.key, Vec::new())
+            .await
+            .map_err(s3_wire)?;
         let mut resp = S3Response::new(DeleteObjectTaggingOutput::default());
         resp.status = Some(http::StatusCode::NO_CONTENT);
         Ok(resp)
@@ -346,7 +448,11 @@ impl CofferS3 {
             .map_err(s3_wire)?;
         // SDKs send one comma-separated header; s3s 0.14 keeps it as one item.
         let wants = |a: &str| {
-            input.object_attributes.iter().flat_map(|x| x.as_str().split(',')).any(|x| x.trim() == a)
+            input
+                .object_attributes
+                .iter()
+                .flat_map(|x| x.as_str().split(','))
+                .any(|x| x.trim() == a)
         };
         let mut out = GetObjectAttributesOutput {
             last_modified: Some(timestamp(info.last_modified_ms)),
@@ -361,7 +467,10 @@ impl CofferS3 {
         if wants(ObjectAttributes::CHECKSUM)
             && let Some(c) = &info.checksum
         {
-            let mut ck = Checksum { checksum_type: checksum_type(&info), ..Default::default() };
+            let mut ck = Checksum {
+                checksum_type: checksum_type(&info),
+                ..Default::default()
+            };
             set_checksum!(ck, Some(&c.value));
             out.checksum = Some(ck);
         }

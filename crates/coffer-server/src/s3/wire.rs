@@ -37,11 +37,17 @@ pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
         S3Error::Body(source) => body_wire(source),
         S3Error::Corrupt | S3Error::Crypto(_) => {
             tracing::error!(error = %msg, "stored data failed authentication");
-            s3_error!(InternalError, "We encountered an internal error. Please try again.")
+            s3_error!(
+                InternalError,
+                "We encountered an internal error. Please try again."
+            )
         }
         S3Error::Store(_) | S3Error::Internal(_) => {
             tracing::error!(error = %msg, "internal error");
-            s3_error!(InternalError, "We encountered an internal error. Please try again.")
+            s3_error!(
+                InternalError,
+                "We encountered an internal error. Please try again."
+            )
         }
     }
 }

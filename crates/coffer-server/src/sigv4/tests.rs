@@ -39,7 +39,8 @@ fn cases() -> Vec<Case> {
     for e in std::fs::read_dir(&root).unwrap_or_else(|e| panic!("{}: {e}", root.display())) {
         let dir = e.unwrap().path();
         let ctx: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("context.json")).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(dir.join("context.json")).unwrap())
+                .unwrap();
         let now = OffsetDateTime::parse(
             ctx["timestamp"].as_str().unwrap(),
             &time::format_description::well_known::Rfc3339,
@@ -47,14 +48,21 @@ fn cases() -> Vec<Case> {
         .unwrap();
         out.push(Case {
             name: dir.file_name().unwrap().to_string_lossy().into_owned(),
-            secret: ctx["credentials"]["secret_access_key"].as_str().unwrap().to_owned(),
+            secret: ctx["credentials"]["secret_access_key"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
             normalize: ctx["normalize"].as_bool().unwrap_or(true),
             omit_token: ctx["omit_session_token"].as_bool().unwrap_or(false),
             now,
             dir,
         });
     }
-    assert!(out.len() >= 30, "expected the whole v4 suite, found {}", out.len());
+    assert!(
+        out.len() >= 30,
+        "expected the whole v4 suite, found {}",
+        out.len()
+    );
     out
 }
 
@@ -77,7 +85,13 @@ fn parse_raw(text: &str) -> Raw {
             headers.push((n.to_owned(), v.to_owned()));
         }
     }
-    Raw { method, path: path.to_owned(), query: query.to_owned(), headers, body: body.as_bytes().to_vec() }
+    Raw {
+        method,
+        path: path.to_owned(),
+        query: query.to_owned(),
+        headers,
+        body: body.as_bytes().to_vec(),
+    }
 }
 
 fn check(case: &Case, raw: &Raw, now: OffsetDateTime) -> Result<Verified, SigV4Error> {
@@ -99,7 +113,10 @@ fn check(case: &Case, raw: &Raw, now: OffsetDateTime) -> Result<Verified, SigV4E
         &parts,
         |ak| (ak == "AKIDEXAMPLE").then(|| Zeroizing::new(secret.clone())),
         now,
-        Rules { normalize_path: case.normalize, token_added_after_signing: case.omit_token },
+        Rules {
+            normalize_path: case.normalize,
+            token_added_after_signing: case.omit_token,
+        },
     )
 }
 
@@ -112,7 +129,8 @@ fn every_v4_case_verifies_header_and_query() {
     for case in cases() {
         for file in ["header-signed-request.txt", "query-signed-request.txt"] {
             let raw = read(&case, file);
-            let v = check(&case, &raw, case.now).unwrap_or_else(|e| panic!("{} {file}: {e}", case.name));
+            let v = check(&case, &raw, case.now)
+                .unwrap_or_else(|e| panic!("{} {file}: {e}", case.name));
             assert_eq!(v.access_key, "AKIDEXAMPLE");
             assert_eq!(v.presigned, file.starts_with("query"));
         }
@@ -134,7 +152,10 @@ fn canonical_requests_match_the_suite() {
             headers: &raw.headers,
             payload_hash: payload,
         };
-        let rules = Rules { normalize_path: case.normalize, token_added_after_signing: false };
+        let rules = Rules {
+            normalize_path: case.normalize,
+            token_added_after_signing: false,
+        };
         let got = canonical_request(&parts, &signed, &[], rules);
         assert_eq!(got, want, "{}", case.name);
     }
@@ -145,18 +166,37 @@ fn flipped_bytes_fail() {
     for case in cases() {
         let raw = read(&case, "header-signed-request.txt");
         // Every byte of the signature.
-        let auth_idx = raw.headers.iter().position(|(n, _)| n == "Authorization").unwrap();
+        let auth_idx = raw
+            .headers
+            .iter()
+            .position(|(n, _)| n == "Authorization")
+            .unwrap();
         let auth = raw.headers[auth_idx].1.clone();
         let sig_start = auth.find("Signature=").unwrap() + "Signature=".len();
         for i in sig_start..auth.len() {
-            let mut bad = Raw { headers: raw.headers.clone(), ..read(&case, "header-signed-request.txt") };
+            let mut bad = Raw {
+                headers: raw.headers.clone(),
+                ..read(&case, "header-signed-request.txt")
+            };
             let mut b = auth.clone().into_bytes();
             b[i] = if b[i] == b'0' { b'1' } else { b'0' };
             bad.headers[auth_idx].1 = String::from_utf8(b).unwrap();
-            assert_eq!(check(&case, &bad, case.now), Err(SigV4Error::SignatureDoesNotMatch), "{} sig byte {i}", case.name);
+            assert_eq!(
+                check(&case, &bad, case.now),
+                Err(SigV4Error::SignatureDoesNotMatch),
+                "{} sig byte {i}",
+                case.name
+            );
         }
         // A byte of each signed header's value (a header added after signing may change).
-        let signed = auth.split("SignedHeaders=").nth(1).unwrap().split(',').next().unwrap().to_owned();
+        let signed = auth
+            .split("SignedHeaders=")
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .to_owned();
         for (idx, (name, value)) in raw.headers.iter().enumerate() {
             let is_signed = signed.split(';').any(|s| s.eq_ignore_ascii_case(name));
             if !is_signed || value.trim().is_empty() {
@@ -167,21 +207,37 @@ fn flipped_bytes_fail() {
             let pos = b.iter().position(|c| c.is_ascii_alphanumeric()).unwrap();
             b[pos] ^= 0x01;
             bad.headers[idx].1 = String::from_utf8(b).unwrap();
-            assert!(check(&case, &bad, case.now).is_err(), "{} header {name}", case.name);
+            assert!(
+                check(&case, &bad, case.now).is_err(),
+                "{} header {name}",
+                case.name
+            );
         }
     }
 }
 
 #[test]
 fn time_limits() {
-    let case = cases().into_iter().find(|c| c.name == "get-vanilla").unwrap();
+    let case = cases()
+        .into_iter()
+        .find(|c| c.name == "get-vanilla")
+        .unwrap();
     let header = read(&case, "header-signed-request.txt");
     let query = read(&case, "query-signed-request.txt");
     let m = time::Duration::minutes;
     assert!(check(&case, &header, case.now + m(14)).is_ok());
-    assert_eq!(check(&case, &header, case.now + m(16)), Err(SigV4Error::RequestTimeTooSkewed));
-    assert_eq!(check(&case, &header, case.now - m(16)), Err(SigV4Error::RequestTimeTooSkewed));
+    assert_eq!(
+        check(&case, &header, case.now + m(16)),
+        Err(SigV4Error::RequestTimeTooSkewed)
+    );
+    assert_eq!(
+        check(&case, &header, case.now - m(16)),
+        Err(SigV4Error::RequestTimeTooSkewed)
+    );
     // The suite's URLs expire after 3600 s.
     assert!(check(&case, &query, case.now + m(59)).is_ok());
-    assert_eq!(check(&case, &query, case.now + m(61)), Err(SigV4Error::Expired));
+    assert_eq!(
+        check(&case, &query, case.now + m(61)),
+        Err(SigV4Error::Expired)
+    );
 }

@@ -172,7 +172,11 @@ pub(crate) fn load_root_credentials(
             source: CredentialSource::File(path),
         });
     }
-    let access = format!("AKIA{}", random_alnum(16)?);
+    // AWS access key ids are upper-case letters and digits.
+    let access = format!(
+        "AKIA{}",
+        random_from(16, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")?
+    );
     let secret = Zeroizing::new(random_alnum(40)?);
     write_owner_only(&path, format!("{access}\n{}\n", secret.as_str()).as_bytes())?;
     Ok(RootCredentials {
@@ -295,6 +299,11 @@ mod tests {
         let a = load_root_credentials(&none, None, dir.path()).unwrap();
         assert!(matches!(a.source, CredentialSource::Generated(_)));
         assert_eq!(a.account_id.len(), 12);
+        assert!(
+            a.access_key_id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        );
         let b = load_root_credentials(&none, None, dir.path()).unwrap();
         assert!(matches!(b.source, CredentialSource::File(_)));
         assert_eq!(

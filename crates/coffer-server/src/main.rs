@@ -10,6 +10,7 @@ mod s3;
 mod sigv4;
 
 use std::net::SocketAddr;
+use std::os::unix::fs::DirBuilderExt as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -100,7 +101,13 @@ fn main() -> ExitCode {
 }
 
 async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
-    std::fs::create_dir_all(&args.data)?;
+    if !args.data.exists() {
+        // Owner-only: the directory holds wrapped keys and, in dev mode, the root key.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&args.data)?;
+    }
     let env_root_key = std::env::var("COFFER_ROOT_KEY").ok();
     let (root_key, key_source) = config::load_root_key(
         env_root_key.as_deref(),

@@ -97,16 +97,8 @@ impl S3Core {
         if integrity.algorithm.is_none() {
             integrity.algorithm = upload_meta(&upload)?.checksum_algorithm;
         }
-        let context = part_context(bucket, key, upload_id, part_number);
-        let written = self.write_segment(body, context, integrity).await?;
-        self.store_part(
-            upload_id,
-            part_number,
-            written.segment,
-            written.md5,
-            written.checksum,
-        )
-        .await
+        self.write_part(bucket, key, upload_id, part_number, body, integrity)
+            .await
     }
 
     /// UploadPartCopy: a part made from (a range of) an existing object.
@@ -142,47 +134,41 @@ impl S3Core {
             })?,
             None => 0..head.size,
         };
-        let body = self.read_range_checked(&src, range).await?;
-        let body: BodyStream = Box::pin(futures::StreamExt::map(body, |r| {
-            r.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
-        }));
+        let body = crate::read::as_body(self.read_range_checked(&src, range).await?);
         let integrity = Integrity {
             algorithm: upload_meta(&upload)?.checksum_algorithm,
             ..Integrity::default()
         };
-        let context = part_context(bucket, key, upload_id, part_number);
-        let written = self.write_segment(body, context, integrity).await?;
-        self.store_part(
-            upload_id,
-            part_number,
-            written.segment,
-            written.md5,
-            written.checksum,
-        )
-        .await
+        self.write_part(bucket, key, upload_id, part_number, body, integrity)
+            .await
     }
 
-    async fn store_part(
+    /// Seals a part's bytes as their own segment and records the part.
+    async fn write_part(
         &self,
+        bucket: &str,
+        key: &str,
         upload_id: &str,
         part_number: u32,
-        segment: coffer_store::Segment,
-        md5: [u8; 16],
-        checksum: Option<ChecksumValue>,
+        body: BodyStream,
+        integrity: Integrity,
     ) -> Result<PartInfo, S3Error> {
+        let context = part_context(bucket, key, upload_id, part_number);
+        let written = self.write_segment(body, context, integrity).await?;
         let now = self.now_ms();
-        let etag = etag_of(&md5);
+        let etag = etag_of(&written.md5);
+        let checksum = written.checksum;
         let part = PartRecord {
             upload_id: upload_id.to_owned(),
             part_number,
-            size: segment.plain_len,
+            size: written.segment.plain_len,
             etag: etag.clone(),
             last_modified_ms: now,
             meta: serde_json::to_vec(&PartMeta {
                 checksum: checksum.clone(),
             })
             .unwrap_or_default(),
-            segment,
+            segment: written.segment,
         };
         let size = part.size;
         let freed = self.meta.put_part(part).await.map_err(no_such_upload)?;

@@ -257,10 +257,7 @@ impl S3Core {
             algorithm: src_meta.checksum.as_ref().map(|c| c.value.algorithm),
             ..Integrity::default()
         };
-        let body = self.read_range_checked(&src, 0..src.size).await?;
-        let body: BodyStream = Box::pin(futures::StreamExt::map(body, |r| {
-            r.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
-        }));
+        let body = crate::read::as_body(self.read_range_checked(&src, 0..src.size).await?);
         self.put_object(PutRequest {
             bucket: req.bucket,
             key: req.key,

@@ -20,6 +20,11 @@ use crate::{S3Core, S3Error};
 /// Plaintext of (a range of) an object.
 pub type PlainStream = Pin<Box<dyn Stream<Item = Result<Bytes, S3Error>> + Send>>;
 
+/// A plaintext stream as an upload body (copies: the source feeds the write pipeline).
+pub(crate) fn as_body(stream: PlainStream) -> crate::BodyStream {
+    Box::pin(stream.map(|r| r.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)))
+}
+
 /// Packages opened per read: ~1 MiB, large enough for throughput, small enough for memory.
 const PACKAGES_PER_READ: u64 = 16;
 

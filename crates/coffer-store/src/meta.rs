@@ -457,12 +457,7 @@ impl MetaStore {
         part: PartRecord,
     ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {
         self.write(move |c| {
-            if c.query_row("SELECT 1 FROM uploads WHERE upload_id = ?1", [&part.upload_id], |_| Ok(()))
-                .optional()?
-                .is_none()
-            {
-                return Err(StoreError::NoSuchUpload(part.upload_id));
-            }
+            require_upload(c, &part.upload_id)?;
             let old: Option<Vec<u8>> = c
                 .query_row(
                     "SELECT segment FROM parts WHERE upload_id = ?1 AND part_number = ?2",
@@ -504,16 +499,7 @@ impl MetaStore {
     ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {
         let upload_id = upload_id.to_owned();
         self.write(move |c| {
-            if c.query_row(
-                "SELECT 1 FROM uploads WHERE upload_id = ?1",
-                [&upload_id],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_none()
-            {
-                return Err(StoreError::NoSuchUpload(upload_id));
-            }
+            require_upload(c, &upload_id)?;
             let mut freed = remove_object(c, &object.bucket, &object.key, &object.version_id)?;
             // The used parts' blobs move to the object: drop every part ref, then re-add the
             // object's, so only the unused parts' blobs end up freed.
@@ -539,16 +525,7 @@ impl MetaStore {
     ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {
         let upload_id = upload_id.to_owned();
         self.write(move |c| {
-            if c.query_row(
-                "SELECT 1 FROM uploads WHERE upload_id = ?1",
-                [&upload_id],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_none()
-            {
-                return Err(StoreError::NoSuchUpload(upload_id));
-            }
+            require_upload(c, &upload_id)?;
             remove_upload(c, &upload_id)
         })
     }
@@ -668,6 +645,16 @@ fn require_bucket(c: &Connection, bucket: &str) -> Result<(), StoreError> {
     )
     .optional()?
     .ok_or_else(|| StoreError::NoSuchBucket(bucket.to_owned()))
+}
+
+fn require_upload(c: &Connection, upload_id: &str) -> Result<(), StoreError> {
+    c.query_row(
+        "SELECT 1 FROM uploads WHERE upload_id = ?1",
+        [upload_id],
+        |_| Ok(()),
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NoSuchUpload(upload_id.to_owned()))
 }
 
 fn insert_object(c: &Connection, rec: &ObjectRecord) -> Result<(), StoreError> {

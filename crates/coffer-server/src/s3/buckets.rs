@@ -1,9 +1,9 @@
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
-use super::CofferS3;
 use super::convert::{from_dto_tags, timestamp, to_dto_tags};
 use super::wire::s3_wire;
+use super::{CofferS3, no_content};
 
 impl CofferS3 {
     pub(super) fn op_list_buckets(
@@ -125,8 +125,6 @@ impl CofferS3 {
             .set_bucket_tags(&req.input.bucket, None)
             .await
             .map_err(s3_wire)?;
-        let mut resp = S3Response::new(DeleteBucketTaggingOutput {});
-        resp.status = Some(http::StatusCode::NO_CONTENT);
-        Ok(resp)
+        no_content(DeleteBucketTaggingOutput {})
     }
 }

@@ -30,6 +30,15 @@ fn url_encoding(e: Option<&EncodingType>) -> S3Result<bool> {
     }
 }
 
+fn common_prefixes(page: &ListPage, encode: bool) -> Vec<CommonPrefix> {
+    page.common_prefixes
+        .iter()
+        .map(|p| CommonPrefix {
+            prefix: Some(if encode { url_encode(p) } else { p.clone() }),
+        })
+        .collect()
+}
+
 impl CofferS3 {
     fn contents(&self, page: &ListPage, encode: bool, fetch_owner: bool) -> Vec<Object> {
         page.objects
@@ -73,14 +82,7 @@ impl CofferS3 {
             max_keys: input.max_keys.or(Some(MAX_KEYS as i32)),
             is_truncated: Some(page.is_truncated),
             contents: Some(self.contents(&page, encode, true)),
-            common_prefixes: Some(
-                page.common_prefixes
-                    .iter()
-                    .map(|p| CommonPrefix {
-                        prefix: Some(enc(p.clone())),
-                    })
-                    .collect(),
-            ),
+            common_prefixes: Some(common_prefixes(&page, encode)),
             delimiter: input.delimiter.map(enc),
             // As S3: NextMarker only when a delimiter was given.
             next_marker: q
@@ -132,16 +134,9 @@ impl CofferS3 {
             key_count: Some(i32::try_from(key_count).unwrap_or(i32::MAX)),
             continuation_token: input.continuation_token,
             is_truncated: Some(page.is_truncated),
-            next_continuation_token: page.next_after.map(|a| TOKEN.encode(a)),
+            next_continuation_token: page.next_after.as_ref().map(|a| TOKEN.encode(a)),
             contents: Some(contents),
-            common_prefixes: Some(
-                page.common_prefixes
-                    .iter()
-                    .map(|p| CommonPrefix {
-                        prefix: Some(enc(p.clone())),
-                    })
-                    .collect(),
-            ),
+            common_prefixes: Some(common_prefixes(&page, encode)),
             delimiter: input.delimiter.map(enc),
             encoding_type: input.encoding_type,
             start_after: input.start_after.map(enc),

@@ -53,6 +53,13 @@ impl CofferS3 {
     }
 }
 
+/// An empty success answered as `204 No Content`, as S3 does for deletes and aborts.
+fn no_content<T>(output: T) -> S3Result<S3Response<T>> {
+    let mut resp = S3Response::new(output);
+    resp.status = Some(http::StatusCode::NO_CONTENT);
+    Ok(resp)
+}
+
 /// S3's 64-hex canonical user id, derived from the account id.
 fn canonical_id(account_id: &str) -> String {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, account_id.as_bytes());

@@ -2,12 +2,12 @@ use coffer_s3::{ByteRange, ChecksumAlgorithm, CompletedPart as Done};
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
-use super::CofferS3;
 use super::body::request_body;
 use super::convert::{
     checksum_headers, conditions, etag, integrity, object_meta, set_checksum, timestamp,
 };
 use super::wire::s3_wire;
+use super::{CofferS3, no_content};
 
 fn part_number(n: i32) -> S3Result<u32> {
     u32::try_from(n).map_err(|_| {
@@ -235,9 +235,7 @@ impl CofferS3 {
             .abort_upload(&i.bucket, &i.key, &i.upload_id)
             .await
             .map_err(s3_wire)?;
-        let mut resp = S3Response::new(AbortMultipartUploadOutput::default());
-        resp.status = Some(http::StatusCode::NO_CONTENT);
-        Ok(resp)
+        no_content(AbortMultipartUploadOutput::default())
     }
 
     pub(super) fn op_list_parts(

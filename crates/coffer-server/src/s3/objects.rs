@@ -4,13 +4,13 @@ use coffer_s3::{
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
-use super::CofferS3;
 use super::body::{request_body, response_body};
 use super::convert::{
     checksum_headers, conditions, etag, expires_timestamp, from_dto_tags, integrity, object_meta,
     parse_tagging_header, set_checksum, timestamp, to_dto_tags,
 };
 use super::wire::s3_wire;
+use super::{CofferS3, no_content};
 
 fn sse() -> Option<ServerSideEncryption> {
     Some(ServerSideEncryption::from_static(
@@ -254,9 +254,7 @@ impl CofferS3 {
             .delete_object(&req.input.bucket, &req.input.key)
             .await
             .map_err(s3_wire)?;
-        let mut resp = S3Response::new(DeleteObjectOutput::default());
-        resp.status = Some(http::StatusCode::NO_CONTENT);
-        Ok(resp)
+        no_content(DeleteObjectOutput::default())
     }
 
     pub(super) async fn op_delete_objects(
@@ -432,9 +430,7 @@ impl CofferS3 {
             .set_object_tags(&req.input.bucket, &req.input.key, Vec::new())
             .await
             .map_err(s3_wire)?;
-        let mut resp = S3Response::new(DeleteObjectTaggingOutput::default());
-        resp.status = Some(http::StatusCode::NO_CONTENT);
-        Ok(resp)
+        no_content(DeleteObjectTaggingOutput::default())
     }
 
     pub(super) fn op_get_object_attributes(

@@ -6,6 +6,7 @@
 mod bench;
 mod config;
 mod http;
+mod policy_cli;
 mod s3;
 mod sigv4;
 
@@ -52,6 +53,9 @@ enum Command {
         #[arg(long)]
         account_id: Option<String>,
     },
+    /// Policy tools.
+    #[command(subcommand)]
+    Policy(policy_cli::PolicyCommand),
     /// Load generator: SigV4-signed PUT/GET against a running server, prints a table.
     Bench(bench::BenchArgs),
 }
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
             account_id,
         })),
         Command::Bench(args) => runtime.block_on(bench::run(args)),
+        Command::Policy(cmd) => policy_cli::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -39,7 +39,9 @@ impl S3Core {
     }
 
     pub async fn delete_bucket(&self, name: &str) -> Result<(), S3Error> {
-        match self.meta.delete_bucket(name).await {
+        let result = self.meta.delete_bucket(name).await;
+        self.access_cache.invalidate(name);
+        match result {
             Ok(freed) => {
                 self.release_blobs(freed);
                 Ok(())

@@ -38,6 +38,7 @@ pub struct S3Core {
     pub(crate) service_key: Arc<WrappingKey>,
     pub(crate) rng: SystemRandom,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) access_cache: crate::access::AccessCache,
 }
 
 impl S3Core {
@@ -70,6 +71,7 @@ impl S3Core {
             service_key: Arc::new(WrappingKey::new(&service_key)),
             rng,
             clock,
+            access_cache: crate::access::AccessCache::default(),
         };
         let referenced = core.meta.referenced_blobs()?;
         let swept = core.blobs.sweep(&referenced)?;

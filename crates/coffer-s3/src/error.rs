@@ -10,6 +10,15 @@ pub enum S3Error {
     InvalidBucketName(String),
     #[error("The specified bucket does not exist")]
     NoSuchBucket,
+    #[error("{0}")]
+    MalformedPolicy(String),
+    #[error("The bucket policy does not exist")]
+    NoSuchBucketPolicy,
+    #[error("The public access block configuration was not found")]
+    NoSuchPublicAccessBlockConfiguration,
+    /// Refused by policy; the message is AWS's wording for the caller.
+    #[error("{0}")]
+    AccessDenied(String),
     #[error("Your previous request to create the named bucket succeeded and you already own it.")]
     BucketAlreadyOwnedByYou,
     #[error("The requested bucket name is not available.")]

@@ -102,8 +102,10 @@ pub(crate) async fn serve(
         let _ = stream.set_nodelay(true);
         let door = door.clone();
         tokio::spawn(async move {
-            let svc = service_fn(move |req| {
+            let svc = service_fn(move |mut req: Request<Incoming>| {
                 let door = door.clone();
+                // aws:SourceIp comes from the connection, never from a header.
+                req.extensions_mut().insert(crate::s3::PeerAddr(peer));
                 async move { Ok::<_, Infallible>(door.handle(req).await) }
             });
             if let Err(e) = http1::Builder::new()

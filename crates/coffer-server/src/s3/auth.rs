@@ -1,11 +1,16 @@
 //! Who is calling: secret lookup for s3s's signature checks, and the checks s3s 0.14 leaves
 //! to us (anonymous callers, the 7-day presign limit).
 
-use s3s::S3Result;
+use std::sync::Arc;
+
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::auth::{S3Auth, SecretKey};
+use s3s::dto::{CopyObjectInput, CopySource, PostObjectInput, UploadPartCopyInput};
+use s3s::{S3Request, S3Result};
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
+
+use super::authorize::{Authorizer, PeerAddr, RequestView, action_for};
 
 /// Longest validity of a presigned URL, as S3: 7 days.
 pub(crate) const MAX_PRESIGN_EXPIRES_SECS: u64 = 604_800;
@@ -38,8 +43,10 @@ impl S3Auth for RootAuth {
     }
 }
 
-/// Runs after the signature is verified, before the operation.
-pub(crate) struct AccessGate;
+/// Runs after the signature is verified, before the operation: the presign limit s3s 0.14
+/// does not enforce, then the policy decision. Copies also need `s3:GetObject` on their
+/// source; POST uploads are judged once the form (and so the key) is known.
+pub(crate) struct AccessGate(pub(crate) Arc<Authorizer>);
 
 #[async_trait::async_trait]
 impl S3Access for AccessGate {
@@ -47,11 +54,89 @@ impl S3Access for AccessGate {
         if let Some(query) = cx.uri().query() {
             check_presign_expiry(query)?;
         }
-        // IAM and policies come later; until then only authenticated root callers pass.
-        if cx.credentials().is_none() {
-            return Err(s3s::s3_error!(AccessDenied, "Access Denied"));
+        let peer = cx.extensions_mut().get::<PeerAddr>().map(|p| p.0);
+        let op = cx.s3_op().name();
+        if op == "PostObject" {
+            return Ok(());
         }
-        Ok(())
+        let view = RequestView {
+            credentials: cx.credentials(),
+            uri: cx.uri(),
+            headers: cx.headers(),
+            peer,
+            op,
+        };
+        let (bucket, key) = match cx.s3_path() {
+            s3s::path::S3Path::Root => (None, None),
+            s3s::path::S3Path::Bucket { bucket } => (Some(&**bucket), None),
+            s3s::path::S3Path::Object { bucket, key } => (Some(&**bucket), Some(&**key)),
+        };
+        // DeleteObjects is judged key by key inside the operation.
+        if op == "DeleteObjects" {
+            return Ok(());
+        }
+        self.0.check(&view, &action_for(op), bucket, key)
+    }
+
+    async fn post_object(&self, req: &mut S3Request<PostObjectInput>) -> S3Result<()> {
+        let peer = req.extensions.get::<PeerAddr>().map(|p| p.0);
+        let view = RequestView {
+            credentials: req.credentials.as_ref(),
+            uri: &req.uri,
+            headers: &req.headers,
+            peer,
+            op: "PostObject",
+        };
+        self.0.check(
+            &view,
+            "s3:PutObject",
+            Some(&req.input.bucket),
+            Some(&req.input.key),
+        )
+    }
+
+    async fn copy_object(&self, req: &mut S3Request<CopyObjectInput>) -> S3Result<()> {
+        self.check_copy_source(
+            req.credentials.as_ref(),
+            &req.uri,
+            &req.headers,
+            &req.extensions,
+            &req.input.copy_source,
+        )
+    }
+
+    async fn upload_part_copy(&self, req: &mut S3Request<UploadPartCopyInput>) -> S3Result<()> {
+        self.check_copy_source(
+            req.credentials.as_ref(),
+            &req.uri,
+            &req.headers,
+            &req.extensions,
+            &req.input.copy_source,
+        )
+    }
+}
+
+impl AccessGate {
+    fn check_copy_source(
+        &self,
+        credentials: Option<&s3s::auth::Credentials>,
+        uri: &http::Uri,
+        headers: &http::HeaderMap,
+        extensions: &http::Extensions,
+        source: &CopySource,
+    ) -> S3Result<()> {
+        let CopySource::Bucket { bucket, key, .. } = source else {
+            return Ok(());
+        };
+        let peer = extensions.get::<PeerAddr>().map(|p| p.0);
+        let view = RequestView {
+            credentials,
+            uri,
+            headers,
+            peer,
+            op: "GetObject",
+        };
+        self.0.check(&view, "s3:GetObject", Some(bucket), Some(key))
     }
 }
 

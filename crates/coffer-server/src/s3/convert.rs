@@ -106,7 +106,8 @@ pub(crate) fn parse_tagging_header(s: &str) -> Result<Vec<Tag>, S3Error> {
         .collect()
 }
 
-fn url_decode(s: &str) -> Option<String> {
+/// `application/x-www-form-urlencoded` decoding (`+` is a space); `None` if malformed.
+pub(crate) fn url_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

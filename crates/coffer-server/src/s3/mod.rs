@@ -2,12 +2,14 @@
 //! inside this module so an s3s upgrade touches one place.
 
 mod auth;
+mod authorize;
 mod body;
 mod buckets;
 mod convert;
 mod list;
 mod multipart;
 mod objects;
+mod policy;
 mod wire;
 
 use std::sync::Arc;
@@ -18,11 +20,14 @@ use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3, S3Request, S3Response, S3Result};
 use zeroize::Zeroizing;
 
+pub(crate) use authorize::PeerAddr;
+
 /// Per-server S3 state.
 pub(crate) struct CofferS3 {
     core: Arc<S3Core>,
     account_id: String,
     region: String,
+    auth: Arc<authorize::Authorizer>,
 }
 
 /// Builds the s3s service with authentication and the access gate always set (s3s skips
@@ -34,13 +39,20 @@ pub(crate) fn service(
     access_key_id: String,
     secret_access_key: Zeroizing<String>,
 ) -> S3Service {
+    let authorizer = Arc::new(authorize::Authorizer {
+        core: core.clone(),
+        account_id: account_id.clone(),
+        root_access_key: access_key_id.clone(),
+        region: region.clone(),
+    });
     let mut b = S3ServiceBuilder::new(CofferS3 {
         core,
         account_id,
         region,
+        auth: authorizer.clone(),
     });
     b.set_auth(auth::RootAuth::new(access_key_id, secret_access_key));
-    b.set_access(auth::AccessGate);
+    b.set_access(auth::AccessGate(authorizer));
     b.build()
 }
 
@@ -223,6 +235,48 @@ impl S3 for CofferS3 {
         req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
         self.op_list_parts(req)
+    }
+    async fn put_bucket_policy(
+        &self,
+        req: S3Request<PutBucketPolicyInput>,
+    ) -> S3Result<S3Response<PutBucketPolicyOutput>> {
+        self.op_put_bucket_policy(req).await
+    }
+    async fn get_bucket_policy(
+        &self,
+        req: S3Request<GetBucketPolicyInput>,
+    ) -> S3Result<S3Response<GetBucketPolicyOutput>> {
+        self.op_get_bucket_policy(req)
+    }
+    async fn delete_bucket_policy(
+        &self,
+        req: S3Request<DeleteBucketPolicyInput>,
+    ) -> S3Result<S3Response<DeleteBucketPolicyOutput>> {
+        self.op_delete_bucket_policy(req).await
+    }
+    async fn get_bucket_policy_status(
+        &self,
+        req: S3Request<GetBucketPolicyStatusInput>,
+    ) -> S3Result<S3Response<GetBucketPolicyStatusOutput>> {
+        self.op_get_bucket_policy_status(req)
+    }
+    async fn put_public_access_block(
+        &self,
+        req: S3Request<PutPublicAccessBlockInput>,
+    ) -> S3Result<S3Response<PutPublicAccessBlockOutput>> {
+        self.op_put_public_access_block(req).await
+    }
+    async fn get_public_access_block(
+        &self,
+        req: S3Request<GetPublicAccessBlockInput>,
+    ) -> S3Result<S3Response<GetPublicAccessBlockOutput>> {
+        self.op_get_public_access_block(req)
+    }
+    async fn delete_public_access_block(
+        &self,
+        req: S3Request<DeletePublicAccessBlockInput>,
+    ) -> S3Result<S3Response<DeletePublicAccessBlockOutput>> {
+        self.op_delete_public_access_block(req).await
     }
     async fn list_multipart_uploads(
         &self,

@@ -271,7 +271,30 @@ impl CofferS3 {
         self.core.bucket(&input.bucket).map_err(s3_wire)?;
         let quiet = input.delete.quiet.unwrap_or(false);
         let (mut deleted, mut errors) = (Vec::new(), Vec::new());
+        let peer = req.extensions.get::<super::PeerAddr>().map(|p| p.0);
+        let view = super::authorize::RequestView {
+            credentials: req.credentials.as_ref(),
+            uri: &req.uri,
+            headers: &req.headers,
+            peer,
+            op: "DeleteObject",
+        };
         for obj in input.delete.objects {
+            // Each key is judged on its own; a refusal is that key's error, not the request's.
+            if let Err(e) = self.auth.check(
+                &view,
+                "s3:DeleteObject",
+                Some(&input.bucket),
+                Some(&obj.key),
+            ) {
+                errors.push(Error {
+                    code: Some(e.code().as_str().to_owned()),
+                    key: Some(obj.key),
+                    message: e.message().map(str::to_owned),
+                    version_id: obj.version_id,
+                });
+                continue;
+            }
             let result = match obj.version_id.as_deref() {
                 Some(v) if v != coffer_s3::NULL_VERSION => Err(S3Error::InvalidArgument(
                     "Invalid version id specified".into(),

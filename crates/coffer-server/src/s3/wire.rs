@@ -14,6 +14,17 @@ pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
     match e {
         S3Error::InvalidBucketName(_) => with(C::InvalidBucketName),
         S3Error::NoSuchBucket => with(C::NoSuchBucket),
+        S3Error::MalformedPolicy(_) => with(C::MalformedPolicy),
+        S3Error::NoSuchBucketPolicy => with(C::NoSuchBucketPolicy),
+        S3Error::NoSuchPublicAccessBlockConfiguration => {
+            let mut e = s3s::S3Error::with_message(
+                C::Custom("NoSuchPublicAccessBlockConfiguration".into()),
+                msg,
+            );
+            e.set_status_code(http::StatusCode::NOT_FOUND);
+            e
+        }
+        S3Error::AccessDenied(_) => with(C::AccessDenied),
         S3Error::BucketAlreadyOwnedByYou => with(C::BucketAlreadyOwnedByYou),
         S3Error::BucketAlreadyExists => with(C::BucketAlreadyExists),
         S3Error::BucketNotEmpty => with(C::BucketNotEmpty),

@@ -1,0 +1,398 @@
+//! Who may do what to a bucket: its policy, its Block Public Access settings, and the
+//! decision for one request. Parsed policies are cached per bucket, never re-parsed per
+//! request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use coffer_policy::{
+    Decision, Effect, ImplicitReason, Policy, PolicyKind, PolicySet, PolicySource, Principal,
+    RequestContext, evaluate,
+};
+use coffer_store::StoreError;
+use serde::{Deserialize, Serialize};
+
+use crate::{S3Core, S3Error};
+
+const POLICY_CONFIG: &str = "policy";
+const PUBLIC_ACCESS_BLOCK_CONFIG: &str = "public-access-block";
+
+/// The four Block Public Access settings. New buckets have all four on, as in S3 since 2023.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicAccessBlock {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+impl Default for PublicAccessBlock {
+    fn default() -> Self {
+        Self {
+            block_public_acls: true,
+            ignore_public_acls: true,
+            block_public_policy: true,
+            restrict_public_buckets: true,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredBlock {
+    settings: PublicAccessBlock,
+    /// DeletePublicAccessBlock leaves everything off and the configuration absent.
+    deleted: bool,
+}
+
+/// What decides access to one bucket, loaded once and cached.
+pub(crate) struct BucketAccess {
+    owner: String,
+    policy: Option<Arc<Policy>>,
+    policy_is_public: bool,
+    block: PublicAccessBlock,
+}
+
+#[derive(Default)]
+pub(crate) struct AccessCache(RwLock<HashMap<String, Arc<BucketAccess>>>);
+
+impl AccessCache {
+    pub(crate) fn invalidate(&self, bucket: &str) {
+        if let Ok(mut m) = self.0.write() {
+            m.remove(bucket);
+        }
+    }
+}
+
+impl S3Core {
+    /// Validates and stores a bucket policy (`MalformedPolicy` names the problem).
+    pub async fn put_bucket_policy(&self, bucket: &str, json: &str) -> Result<(), S3Error> {
+        let access = self.bucket_access(bucket)?;
+        let policy =
+            Policy::parse(json, PolicyKind::Resource).map_err(|e| S3Error::MalformedPolicy(e.0))?;
+        check_resources_name_bucket(&policy, bucket)?;
+        if access.block.block_public_policy && is_public(&policy) {
+            return Err(S3Error::AccessDenied(
+                "User is not authorized to perform: s3:PutBucketPolicy because public policies are blocked by the BlockPublicPolicy block public access setting.".into(),
+            ));
+        }
+        self.put_config(bucket, POLICY_CONFIG, Some(json.as_bytes().to_vec()))
+            .await
+    }
+
+    pub fn bucket_policy(&self, bucket: &str) -> Result<String, S3Error> {
+        self.require_bucket(bucket)?;
+        let raw = self
+            .meta
+            .bucket_config(bucket, POLICY_CONFIG)?
+            .ok_or(S3Error::NoSuchBucketPolicy)?;
+        String::from_utf8(raw).map_err(|_| S3Error::Corrupt)
+    }
+
+    pub async fn delete_bucket_policy(&self, bucket: &str) -> Result<(), S3Error> {
+        self.put_config(bucket, POLICY_CONFIG, None).await
+    }
+
+    /// GetBucketPolicyStatus: whether the bucket's policy makes it public.
+    pub fn bucket_policy_is_public(&self, bucket: &str) -> Result<bool, S3Error> {
+        let access = self.bucket_access(bucket)?;
+        if access.policy.is_none() {
+            return Err(S3Error::NoSuchBucketPolicy);
+        }
+        Ok(access.policy_is_public)
+    }
+
+    pub fn public_access_block(&self, bucket: &str) -> Result<PublicAccessBlock, S3Error> {
+        self.require_bucket(bucket)?;
+        match self
+            .meta
+            .bucket_config(bucket, PUBLIC_ACCESS_BLOCK_CONFIG)?
+        {
+            None => Ok(PublicAccessBlock::default()),
+            Some(raw) => {
+                let stored: StoredBlock =
+                    serde_json::from_slice(&raw).map_err(|_| S3Error::Corrupt)?;
+                if stored.deleted {
+                    Err(S3Error::NoSuchPublicAccessBlockConfiguration)
+                } else {
+                    Ok(stored.settings)
+                }
+            }
+        }
+    }
+
+    pub async fn put_public_access_block(
+        &self,
+        bucket: &str,
+        settings: PublicAccessBlock,
+    ) -> Result<(), S3Error> {
+        let v = serde_json::to_vec(&StoredBlock {
+            settings,
+            deleted: false,
+        })
+        .unwrap_or_default();
+        self.put_config(bucket, PUBLIC_ACCESS_BLOCK_CONFIG, Some(v))
+            .await
+    }
+
+    pub async fn delete_public_access_block(&self, bucket: &str) -> Result<(), S3Error> {
+        let off = PublicAccessBlock {
+            block_public_acls: false,
+            ignore_public_acls: false,
+            block_public_policy: false,
+            restrict_public_buckets: false,
+        };
+        let v = serde_json::to_vec(&StoredBlock {
+            settings: off,
+            deleted: true,
+        })
+        .unwrap_or_default();
+        self.put_config(bucket, PUBLIC_ACCESS_BLOCK_CONFIG, Some(v))
+            .await
+    }
+
+    /// Decides `req` against the bucket's policy (if `bucket` is given) and returns
+    /// `AccessDenied` in AWS's words when refused. The caller fills the condition keys.
+    pub fn authorize(&self, bucket: Option<&str>, req: &mut RequestContext) -> Result<(), S3Error> {
+        let access = match bucket {
+            Some(b) => match self.bucket_access(b) {
+                Ok(a) => Some(a),
+                // Let the operation answer NoSuchBucket, as S3 does for an authorized caller;
+                // anonymous callers learn nothing.
+                Err(S3Error::NoSuchBucket) if req.principal != Principal::Anonymous => None,
+                Err(S3Error::NoSuchBucket) => {
+                    return Err(S3Error::AccessDenied("Access Denied".into()));
+                }
+                Err(e) => return Err(e),
+            },
+            None => None,
+        };
+        let owner = access.as_ref().map(|a| a.owner.clone());
+        req.resource_account = owner.clone();
+        let same_account = owner
+            .as_deref()
+            .is_none_or(|o| req.principal.account() == Some(o));
+        // RestrictPublicBuckets: a public policy grants nothing to anonymous or other accounts.
+        let policy = access.as_ref().and_then(|a| {
+            let restricted = a.block.restrict_public_buckets && a.policy_is_public && !same_account;
+            if restricted {
+                None
+            } else {
+                a.policy.as_deref()
+            }
+        });
+        let set = PolicySet {
+            resource: policy,
+            ..PolicySet::default()
+        };
+        let decision = evaluate(&set, req);
+        // The account root may always manage the bucket policy, even when it denies itself.
+        let root_manages_policy = same_account
+            && req.principal.is_root()
+            && matches!(
+                req.action.as_str(),
+                "s3:GetBucketPolicy" | "s3:PutBucketPolicy" | "s3:DeleteBucketPolicy"
+            );
+        match decision {
+            Decision::Allow => Ok(()),
+            _ if root_manages_policy => Ok(()),
+            other => Err(S3Error::AccessDenied(denial_message(
+                other,
+                req,
+                same_account,
+            ))),
+        }
+    }
+
+    async fn put_config(
+        &self,
+        bucket: &str,
+        name: &str,
+        value: Option<Vec<u8>>,
+    ) -> Result<(), S3Error> {
+        self.access_cache.invalidate(bucket);
+        let r = self
+            .meta
+            .put_bucket_config(bucket, name, value)
+            .await
+            .map_err(|e| match e {
+                StoreError::NoSuchBucket(_) => S3Error::NoSuchBucket,
+                e => e.into(),
+            });
+        self.access_cache.invalidate(bucket);
+        r
+    }
+
+    pub(crate) fn bucket_access(&self, bucket: &str) -> Result<Arc<BucketAccess>, S3Error> {
+        if let Some(a) = self
+            .access_cache
+            .0
+            .read()
+            .ok()
+            .and_then(|m| m.get(bucket).cloned())
+        {
+            return Ok(a);
+        }
+        let rec = self.require_bucket(bucket)?;
+        let policy = match self.meta.bucket_config(bucket, POLICY_CONFIG)? {
+            Some(raw) => {
+                let text = String::from_utf8(raw).map_err(|_| S3Error::Corrupt)?;
+                Some(Arc::new(
+                    Policy::parse(&text, PolicyKind::Resource).map_err(|_| S3Error::Corrupt)?,
+                ))
+            }
+            None => None,
+        };
+        let block = match self.public_access_block(bucket) {
+            Ok(b) => b,
+            Err(S3Error::NoSuchPublicAccessBlockConfiguration) => PublicAccessBlock {
+                block_public_acls: false,
+                ignore_public_acls: false,
+                block_public_policy: false,
+                restrict_public_buckets: false,
+            },
+            Err(e) => return Err(e),
+        };
+        let access = Arc::new(BucketAccess {
+            owner: rec.owner,
+            policy_is_public: policy.as_deref().is_some_and(is_public),
+            policy,
+            block,
+        });
+        if let Ok(mut m) = self.access_cache.0.write() {
+            m.insert(bucket.to_owned(), access.clone());
+        }
+        Ok(access)
+    }
+}
+
+/// AWS's `AccessDenied` wording: which kind of policy refused, for same-account callers; a
+/// bare "Access Denied" for anonymous and other accounts.
+fn denial_message(decision: Decision, req: &RequestContext, same_account: bool) -> String {
+    let Principal::Aws { arn, .. } = &req.principal else {
+        return "Access Denied".into();
+    };
+    if !same_account {
+        return "Access Denied".into();
+    }
+    let head = format!(
+        "User: {arn} is not authorized to perform: {} on resource: \"{}\"",
+        req.action, req.resource
+    );
+    match decision {
+        Decision::ExplicitDeny(src) => {
+            format!("{head} with an explicit deny in a {}", src.aws_wording())
+        }
+        Decision::ImplicitDeny(ImplicitReason::GuardrailAllowsNothing) => {
+            format!(
+                "{head} because no {} allows the {} action",
+                PolicySource::Guardrail.aws_wording(),
+                req.action
+            )
+        }
+        Decision::ImplicitDeny(ImplicitReason::SessionAllowsNothing) => {
+            format!(
+                "{head} because no {} allows the {} action",
+                PolicySource::Session.aws_wording(),
+                req.action
+            )
+        }
+        Decision::ImplicitDeny(_) | Decision::Allow => {
+            format!(
+                "{head} because no identity-based policy allows the {} action",
+                req.action
+            )
+        }
+    }
+}
+
+/// Each Resource of a bucket policy must name this bucket or its objects.
+fn check_resources_name_bucket(policy: &Policy, bucket: &str) -> Result<(), S3Error> {
+    let bucket_arn = format!("arn:aws:s3:::{bucket}");
+    for st in &policy.statements {
+        for r in st.resource.iter().flat_map(|e| &e.items) {
+            let r = r.as_str();
+            let names_bucket = r == bucket_arn
+                || r.strip_prefix(&bucket_arn)
+                    .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('*'))
+                || (r.contains('*') && bucket_arn.starts_with(r.split('*').next().unwrap_or(r)));
+            if !names_bucket {
+                return Err(S3Error::MalformedPolicy(format!(
+                    "Policy has invalid resource: {r}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// S3's notion of a public policy: an Allow for everyone not pinned by a condition on a
+/// fixed source or caller.
+pub(crate) fn is_public(policy: &Policy) -> bool {
+    const PINNING_KEYS: [&str; 10] = [
+        "aws:sourceip",
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+        "aws:sourceaccount",
+        "aws:sourcearn",
+        "aws:principalaccount",
+        "aws:principalarn",
+        "aws:principalorgid",
+        "aws:userid",
+        "aws:sourceowner",
+    ];
+    policy.statements.iter().any(|st| {
+        let everyone = st
+            .principal
+            .as_ref()
+            .is_some_and(|p| p.negated || p.items.iter().any(|x| x.everyone));
+        let pinned = st.conditions.iter().any(|c| {
+            !c.operator.is_negated()
+                && PINNING_KEYS.contains(&c.key.to_ascii_lowercase().as_str())
+                && c.values
+                    .iter()
+                    .all(|v| !v.contains('*') && v != "0.0.0.0/0" && v != "::/0")
+        });
+        st.effect == Effect::Allow && everyone && !pinned
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(json: &str) -> Policy {
+        Policy::parse(json, PolicyKind::Resource).unwrap()
+    }
+
+    #[test]
+    fn public_policies() {
+        assert!(is_public(&p(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#
+        )));
+        assert!(!is_public(&p(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}"#
+        )));
+        assert!(!is_public(&p(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}]}"#
+        )));
+        assert!(!is_public(&p(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:*","Resource":"arn:aws:s3:::b/*"}]}"#
+        )));
+    }
+
+    #[test]
+    fn resources_must_name_the_bucket() {
+        let ok = p(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"]}]}"#,
+        );
+        assert!(check_resources_name_bucket(&ok, "b").is_ok());
+        let other = p(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::c/*"}]}"#,
+        );
+        assert!(check_resources_name_bucket(&other, "b").is_err());
+        let prefix = p(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::bb/*"}]}"#,
+        );
+        assert!(check_resources_name_bucket(&prefix, "b").is_err());
+    }
+}

@@ -1,0 +1,276 @@
+//! Builds the policy engine's view of an S3 request: the principal, the IAM action and
+//! resource ARN of the operation, and the condition keys (auth type, signature version and
+//! age, SSE headers, prefixes, tags, source IP, time). Then asks the domain to decide.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use coffer_policy::{Principal, RequestContext};
+use coffer_s3::S3Core;
+use http::{HeaderMap, Uri};
+use s3s::S3Result;
+use s3s::auth::Credentials;
+use subtle::ConstantTimeEq as _;
+use time::OffsetDateTime;
+
+use super::wire::s3_wire;
+
+/// The peer address of the connection, put into each request's extensions by the front door.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PeerAddr(pub(crate) SocketAddr);
+
+/// One request as authorization sees it.
+pub(crate) struct RequestView<'a> {
+    pub(crate) credentials: Option<&'a Credentials>,
+    pub(crate) uri: &'a Uri,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) peer: Option<SocketAddr>,
+    /// s3s operation name (`PutObject`, `PostObject`, ...).
+    pub(crate) op: &'a str,
+}
+
+pub(crate) struct Authorizer {
+    pub(crate) core: Arc<S3Core>,
+    pub(crate) account_id: String,
+    pub(crate) root_access_key: String,
+    pub(crate) region: String,
+}
+
+impl Authorizer {
+    /// Decides `action` on the bucket or object for this request.
+    pub(crate) fn check(
+        &self,
+        view: &RequestView<'_>,
+        action: &str,
+        bucket: Option<&str>,
+        key: Option<&str>,
+    ) -> S3Result<()> {
+        let resource = match (bucket, key) {
+            (Some(b), Some(k)) => format!("arn:aws:s3:::{b}/{k}"),
+            (Some(b), None) => format!("arn:aws:s3:::{b}"),
+            _ => "*".to_owned(),
+        };
+        let mut ctx = self.context(view, action, resource);
+        self.core.authorize(bucket, &mut ctx).map_err(s3_wire)
+    }
+
+    fn principal(&self, creds: Option<&Credentials>) -> Principal {
+        match creds {
+            None => Principal::Anonymous,
+            // Authentication only succeeds for known keys; today that is the account root.
+            Some(c)
+                if bool::from(
+                    c.access_key
+                        .as_bytes()
+                        .ct_eq(self.root_access_key.as_bytes()),
+                ) =>
+            {
+                Principal::Aws {
+                    account: self.account_id.clone(),
+                    arn: format!("arn:aws:iam::{}:root", self.account_id),
+                    role_arn: None,
+                }
+            }
+            Some(_) => Principal::Anonymous,
+        }
+    }
+
+    fn context(&self, view: &RequestView<'_>, action: &str, resource: String) -> RequestContext {
+        let principal = self.principal(view.credentials);
+        let mut ctx = RequestContext::new(principal.clone(), action, resource);
+        let now = OffsetDateTime::now_utc();
+        ctx.set(
+            "aws:CurrentTime",
+            now.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+        )
+        .set("aws:EpochTime", now.unix_timestamp().to_string())
+        .set("aws:SecureTransport", "false")
+        .set("aws:ViaAWSService", "false")
+        .set("aws:RequestedRegion", self.region.clone());
+        if let Some(peer) = view.peer {
+            ctx.set("aws:SourceIp", peer.ip().to_string());
+        }
+        if let Principal::Aws { account, arn, .. } = &principal {
+            ctx.set("aws:PrincipalArn", arn.clone())
+                .set("aws:PrincipalAccount", account.clone())
+                .set("aws:PrincipalType", "Account")
+                .set("aws:userid", account.clone())
+                .set("aws:MultiFactorAuthPresent", "false");
+        }
+        let (auth_type, sig_version, signed_at) = signature_facts(view);
+        if let Some(t) = auth_type {
+            ctx.set("s3:authType", t);
+        }
+        if let Some(v) = sig_version {
+            ctx.set("s3:signatureversion", v);
+        }
+        if let Some(at) = signed_at {
+            let age_ms = (now - at).whole_milliseconds().max(0);
+            ctx.set("s3:signatureAge", age_ms.to_string());
+        }
+        for (h, key) in [
+            (
+                "x-amz-server-side-encryption",
+                "s3:x-amz-server-side-encryption",
+            ),
+            (
+                "x-amz-server-side-encryption-aws-kms-key-id",
+                "s3:x-amz-server-side-encryption-aws-kms-key-id",
+            ),
+            ("x-amz-content-sha256", "s3:x-amz-content-sha256"),
+            ("x-amz-acl", "s3:x-amz-acl"),
+            ("x-amz-copy-source", "s3:x-amz-copy-source"),
+            ("x-amz-metadata-directive", "s3:x-amz-metadata-directive"),
+        ] {
+            if let Some(v) = view.headers.get(h).and_then(|v| v.to_str().ok()) {
+                ctx.set(key, v.to_owned());
+            }
+        }
+        if let Some(tagging) = view
+            .headers
+            .get("x-amz-tagging")
+            .and_then(|v| v.to_str().ok())
+        {
+            let tags = super::convert::parse_tagging_header(tagging).unwrap_or_default();
+            ctx.set_all(
+                "s3:RequestObjectTagKeys",
+                tags.iter().map(|t| t.key.clone()).collect(),
+            );
+            for t in tags {
+                ctx.set(&format!("s3:RequestObjectTag/{}", t.key), t.value);
+            }
+        }
+        for (name, value) in query_pairs(view.uri) {
+            match name.as_str() {
+                "prefix" => ctx.set("s3:prefix", value),
+                "delimiter" => ctx.set("s3:delimiter", value),
+                "max-keys" => ctx.set("s3:max-keys", value),
+                "versionId" => ctx.set("s3:VersionId", value),
+                _ => continue,
+            };
+        }
+        ctx
+    }
+}
+
+/// `s3:authType`, `s3:signatureversion` and the signing time, re-derived from the verified
+/// request (s3s does not report them).
+fn signature_facts(
+    view: &RequestView<'_>,
+) -> (
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<OffsetDateTime>,
+) {
+    if view.credentials.is_none() {
+        return (None, None, None);
+    }
+    if view.op == "PostObject" {
+        return (Some("POST"), Some("AWS4-HMAC-SHA256"), None);
+    }
+    let header = |n: &str| view.headers.get(n).and_then(|v| v.to_str().ok());
+    if let Some(auth) = header("authorization") {
+        if auth.starts_with("AWS4-HMAC-SHA256") {
+            return (
+                Some("REST-HEADER"),
+                Some("AWS4-HMAC-SHA256"),
+                header("x-amz-date").and_then(parse_amz_date),
+            );
+        }
+        if auth.starts_with("AWS ") {
+            let at = header("x-amz-date")
+                .or(header("date"))
+                .and_then(parse_http_date);
+            return (Some("REST-HEADER"), Some("AWS"), at);
+        }
+    }
+    let q: Vec<(String, String)> = query_pairs(view.uri);
+    let get = |n: &str| q.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    if get("X-Amz-Algorithm").is_some() {
+        return (
+            Some("REST-QUERY-STRING"),
+            Some("AWS4-HMAC-SHA256"),
+            get("X-Amz-Date").and_then(parse_amz_date),
+        );
+    }
+    if get("Signature").is_some() {
+        return (Some("REST-QUERY-STRING"), Some("AWS"), None);
+    }
+    (None, None, None)
+}
+
+fn parse_amz_date(s: &str) -> Option<OffsetDateTime> {
+    let f = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    time::PrimitiveDateTime::parse(s, f)
+        .ok()
+        .map(time::PrimitiveDateTime::assume_utc)
+}
+
+fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc2822).ok()
+}
+
+fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+    uri.query()
+        .map(|q| {
+            q.split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                    (decode(k), decode(v))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn decode(s: &str) -> String {
+    super::convert::url_decode(s).unwrap_or_else(|| s.to_owned())
+}
+
+/// The IAM action an S3 operation needs (AWS's mapping where it is not the op's own name).
+pub(crate) fn action_for(op: &str) -> String {
+    let mapped = match op {
+        "HeadObject" => "GetObject",
+        "HeadBucket" | "ListObjects" | "ListObjectsV2" => "ListBucket",
+        "ListBuckets" => "ListAllMyBuckets",
+        "CreateMultipartUpload"
+        | "UploadPart"
+        | "CompleteMultipartUpload"
+        | "UploadPartCopy"
+        | "CopyObject"
+        | "PostObject" => "PutObject",
+        "ListParts" => "ListMultipartUploadParts",
+        "ListMultipartUploads" => "ListBucketMultipartUploads",
+        "DeleteObjects" => "DeleteObject",
+        "DeleteBucketTagging" => "PutBucketTagging",
+        "GetBucketPolicyStatus" => "GetBucketPolicyStatus",
+        "PutPublicAccessBlock" | "DeletePublicAccessBlock" => "PutBucketPublicAccessBlock",
+        "GetPublicAccessBlock" => "GetBucketPublicAccessBlock",
+        other => other,
+    };
+    format!("s3:{mapped}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions() {
+        assert_eq!(action_for("HeadObject"), "s3:GetObject");
+        assert_eq!(action_for("ListObjectsV2"), "s3:ListBucket");
+        assert_eq!(action_for("UploadPart"), "s3:PutObject");
+        assert_eq!(action_for("GetObjectTagging"), "s3:GetObjectTagging");
+    }
+
+    #[test]
+    fn query_decoding() {
+        let uri: Uri = "/b?prefix=a%2Fb+c&max-keys=5&x".parse().unwrap();
+        let q = query_pairs(&uri);
+        assert_eq!(q[0], ("prefix".to_owned(), "a/b c".to_owned()));
+        assert_eq!(q[2], ("x".to_owned(), String::new()));
+        assert_eq!(decode("%zz"), "%zz");
+    }
+}

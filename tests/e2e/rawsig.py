@@ -149,3 +149,18 @@ def crc64nvme_b64(data):
 
 def sha_b64(name, data):
     return base64.b64encode(hashlib.new(name, data).digest()).decode()
+
+
+def presign_v4(signer, method, path, expires=300, when=None):
+    """A SigV4 presigned URL signed at `when` (default now) — for signature-age tests."""
+    when = when or datetime.datetime.now(datetime.timezone.utc)
+    amz_date = when.strftime("%Y%m%dT%H%M%SZ")
+    day = amz_date[:8]
+    scope = f"{day}/{signer.region}/s3/aws4_request"
+    params = [("X-Amz-Algorithm", "AWS4-HMAC-SHA256"), ("X-Amz-Credential", f"{signer.access_key}/{scope}"),
+              ("X-Amz-Date", amz_date), ("X-Amz-Expires", str(expires)), ("X-Amz-SignedHeaders", "host")]
+    canonical = "\n".join([method, quote(path, safe="/-_.~"), canonical_query(params), f"host:{signer.host}\n",
+                           "host", "UNSIGNED-PAYLOAD"])
+    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    sig = hmac.new(signing_key(signer.secret, day, signer.region), sts.encode(), hashlib.sha256).hexdigest()
+    return f"{signer.endpoint}{quote(path, safe='/-_.~')}?{canonical_query(params)}&X-Amz-Signature={sig}"

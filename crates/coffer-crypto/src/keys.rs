@@ -30,6 +30,26 @@ impl DataKey {
         Self(bytes)
     }
 
+    /// A subkey for one purpose (HKDF-SHA256 with `label` as info): lets the root key protect
+    /// several kinds of secrets without one key ever serving two purposes.
+    pub fn derive(&self, label: &[u8]) -> Self {
+        use aws_lc_rs::hkdf;
+        struct Len;
+        impl hkdf::KeyType for Len {
+            fn len(&self) -> usize {
+                KEY_LEN
+            }
+        }
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"coffer/derive/v1").extract(self.0.as_ref());
+        let mut out = Zeroizing::new([0u8; KEY_LEN]);
+        let info = [label];
+        // Expanding 32 bytes from SHA-256 HKDF cannot fail (limit is 255 * 32).
+        if let Ok(okm) = prk.expand(&info, Len) {
+            let _ = okm.fill(out.as_mut());
+        }
+        Self(out)
+    }
+
     /// The only way to the raw bytes; grep for it in review.
     pub fn expose(&self) -> &[u8; KEY_LEN] {
         &self.0
@@ -87,6 +107,58 @@ impl WrappingKey {
         out.extend_from_slice(tag.as_ref());
         body.fill(0);
         Ok(out)
+    }
+
+    /// Seals a short secret of any length (a secret access key) bound to `context`:
+    /// `version || nonce || ciphertext || tag`. The result is zeroized by the caller's type.
+    pub fn seal_secret(
+        &self,
+        secret: &[u8],
+        context: &[u8],
+        rng: &dyn SecureRandom,
+    ) -> Result<Vec<u8>, CryptoError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rng.fill(&mut nonce).map_err(|_| CryptoError::Random)?;
+        let mut body = Zeroizing::new(secret.to_vec());
+        let tag = self
+            .aead
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context),
+                body.as_mut_slice(),
+            )
+            .map_err(|_| CryptoError::Authentication)?;
+        let mut out = Vec::with_capacity(1 + NONCE_LEN + secret.len() + 16);
+        out.push(WRAP_VERSION);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(tag.as_ref());
+        Ok(out)
+    }
+
+    pub fn open_secret(
+        &self,
+        sealed: &[u8],
+        context: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        if sealed.len() < 1 + NONCE_LEN + 16 || sealed[0] != WRAP_VERSION {
+            return Err(CryptoError::Malformed);
+        }
+        let nonce: [u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN]
+            .try_into()
+            .map_err(|_| CryptoError::Malformed)?;
+        let mut buf = Zeroizing::new(sealed[1 + NONCE_LEN..].to_vec());
+        let len = self
+            .aead
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context),
+                buf.as_mut_slice(),
+            )
+            .map_err(|_| CryptoError::Authentication)?
+            .len();
+        buf.truncate(len);
+        Ok(buf)
     }
 
     pub fn unwrap(&self, wrapped: &[u8], context: &[u8]) -> Result<DataKey, CryptoError> {
@@ -150,6 +222,34 @@ mod tests {
             kek.unwrap(&wrapped[..10], b"ctx-a").unwrap_err(),
             CryptoError::Malformed
         );
+    }
+
+    #[test]
+    fn derived_keys_differ_by_label_and_are_stable() {
+        let root = DataKey::from_bytes(Zeroizing::new([9u8; KEY_LEN]));
+        let a = root.derive(b"a");
+        assert_eq!(a.expose(), root.derive(b"a").expose());
+        assert_ne!(a.expose(), root.derive(b"b").expose());
+        assert_ne!(a.expose(), root.expose());
+        assert_ne!(a.expose(), &[0u8; KEY_LEN]);
+    }
+
+    #[test]
+    fn sealed_secrets_roundtrip_and_bind_context() {
+        let rng = SystemRandom::new();
+        let kek = WrappingKey::new(&DataKey::generate(&rng).unwrap());
+        let sealed = kek
+            .seal_secret(b"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", b"AKIA1", &rng)
+            .unwrap();
+        assert_eq!(
+            &kek.open_secret(&sealed, b"AKIA1").unwrap()[..],
+            b"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+        );
+        assert!(kek.open_secret(&sealed, b"AKIA2").is_err());
+        let mut bad = sealed.clone();
+        bad[20] ^= 1;
+        assert!(kek.open_secret(&bad, b"AKIA1").is_err());
+        assert!(kek.open_secret(&sealed[..5], b"AKIA1").is_err());
     }
 
     #[test]

@@ -11,6 +11,10 @@ pub enum StoreError {
     NoSuchUpload(String),
     #[error("part {0} of the upload does not exist")]
     NoSuchPart(u32),
+    #[error("key {0} already exists")]
+    KvConflict(String),
+    #[error("key {0} does not exist")]
+    KvMissing(String),
     #[error("stored record is corrupt: {0}")]
     Corrupt(&'static str),
     #[error("metadata database: {0}")]

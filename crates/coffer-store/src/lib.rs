@@ -25,7 +25,7 @@ mod records;
 
 pub use blobs::{BlobId, BlobStore};
 pub use error::StoreError;
-pub use meta::{MetaStore, prefix_successor};
+pub use meta::{KvOp, MetaStore, prefix_successor};
 pub use records::{
     BucketRecord, Location, ObjectRecord, ObjectSummary, PartRecord, Segment, UploadRecord,
 };

@@ -1,0 +1,908 @@
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use coffer_crypto::{DataKey, WrappingKey};
+use coffer_policy::{Policy, PolicyKind};
+use coffer_store::{KvOp, MetaStore, StoreError};
+use futures::lock::Mutex;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use zeroize::Zeroizing;
+
+use crate::{AccessKey, Account, Group, IamError, Identity, KeyStatus, ManagedPolicy, Tag, User};
+
+const NS: &str = "iam";
+/// Access keys per user, as IAM.
+const MAX_KEYS_PER_USER: usize = 2;
+/// Managed policies attached to one user, as IAM's default quota.
+const MAX_ATTACHED: usize = 10;
+
+/// A freshly created access key: the only time its secret is visible.
+pub struct NewAccessKey {
+    pub key: AccessKey,
+    pub secret: Zeroizing<String>,
+}
+
+/// An access key resolved for authentication.
+pub struct Resolved {
+    pub identity: Identity,
+    pub secret: Zeroizing<String>,
+}
+
+/// The IAM domain over the shared metadata store.
+pub struct Iam {
+    meta: Arc<MetaStore>,
+    secrets: WrappingKey,
+    rng: SystemRandom,
+    now_ms: fn() -> i64,
+    /// IAM writes read-modify-write records; one at a time keeps them whole.
+    write_lock: Mutex<()>,
+    parsed: RwLock<HashMap<String, Arc<Policy>>>,
+}
+
+impl Iam {
+    /// `secret_wrapping_key` protects stored secret access keys (derive it from the root key).
+    pub fn new(meta: Arc<MetaStore>, secret_wrapping_key: &DataKey, now_ms: fn() -> i64) -> Self {
+        Self {
+            meta,
+            secrets: WrappingKey::new(secret_wrapping_key),
+            rng: SystemRandom::new(),
+            now_ms,
+            write_lock: Mutex::new(()),
+            parsed: RwLock::new(HashMap::new()),
+        }
+    }
+
+    // ---- accounts and root keys ----
+
+    pub async fn ensure_account(&self, id: &str) -> Result<Account, IamError> {
+        if let Some(a) = self.get::<Account>(&format!("account/{id}"))? {
+            return Ok(a);
+        }
+        let a = Account {
+            id: id.to_owned(),
+            created_ms: (self.now_ms)(),
+        };
+        match self
+            .meta
+            .kv_apply(vec![create(&format!("account/{id}"), &a)])
+            .await
+        {
+            Ok(()) | Err(StoreError::KvConflict(_)) => Ok(a),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn account_exists(&self, id: &str) -> Result<bool, IamError> {
+        Ok(self.meta.kv_get(NS, &format!("account/{id}"))?.is_some())
+    }
+
+    /// A new account with fresh root credentials.
+    pub async fn create_account(&self) -> Result<(Account, NewAccessKey), IamError> {
+        let id = loop {
+            let id = self.random_from(12, b"0123456789")?;
+            if !id.starts_with('0') && !self.account_exists(&id)? {
+                break id;
+            }
+        };
+        let account = self.ensure_account(&id).await?;
+        let key = self.create_access_key(&id, None).await?;
+        Ok((account, key))
+    }
+
+    /// Records root credentials given by configuration (kept wrapped, replaced if changed).
+    pub async fn register_root_key(
+        &self,
+        account: &str,
+        access_key_id: &str,
+        secret: &str,
+    ) -> Result<(), IamError> {
+        self.ensure_account(account).await?;
+        let key = AccessKey {
+            id: access_key_id.to_owned(),
+            account: account.to_owned(),
+            user: None,
+            status: KeyStatus::Active,
+            created_ms: (self.now_ms)(),
+            wrapped_secret: self.wrap_secret(access_key_id, secret)?,
+        };
+        self.meta
+            .kv_apply(vec![put(&format!("key/{access_key_id}"), &key)])
+            .await?;
+        Ok(())
+    }
+
+    // ---- authentication ----
+
+    /// The identity and secret behind an active access key.
+    pub fn resolve(&self, access_key_id: &str) -> Result<Option<Resolved>, IamError> {
+        let Some(key) = self.get::<AccessKey>(&format!("key/{access_key_id}"))? else {
+            return Ok(None);
+        };
+        if key.status != KeyStatus::Active {
+            return Ok(None);
+        }
+        let identity = match &key.user {
+            None => Identity::Root {
+                account: key.account.clone(),
+            },
+            Some(name) => {
+                let Some(u) = self.get::<User>(&user_key(&key.account, name))? else {
+                    return Ok(None);
+                };
+                Identity::User {
+                    account: u.account.clone(),
+                    name: u.name.clone(),
+                    id: u.id.clone(),
+                    arn: u.arn(),
+                    tags: u.tags,
+                }
+            }
+        };
+        Ok(Some(Resolved {
+            identity,
+            secret: self.unwrap_secret(&key)?,
+        }))
+    }
+
+    /// Identity policies that speak for `identity`: inline, attached, and its groups'.
+    pub fn identity_policies(&self, identity: &Identity) -> Result<Vec<Arc<Policy>>, IamError> {
+        let Identity::User { account, name, .. } = identity else {
+            return Ok(Vec::new());
+        };
+        let Some(user) = self.get::<User>(&user_key(account, name))? else {
+            return Ok(Vec::new());
+        };
+        let mut docs: Vec<String> = user.inline.values().cloned().collect();
+        let mut attached = user.attached.clone();
+        for g in &user.groups {
+            if let Some(group) = self.get::<Group>(&format!("group/{account}/{g}"))? {
+                docs.extend(group.inline.values().cloned());
+                attached.extend(group.attached);
+            }
+        }
+        for arn in attached {
+            if let Some(p) = self.managed_policy_by_arn(&arn)? {
+                docs.push(p.document);
+            }
+        }
+        docs.iter()
+            .map(|d| self.parsed(d, PolicyKind::Identity))
+            .collect()
+    }
+
+    /// The account's guardrails (SCP equivalent), parsed.
+    pub fn guardrails(&self, account: &str) -> Result<Vec<Arc<Policy>>, IamError> {
+        let docs: Vec<String> = self
+            .get(&format!("guardrails/{account}"))?
+            .unwrap_or_default();
+        docs.iter()
+            .map(|d| self.parsed(d, PolicyKind::Guardrail))
+            .collect()
+    }
+
+    pub fn guardrail_documents(&self, account: &str) -> Result<Vec<String>, IamError> {
+        Ok(self
+            .get(&format!("guardrails/{account}"))?
+            .unwrap_or_default())
+    }
+
+    /// Replaces the account's guardrails (`[]` removes them).
+    pub async fn set_guardrails(&self, account: &str, docs: Vec<String>) -> Result<(), IamError> {
+        for d in &docs {
+            Policy::parse(d, PolicyKind::Guardrail)
+                .map_err(|e| IamError::MalformedPolicyDocument(e.0))?;
+        }
+        if !self.account_exists(account)? {
+            return Err(IamError::NoSuchEntity(format!(
+                "The account {account} does not exist."
+            )));
+        }
+        let k = format!("guardrails/{account}");
+        let op = if docs.is_empty() {
+            KvOp::Put {
+                ns: NS.into(),
+                key: k,
+                value: b"[]".to_vec(),
+            }
+        } else {
+            put(&k, &docs)
+        };
+        self.meta.kv_apply(vec![op]).await?;
+        Ok(())
+    }
+
+    // ---- users ----
+
+    pub async fn create_user(
+        &self,
+        account: &str,
+        name: &str,
+        path: &str,
+        tags: Vec<Tag>,
+    ) -> Result<User, IamError> {
+        validate_name(name, 64, "userName")?;
+        let path = validate_path(path)?;
+        validate_tags(&tags)?;
+        let user = User {
+            account: account.to_owned(),
+            name: name.to_owned(),
+            path,
+            id: format!("AIDA{}", self.random_from(17, ID_ALPHABET)?),
+            created_ms: (self.now_ms)(),
+            tags,
+            inline: Default::default(),
+            attached: Vec::new(),
+            groups: Vec::new(),
+        };
+        match self
+            .meta
+            .kv_apply(vec![create(&user_key(account, name), &user)])
+            .await
+        {
+            Ok(()) => Ok(user),
+            Err(StoreError::KvConflict(_)) => Err(IamError::EntityAlreadyExists(format!(
+                "User with name {name} already exists."
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn user(&self, account: &str, name: &str) -> Result<User, IamError> {
+        self.get(&user_key(account, name))?
+            .ok_or_else(|| no_user(name))
+    }
+
+    pub fn users(&self, account: &str) -> Result<Vec<User>, IamError> {
+        self.list(&format!("user/{account}/"))
+    }
+
+    pub async fn delete_user(&self, account: &str, name: &str) -> Result<(), IamError> {
+        let _g = self.write_lock.lock().await;
+        let user = self.user(account, name)?;
+        if !self.access_keys(account, Some(name))?.is_empty()
+            || !user.inline.is_empty()
+            || !user.attached.is_empty()
+            || !user.groups.is_empty()
+        {
+            return Err(IamError::DeleteConflict("Cannot delete entity, must delete access keys, policies and group memberships first.".into()));
+        }
+        self.meta
+            .kv_apply(vec![delete(&user_key(account, name))])
+            .await?;
+        Ok(())
+    }
+
+    pub async fn tag_user(
+        &self,
+        account: &str,
+        name: &str,
+        tags: Vec<Tag>,
+    ) -> Result<(), IamError> {
+        self.update_user(account, name, |u| {
+            for t in tags {
+                u.tags.retain(|x| !x.key.eq_ignore_ascii_case(&t.key));
+                u.tags.push(t);
+            }
+            validate_tags(&u.tags)
+        })
+        .await
+    }
+
+    pub async fn untag_user(
+        &self,
+        account: &str,
+        name: &str,
+        keys: &[String],
+    ) -> Result<(), IamError> {
+        self.update_user(account, name, |u| {
+            u.tags
+                .retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn put_user_policy(
+        &self,
+        account: &str,
+        user: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<(), IamError> {
+        validate_name(policy_name, 128, "policyName")?;
+        Policy::parse(document, PolicyKind::Identity)
+            .map_err(|e| IamError::MalformedPolicyDocument(e.0))?;
+        self.update_user(account, user, |u| {
+            u.inline.insert(policy_name.to_owned(), document.to_owned());
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn delete_user_policy(
+        &self,
+        account: &str,
+        user: &str,
+        policy_name: &str,
+    ) -> Result<(), IamError> {
+        self.update_user(account, user, |u| {
+            u.inline.remove(policy_name).map(|_| ()).ok_or_else(|| {
+                IamError::NoSuchEntity(format!(
+                    "The user policy with name {policy_name} cannot be found."
+                ))
+            })
+        })
+        .await
+    }
+
+    pub async fn attach_user_policy(
+        &self,
+        account: &str,
+        user: &str,
+        policy_arn: &str,
+    ) -> Result<(), IamError> {
+        let _g = self.write_lock.lock().await;
+        let mut u = self.user(account, user)?;
+        let mut p = self
+            .managed_policy_by_arn(policy_arn)?
+            .ok_or_else(|| no_policy(policy_arn))?;
+        if u.attached.iter().any(|a| a == policy_arn) {
+            return Ok(());
+        }
+        if u.attached.len() >= MAX_ATTACHED {
+            return Err(IamError::LimitExceeded(format!(
+                "Cannot exceed quota for PoliciesPerUser: {MAX_ATTACHED}"
+            )));
+        }
+        u.attached.push(policy_arn.to_owned());
+        p.attachment_count += 1;
+        self.meta
+            .kv_apply(vec![
+                put(&user_key(account, user), &u),
+                put(&policy_key(&p.account, &p.name), &p),
+            ])
+            .await?;
+        Ok(())
+    }
+
+    pub async fn detach_user_policy(
+        &self,
+        account: &str,
+        user: &str,
+        policy_arn: &str,
+    ) -> Result<(), IamError> {
+        let _g = self.write_lock.lock().await;
+        let mut u = self.user(account, user)?;
+        let before = u.attached.len();
+        u.attached.retain(|a| a != policy_arn);
+        if u.attached.len() == before {
+            return Err(IamError::NoSuchEntity(format!(
+                "Policy {policy_arn} was not found."
+            )));
+        }
+        let mut ops = vec![put(&user_key(account, user), &u)];
+        if let Some(mut p) = self.managed_policy_by_arn(policy_arn)? {
+            p.attachment_count = p.attachment_count.saturating_sub(1);
+            ops.push(put(&policy_key(&p.account, &p.name), &p));
+        }
+        self.meta.kv_apply(ops).await?;
+        Ok(())
+    }
+
+    // ---- managed policies ----
+
+    pub async fn create_policy(
+        &self,
+        account: &str,
+        name: &str,
+        path: &str,
+        document: &str,
+    ) -> Result<ManagedPolicy, IamError> {
+        validate_name(name, 128, "policyName")?;
+        let path = validate_path(path)?;
+        Policy::parse(document, PolicyKind::Identity)
+            .map_err(|e| IamError::MalformedPolicyDocument(e.0))?;
+        let p = ManagedPolicy {
+            account: account.to_owned(),
+            name: name.to_owned(),
+            path,
+            id: format!("ANPA{}", self.random_from(17, ID_ALPHABET)?),
+            created_ms: (self.now_ms)(),
+            document: document.to_owned(),
+            attachment_count: 0,
+        };
+        match self
+            .meta
+            .kv_apply(vec![create(&policy_key(account, name), &p)])
+            .await
+        {
+            Ok(()) => Ok(p),
+            Err(StoreError::KvConflict(_)) => Err(IamError::EntityAlreadyExists(format!(
+                "A policy called {name} already exists. Duplicate names are not allowed."
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn managed_policy_by_arn(&self, arn: &str) -> Result<Option<ManagedPolicy>, IamError> {
+        let Some(rest) = arn.strip_prefix("arn:aws:iam::") else {
+            return Ok(None);
+        };
+        let Some((account, path_name)) = rest.split_once(":policy/") else {
+            return Ok(None);
+        };
+        let name = path_name.rsplit('/').next().unwrap_or(path_name);
+        self.get(&policy_key(account, name))
+    }
+
+    pub fn policies(&self, account: &str) -> Result<Vec<ManagedPolicy>, IamError> {
+        self.list(&format!("policy/{account}/"))
+    }
+
+    pub async fn delete_policy(&self, arn: &str) -> Result<(), IamError> {
+        let _g = self.write_lock.lock().await;
+        let p = self
+            .managed_policy_by_arn(arn)?
+            .ok_or_else(|| no_policy(arn))?;
+        if p.attachment_count > 0 {
+            return Err(IamError::DeleteConflict(
+                "Cannot delete a policy attached to entities.".into(),
+            ));
+        }
+        self.meta
+            .kv_apply(vec![delete(&policy_key(&p.account, &p.name))])
+            .await?;
+        Ok(())
+    }
+
+    // ---- groups ----
+
+    pub async fn create_group(
+        &self,
+        account: &str,
+        name: &str,
+        path: &str,
+    ) -> Result<Group, IamError> {
+        validate_name(name, 128, "groupName")?;
+        let g = Group {
+            account: account.to_owned(),
+            name: name.to_owned(),
+            path: validate_path(path)?,
+            id: format!("AGPA{}", self.random_from(17, ID_ALPHABET)?),
+            created_ms: (self.now_ms)(),
+            inline: Default::default(),
+            attached: Vec::new(),
+        };
+        match self
+            .meta
+            .kv_apply(vec![create(&format!("group/{account}/{name}"), &g)])
+            .await
+        {
+            Ok(()) => Ok(g),
+            Err(StoreError::KvConflict(_)) => Err(IamError::EntityAlreadyExists(format!(
+                "Group with name {name} already exists."
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn group(&self, account: &str, name: &str) -> Result<Group, IamError> {
+        self.get(&format!("group/{account}/{name}"))?
+            .ok_or_else(|| {
+                IamError::NoSuchEntity(format!("The group with name {name} cannot be found."))
+            })
+    }
+
+    pub async fn add_user_to_group(
+        &self,
+        account: &str,
+        group: &str,
+        user: &str,
+    ) -> Result<(), IamError> {
+        self.group(account, group)?;
+        self.update_user(account, user, |u| {
+            if !u.groups.iter().any(|g| g == group) {
+                u.groups.push(group.to_owned());
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn remove_user_from_group(
+        &self,
+        account: &str,
+        group: &str,
+        user: &str,
+    ) -> Result<(), IamError> {
+        self.update_user(account, user, |u| {
+            u.groups.retain(|g| g != group);
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn put_group_policy(
+        &self,
+        account: &str,
+        group: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<(), IamError> {
+        validate_name(policy_name, 128, "policyName")?;
+        Policy::parse(document, PolicyKind::Identity)
+            .map_err(|e| IamError::MalformedPolicyDocument(e.0))?;
+        let _g = self.write_lock.lock().await;
+        let mut g = self.group(account, group)?;
+        g.inline.insert(policy_name.to_owned(), document.to_owned());
+        self.meta
+            .kv_apply(vec![put(&format!("group/{account}/{group}"), &g)])
+            .await?;
+        Ok(())
+    }
+
+    // ---- access keys ----
+
+    /// A new key for `user` (`None`: the account root). At most two per user.
+    pub async fn create_access_key(
+        &self,
+        account: &str,
+        user: Option<&str>,
+    ) -> Result<NewAccessKey, IamError> {
+        let _g = self.write_lock.lock().await;
+        if let Some(u) = user {
+            self.user(account, u)?;
+            if self.access_keys(account, Some(u))?.len() >= MAX_KEYS_PER_USER {
+                return Err(IamError::LimitExceeded(format!(
+                    "Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"
+                )));
+            }
+        }
+        let id = format!("AKIA{}", self.random_from(16, ID_ALPHABET)?);
+        let secret = Zeroizing::new(self.random_from(40, SECRET_ALPHABET)?);
+        let key = AccessKey {
+            id: id.clone(),
+            account: account.to_owned(),
+            user: user.map(str::to_owned),
+            status: KeyStatus::Active,
+            created_ms: (self.now_ms)(),
+            wrapped_secret: self.wrap_secret(&id, &secret)?,
+        };
+        self.meta
+            .kv_apply(vec![create(&format!("key/{id}"), &key)])
+            .await?;
+        Ok(NewAccessKey { key, secret })
+    }
+
+    pub fn access_keys(
+        &self,
+        account: &str,
+        user: Option<&str>,
+    ) -> Result<Vec<AccessKey>, IamError> {
+        Ok(self
+            .list::<AccessKey>("key/")?
+            .into_iter()
+            .filter(|k| k.account == account && k.user.as_deref() == user)
+            .collect())
+    }
+
+    pub async fn update_access_key(
+        &self,
+        account: &str,
+        id: &str,
+        status: KeyStatus,
+    ) -> Result<(), IamError> {
+        let _g = self.write_lock.lock().await;
+        let mut k = self.own_key(account, id)?;
+        k.status = status;
+        self.meta
+            .kv_apply(vec![put(&format!("key/{id}"), &k)])
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_access_key(&self, account: &str, id: &str) -> Result<(), IamError> {
+        let _g = self.write_lock.lock().await;
+        self.own_key(account, id)?;
+        self.meta
+            .kv_apply(vec![delete(&format!("key/{id}"))])
+            .await?;
+        Ok(())
+    }
+
+    fn own_key(&self, account: &str, id: &str) -> Result<AccessKey, IamError> {
+        self.get::<AccessKey>(&format!("key/{id}"))?
+            .filter(|k| k.account == account)
+            .ok_or_else(|| {
+                IamError::NoSuchEntity(format!("The Access Key with id {id} cannot be found."))
+            })
+    }
+
+    // ---- plumbing ----
+
+    async fn update_user(
+        &self,
+        account: &str,
+        name: &str,
+        f: impl FnOnce(&mut User) -> Result<(), IamError>,
+    ) -> Result<(), IamError> {
+        let _g = self.write_lock.lock().await;
+        let mut u = self.user(account, name)?;
+        f(&mut u)?;
+        self.meta
+            .kv_apply(vec![put(&user_key(account, name), &u)])
+            .await?;
+        Ok(())
+    }
+
+    fn parsed(&self, doc: &str, kind: PolicyKind) -> Result<Arc<Policy>, IamError> {
+        let cache_key = format!("{kind:?}\0{doc}");
+        if let Some(p) = self
+            .parsed
+            .read()
+            .ok()
+            .and_then(|m| m.get(&cache_key).cloned())
+        {
+            return Ok(p);
+        }
+        let p = Arc::new(Policy::parse(doc, kind).map_err(|_| IamError::Corrupt)?);
+        if let Ok(mut m) = self.parsed.write() {
+            m.insert(cache_key, p.clone());
+        }
+        Ok(p)
+    }
+
+    fn wrap_secret(&self, access_key_id: &str, secret: &str) -> Result<String, IamError> {
+        let sealed = self
+            .secrets
+            .seal_secret(
+                secret.as_bytes(),
+                secret_context(access_key_id).as_bytes(),
+                &self.rng,
+            )
+            .map_err(|_| IamError::Random)?;
+        Ok(B64.encode(sealed))
+    }
+
+    fn unwrap_secret(&self, key: &AccessKey) -> Result<Zeroizing<String>, IamError> {
+        let sealed = B64
+            .decode(&key.wrapped_secret)
+            .map_err(|_| IamError::Corrupt)?;
+        let plain = self
+            .secrets
+            .open_secret(&sealed, secret_context(&key.id).as_bytes())
+            .map_err(|_| IamError::Corrupt)?;
+        String::from_utf8(plain.to_vec())
+            .map(Zeroizing::new)
+            .map_err(|_| IamError::Corrupt)
+    }
+
+    fn random_from(&self, n: usize, alphabet: &[u8]) -> Result<String, IamError> {
+        let mut buf = vec![0u8; n];
+        self.rng.fill(&mut buf).map_err(|_| IamError::Random)?;
+        Ok(buf
+            .iter()
+            .map(|b| alphabet[*b as usize % alphabet.len()] as char)
+            .collect())
+    }
+
+    fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, IamError> {
+        match self.meta.kv_get(NS, key)? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|_| IamError::Corrupt),
+        }
+    }
+
+    fn list<T: DeserializeOwned>(&self, prefix: &str) -> Result<Vec<T>, IamError> {
+        self.meta
+            .kv_list(NS, prefix)?
+            .into_iter()
+            .map(|(_, v)| serde_json::from_slice(&v).map_err(|_| IamError::Corrupt))
+            .collect()
+    }
+}
+
+const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Associated data of a sealed secret access key: it opens only as that key's secret.
+fn secret_context(access_key_id: &str) -> String {
+    format!("coffer/iam/secret-access-key/v1/{access_key_id}")
+}
+
+fn user_key(account: &str, name: &str) -> String {
+    format!("user/{account}/{name}")
+}
+
+fn policy_key(account: &str, name: &str) -> String {
+    format!("policy/{account}/{name}")
+}
+
+fn create<T: Serialize>(key: &str, v: &T) -> KvOp {
+    KvOp::Create {
+        ns: NS.into(),
+        key: key.into(),
+        value: serde_json::to_vec(v).unwrap_or_default(),
+    }
+}
+
+fn put<T: Serialize>(key: &str, v: &T) -> KvOp {
+    KvOp::Put {
+        ns: NS.into(),
+        key: key.into(),
+        value: serde_json::to_vec(v).unwrap_or_default(),
+    }
+}
+
+fn delete(key: &str) -> KvOp {
+    KvOp::Delete {
+        ns: NS.into(),
+        key: key.into(),
+    }
+}
+
+fn no_user(name: &str) -> IamError {
+    IamError::NoSuchEntity(format!("The user with name {name} cannot be found."))
+}
+
+fn no_policy(arn: &str) -> IamError {
+    IamError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable."))
+}
+
+/// IAM names: `[\w+=,.@-]`, 1 to `max` characters.
+fn validate_name(name: &str, max: usize, field: &str) -> Result<(), IamError> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= max
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+    if !ok {
+        return Err(IamError::InvalidInput(format!(
+            "1 validation error detected: Value '{name}' at '{field}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"
+        )));
+    }
+    Ok(())
+}
+
+fn validate_path(path: &str) -> Result<String, IamError> {
+    let path = if path.is_empty() { "/" } else { path };
+    if !path.starts_with('/') || !path.ends_with('/') || path.len() > 512 {
+        return Err(IamError::InvalidInput(format!(
+            "The specified value for path is invalid: {path}"
+        )));
+    }
+    Ok(path.to_owned())
+}
+
+fn validate_tags(tags: &[Tag]) -> Result<(), IamError> {
+    if tags.len() > 50 {
+        return Err(IamError::LimitExceeded(
+            "The number of tags has reached the maximum limit.".into(),
+        ));
+    }
+    if tags
+        .iter()
+        .any(|t| t.key.is_empty() || t.key.len() > 128 || t.value.len() > 256)
+    {
+        return Err(IamError::InvalidInput(
+            "Tag keys must be 1-128 characters and values at most 256.".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block<F: std::future::Future>(f: F) -> F::Output {
+        futures::executor::block_on(f)
+    }
+
+    fn iam(dir: &std::path::Path) -> Iam {
+        let meta = Arc::new(MetaStore::open(&dir.join("m.sqlite")).unwrap());
+        Iam::new(
+            meta,
+            &DataKey::from_bytes(Zeroizing::new([3u8; 32])),
+            || 1_700_000_000_000,
+        )
+    }
+
+    #[test]
+    fn users_keys_and_policies() {
+        let dir = tempfile::tempdir().unwrap();
+        let iam = iam(dir.path());
+        let acct = "111122223333";
+        block(iam.ensure_account(acct)).unwrap();
+        let u = block(iam.create_user(
+            acct,
+            "dlsrb",
+            "/",
+            vec![Tag {
+                key: "team".into(),
+                value: "sec".into(),
+            }],
+        ))
+        .unwrap();
+        assert_eq!(u.arn(), "arn:aws:iam::111122223333:user/dlsrb");
+        assert!(matches!(
+            block(iam.create_user(acct, "dlsrb", "/", vec![])),
+            Err(IamError::EntityAlreadyExists(_))
+        ));
+        assert!(matches!(
+            block(iam.create_user(acct, "bad name", "/", vec![])),
+            Err(IamError::InvalidInput(_))
+        ));
+        let k = block(iam.create_access_key(acct, Some("dlsrb"))).unwrap();
+        assert_eq!(k.secret.len(), 40);
+        let r = iam.resolve(&k.key.id).unwrap().unwrap();
+        assert_eq!(*r.secret, *k.secret);
+        assert!(matches!(r.identity, Identity::User { ref name, .. } if name == "dlsrb"));
+        // The stored record never holds the secret in plaintext.
+        let raw = iam
+            .meta
+            .kv_get(NS, &format!("key/{}", k.key.id))
+            .unwrap()
+            .unwrap();
+        assert!(!raw.windows(10).any(|w| w == &k.secret.as_bytes()[..10]));
+        block(iam.create_access_key(acct, Some("dlsrb"))).unwrap();
+        assert!(matches!(
+            block(iam.create_access_key(acct, Some("dlsrb"))),
+            Err(IamError::LimitExceeded(_))
+        ));
+        block(iam.update_access_key(acct, &k.key.id, KeyStatus::Inactive)).unwrap();
+        assert!(iam.resolve(&k.key.id).unwrap().is_none());
+
+        let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+        assert!(matches!(
+            block(iam.put_user_policy(acct, "dlsrb", "p", "{}")),
+            Err(IamError::MalformedPolicyDocument(_))
+        ));
+        block(iam.put_user_policy(acct, "dlsrb", "inline", doc)).unwrap();
+        let mp = block(iam.create_policy(acct, "Managed", "/", doc)).unwrap();
+        block(iam.attach_user_policy(acct, "dlsrb", &mp.arn())).unwrap();
+        block(iam.create_group(acct, "ops", "/")).unwrap();
+        block(iam.put_group_policy(acct, "ops", "g", doc)).unwrap();
+        block(iam.add_user_to_group(acct, "ops", "dlsrb")).unwrap();
+        assert_eq!(iam.identity_policies(&r.identity).unwrap().len(), 3);
+        assert!(matches!(
+            block(iam.delete_policy(&mp.arn())),
+            Err(IamError::DeleteConflict(_))
+        ));
+        assert!(matches!(
+            block(iam.delete_user(acct, "dlsrb")),
+            Err(IamError::DeleteConflict(_))
+        ));
+    }
+
+    #[test]
+    fn root_keys_and_accounts() {
+        let dir = tempfile::tempdir().unwrap();
+        let iam = iam(dir.path());
+        block(iam.register_root_key("111122223333", "AKIAROOT", "root-secret")).unwrap();
+        let r = iam.resolve("AKIAROOT").unwrap().unwrap();
+        assert_eq!(
+            r.identity,
+            Identity::Root {
+                account: "111122223333".into()
+            }
+        );
+        assert_eq!(r.secret.as_str(), "root-secret");
+        let (acct, key) = block(iam.create_account()).unwrap();
+        assert_eq!(acct.id.len(), 12);
+        assert!(iam.resolve(&key.key.id).unwrap().is_some());
+        let g = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#;
+        block(iam.set_guardrails(&acct.id, vec![g.into()])).unwrap();
+        assert_eq!(iam.guardrails(&acct.id).unwrap().len(), 1);
+        assert!(matches!(
+            block(iam.set_guardrails("999999999999", vec![g.into()])),
+            Err(IamError::NoSuchEntity(_))
+        ));
+    }
+}

@@ -1,0 +1,21 @@
+//! Identities: accounts, IAM users, groups, access keys, identity policies (inline and
+//! managed), principal tags, and account guardrails.
+//!
+//! Owns: who a caller is and which policies speak for them. Never touches HTTP or wire
+//! formats. Secret access keys are stored only wrapped (AES-256-GCM under a key derived from
+//! the root key, bound to the access key id); parsed policies are cached by their text.
+//!
+//! ```no_run
+//! # async fn demo(iam: &coffer_iam::Iam) -> Result<(), coffer_iam::IamError> {
+//! let user = iam.create_user("111122223333", "dlsrb", "/", vec![]).await?;
+//! let key = iam.create_access_key("111122223333", Some("dlsrb")).await?;
+//! # let _ = (user, key); Ok(()) }
+//! ```
+
+mod error;
+mod iam;
+mod records;
+
+pub use error::IamError;
+pub use iam::{Iam, NewAccessKey, Resolved};
+pub use records::{AccessKey, Account, Group, Identity, KeyStatus, ManagedPolicy, Tag, User};

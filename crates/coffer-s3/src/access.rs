@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use coffer_policy::{
-    Decision, Effect, ImplicitReason, Policy, PolicyKind, PolicySet, PolicySource, Principal,
-    RequestContext, evaluate,
+    Decision, Effect, Guardrails, ImplicitReason, Policy, PolicyKind, PolicySet, PolicySource,
+    Principal, RequestContext, evaluate,
 };
 use coffer_store::StoreError;
 use serde::{Deserialize, Serialize};
@@ -150,9 +150,16 @@ impl S3Core {
             .await
     }
 
-    /// Decides `req` against the bucket's policy (if `bucket` is given) and returns
-    /// `AccessDenied` in AWS's words when refused. The caller fills the condition keys.
-    pub fn authorize(&self, bucket: Option<&str>, req: &mut RequestContext) -> Result<(), S3Error> {
+    /// Decides `req` against the caller's identity policies and account guardrails and the
+    /// bucket's policy (if `bucket` is given), and returns `AccessDenied` in AWS's words when
+    /// refused. The caller fills the condition keys.
+    pub fn authorize(
+        &self,
+        bucket: Option<&str>,
+        req: &mut RequestContext,
+        identity: &[Arc<Policy>],
+        guardrails: Option<&[Arc<Policy>]>,
+    ) -> Result<(), S3Error> {
         let access = match bucket {
             Some(b) => match self.bucket_access(b) {
                 Ok(a) => Some(a),
@@ -181,8 +188,13 @@ impl S3Core {
             }
         });
         let set = PolicySet {
+            guardrails: guardrails.map(|policies| Guardrails {
+                policies,
+                implicit_allow_all: true,
+            }),
+            identity,
             resource: policy,
-            ..PolicySet::default()
+            session: None,
         };
         let decision = evaluate(&set, req);
         // The account root may always manage the bucket policy, even when it denies itself.

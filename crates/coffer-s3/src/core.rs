@@ -81,6 +81,11 @@ impl S3Core {
         Ok(core)
     }
 
+    /// The metadata store, shared with the other domains (IAM) of the same data directory.
+    pub fn metadata(&self) -> Arc<MetaStore> {
+        self.meta.clone()
+    }
+
     pub(crate) fn now_ms(&self) -> i64 {
         self.clock.now_ms()
     }

@@ -130,14 +130,20 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     let env = |k: &str| std::env::var(k).ok();
     let creds = config::load_root_credentials(&env, args.account_id.as_deref(), &args.data)?;
     let core = Arc::new(S3Core::open(&args.data, &root_key, Arc::new(SystemClock)).await?);
+    let iam = Arc::new(open_iam(&core, &root_key));
     drop(root_key);
+    iam.register_root_key(
+        &creds.account_id,
+        &creds.access_key_id,
+        &creds.secret_access_key,
+    )
+    .await?;
 
     let s3 = s3::service(
         core,
+        iam.clone(),
         creds.account_id.clone(),
         args.region.clone(),
-        creds.access_key_id.clone(),
-        creds.secret_access_key.clone(),
     );
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
@@ -174,6 +180,18 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     let door = Arc::new(http::FrontDoor::new(s3));
     http::serve(listener, door, shutdown_signal()).await;
     Ok(())
+}
+
+/// IAM over the data directory's store; secret access keys are sealed under a key derived
+/// from the root key for that purpose alone.
+fn open_iam(core: &S3Core, root_key: &coffer_crypto::DataKey) -> coffer_iam::Iam {
+    let key = root_key.derive(b"coffer/iam/secret-access-keys/v1");
+    coffer_iam::Iam::new(core.metadata(), &key, now_ms)
+}
+
+fn now_ms() -> i64 {
+    use coffer_s3::Clock as _;
+    SystemClock.now_ms()
 }
 
 async fn shutdown_signal() {

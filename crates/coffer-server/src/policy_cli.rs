@@ -13,6 +13,7 @@
 
 use std::io::Read as _;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use coffer_policy::{
     Decision, Effect, Guardrails, Policy, PolicyKind, PolicySet, Principal, RequestContext, explain,
@@ -90,11 +91,14 @@ pub(crate) fn explain_json(text: &str) -> Result<Value, String> {
     let parse_one = |p: &Value, kind: PolicyKind, name: &str| -> Result<Policy, String> {
         Policy::parse(&p.to_string(), kind).map_err(|e| format!("{name} policy: {e}"))
     };
-    let parse_list = |name: &str, kind: PolicyKind| -> Result<Vec<Policy>, String> {
+    let parse_list = |name: &str, kind: PolicyKind| -> Result<Vec<Arc<Policy>>, String> {
         match &v["policies"][name] {
             Value::Null => Ok(Vec::new()),
-            Value::Array(a) => a.iter().map(|p| parse_one(p, kind, name)).collect(),
-            p => Ok(vec![parse_one(p, kind, name)?]),
+            Value::Array(a) => a
+                .iter()
+                .map(|p| parse_one(p, kind, name).map(Arc::new))
+                .collect(),
+            p => Ok(vec![Arc::new(parse_one(p, kind, name)?)]),
         }
     };
     let resource_policy = match &v["policies"]["resource"] {

@@ -2,6 +2,7 @@
 //! then a resource-policy or identity-policy allow (both, across accounts); else deny.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::document::{Effect, Element, Principals, Statement, is_account_id};
 use crate::pattern::{Pattern, wildcard_match};
@@ -73,7 +74,7 @@ pub struct Evaluation {
 /// guardrails sit beside an implicit allow-all unless `implicit_allow_all` is false.
 #[derive(Debug, Clone, Copy)]
 pub struct Guardrails<'a> {
-    pub policies: &'a [Policy],
+    pub policies: &'a [Arc<Policy>],
     pub implicit_allow_all: bool,
 }
 
@@ -81,10 +82,10 @@ pub struct Guardrails<'a> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PolicySet<'a> {
     pub guardrails: Option<Guardrails<'a>>,
-    pub identity: &'a [Policy],
+    pub identity: &'a [Arc<Policy>],
     pub resource: Option<&'a Policy>,
     /// Session policies (AssumeRole `Policy`) narrow identity permissions.
-    pub session: Option<&'a [Policy]>,
+    pub session: Option<&'a [Arc<Policy>]>,
 }
 
 /// Decides `req` (no explanation; the hot path).
@@ -133,21 +134,31 @@ fn run(
     // Guardrails bind the principals of their account; anonymous callers have none.
     let guard = set.guardrails.filter(|_| !anonymous).map(|g| {
         (
-            tally(g.policies, PolicySource::Guardrail, req, log),
+            tally(
+                g.policies.iter().map(|p| &**p),
+                PolicySource::Guardrail,
+                req,
+                log,
+            ),
             g.implicit_allow_all,
         )
     });
     let resource = set.resource.map_or(Tally::default(), |p| {
-        tally(std::slice::from_ref(p), PolicySource::Resource, req, log)
+        tally([p], PolicySource::Resource, req, log)
     });
     let identity = if anonymous {
         Tally::default()
     } else {
-        tally(set.identity, PolicySource::Identity, req, log)
+        tally(
+            set.identity.iter().map(|p| &**p),
+            PolicySource::Identity,
+            req,
+            log,
+        )
     };
     let session = set
         .session
-        .map(|s| tally(s, PolicySource::Session, req, log));
+        .map(|s| tally(s.iter().map(|p| &**p), PolicySource::Session, req, log));
 
     for (t, src) in [
         (guard.map(|g| g.0), PolicySource::Guardrail),
@@ -198,14 +209,14 @@ fn run(
     }
 }
 
-fn tally(
-    policies: &[Policy],
+fn tally<'p>(
+    policies: impl IntoIterator<Item = &'p Policy>,
     source: PolicySource,
     req: &RequestContext,
     log: &mut Option<Vec<MatchedStatement>>,
 ) -> Tally {
     let mut t = Tally::default();
-    for (pi, policy) in policies.iter().enumerate() {
+    for (pi, policy) in policies.into_iter().enumerate() {
         for (si, st) in policy.statements.iter().enumerate() {
             if !statement_applies(st, source, req) {
                 continue;

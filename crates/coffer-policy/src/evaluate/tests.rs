@@ -30,8 +30,8 @@ fn resource_policy(json: &str) -> Policy {
     Policy::parse(json, PolicyKind::Resource).unwrap()
 }
 
-fn identity_policy(json: &str) -> Policy {
-    Policy::parse(json, PolicyKind::Identity).unwrap()
+fn identity_policy(json: &str) -> std::sync::Arc<Policy> {
+    std::sync::Arc::new(Policy::parse(json, PolicyKind::Identity).unwrap())
 }
 
 /// Seed 000: user dlsrb may put/get in its bucket, but PutObject must ask for AES256.
@@ -82,8 +82,8 @@ fn seed000_encryption_header_policy() {
     );
 }
 
-fn seed002_guardrail() -> Policy {
-    Policy::parse(
+fn seed002_guardrail() -> std::sync::Arc<Policy> {
+    std::sync::Arc::new(Policy::parse(
         r#"{"Version":"2012-10-17","Statement":[
           {"Sid":"DenyPresignedOver15Minutes","Effect":"Deny","Action":"s3:*","Resource":"*",
            "Condition":{"NumericGreaterThan":{"s3:signatureAge":"900000"},
@@ -95,7 +95,7 @@ fn seed002_guardrail() -> Policy {
                                             "aws:PrincipalTag/non-header-auth-allowed":"true"}}}]}"#,
         PolicyKind::Guardrail,
     )
-    .unwrap()
+    .unwrap())
 }
 
 #[test]
@@ -164,7 +164,7 @@ fn seed002_guardrails() {
 
 #[test]
 fn guardrails_bind_root_and_must_allow_without_implicit_allow_all() {
-    let allow_get = Policy::parse(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#, PolicyKind::Guardrail).unwrap();
+    let allow_get = std::sync::Arc::new(Policy::parse(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#, PolicyKind::Guardrail).unwrap());
     let g = [allow_get];
     let set = PolicySet {
         guardrails: Some(Guardrails {
@@ -431,16 +431,12 @@ mod properties {
             })
     }
 
-    fn arb_policy() -> impl Strategy<Value = Policy> {
+    fn arb_policy() -> impl Strategy<Value = std::sync::Arc<Policy>> {
         prop::collection::vec(arb_statement(), 1..6).prop_map(|s| {
-            Policy::parse(
-                &format!(
-                    r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
-                    s.join(",")
-                ),
-                PolicyKind::Identity,
-            )
-            .unwrap()
+            identity_policy(&format!(
+                r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+                s.join(",")
+            ))
         })
     }
 
@@ -495,9 +491,9 @@ mod properties {
         fn wildcard_allow_is_a_superset(p in arb_policy(), r in arb_request()) {
             let ids = [p.clone()];
             let narrow = evaluate(&PolicySet { identity: &ids, ..PolicySet::default() }, &r);
-            let mut wide = p;
+            let mut wide = (*p).clone();
             for s in &mut wide.statements { if s.effect == Effect::Allow { s.action.items = vec![crate::Pattern::new("*".into())]; } }
-            let wides = [wide];
+            let wides = [std::sync::Arc::new(wide)];
             let widened = evaluate(&PolicySet { identity: &wides, ..PolicySet::default() }, &r);
             if narrow == Decision::Allow { prop_assert_eq!(widened, Decision::Allow); }
         }

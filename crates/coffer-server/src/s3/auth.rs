@@ -3,43 +3,37 @@
 
 use std::sync::Arc;
 
+use coffer_iam::Iam;
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::dto::{CopyObjectInput, CopySource, PostObjectInput, UploadPartCopyInput};
 use s3s::{S3Request, S3Result};
-use subtle::ConstantTimeEq as _;
-use zeroize::Zeroizing;
 
 use super::authorize::{Authorizer, PeerAddr, RequestView, action_for};
 
 /// Longest validity of a presigned URL, as S3: 7 days.
 pub(crate) const MAX_PRESIGN_EXPIRES_SECS: u64 = 604_800;
 
-/// The principals that exist so far: the default account's root user.
-pub(crate) struct RootAuth {
-    access_key_id: String,
-    secret_access_key: Zeroizing<String>,
-}
-
-impl RootAuth {
-    pub(crate) fn new(access_key_id: String, secret_access_key: Zeroizing<String>) -> Self {
-        Self {
-            access_key_id,
-            secret_access_key,
-        }
-    }
-}
+/// Secret lookup for s3s's signature checks: any active access key IAM knows.
+pub(crate) struct IamAuth(pub(crate) Arc<Iam>);
 
 #[async_trait::async_trait]
-impl S3Auth for RootAuth {
+impl S3Auth for IamAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        if bool::from(access_key.as_bytes().ct_eq(self.access_key_id.as_bytes())) {
-            return Ok(SecretKey::from(self.secret_access_key.as_str()));
+        match self.0.resolve(access_key) {
+            Ok(Some(r)) => Ok(SecretKey::from(r.secret.as_str())),
+            Ok(None) => Err(s3s::s3_error!(
+                InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records."
+            )),
+            Err(e) => {
+                tracing::error!(error = %e, "IAM lookup failed");
+                Err(s3s::s3_error!(
+                    InternalError,
+                    "We encountered an internal error. Please try again."
+                ))
+            }
         }
-        Err(s3s::s3_error!(
-            InvalidAccessKeyId,
-            "The AWS Access Key Id you provided does not exist in our records."
-        ))
     }
 }
 

@@ -5,12 +5,12 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use coffer_policy::{Principal, RequestContext};
+use coffer_iam::{Iam, Identity};
+use coffer_policy::{Policy, Principal, RequestContext};
 use coffer_s3::S3Core;
 use http::{HeaderMap, Uri};
 use s3s::S3Result;
 use s3s::auth::Credentials;
-use subtle::ConstantTimeEq as _;
 use time::OffsetDateTime;
 
 use super::wire::s3_wire;
@@ -31,9 +31,16 @@ pub(crate) struct RequestView<'a> {
 
 pub(crate) struct Authorizer {
     pub(crate) core: Arc<S3Core>,
-    pub(crate) account_id: String,
-    pub(crate) root_access_key: String,
+    pub(crate) iam: Arc<Iam>,
     pub(crate) region: String,
+}
+
+/// The caller, its identity policies and its account's guardrails.
+struct Caller {
+    principal: Principal,
+    identity: Option<Identity>,
+    policies: Vec<Arc<Policy>>,
+    guardrails: Vec<Arc<Policy>>,
 }
 
 impl Authorizer {
@@ -50,33 +57,66 @@ impl Authorizer {
             (Some(b), None) => format!("arn:aws:s3:::{b}"),
             _ => "*".to_owned(),
         };
-        let mut ctx = self.context(view, action, resource);
-        self.core.authorize(bucket, &mut ctx).map_err(s3_wire)
+        let caller = self.caller(view.credentials)?;
+        let mut ctx = self.context(view, &caller, action, resource);
+        let guardrails = (!caller.guardrails.is_empty()).then_some(&caller.guardrails[..]);
+        self.core
+            .authorize(bucket, &mut ctx, &caller.policies, guardrails)
+            .map_err(s3_wire)
     }
 
-    fn principal(&self, creds: Option<&Credentials>) -> Principal {
-        match creds {
-            None => Principal::Anonymous,
-            // Authentication only succeeds for known keys; today that is the account root.
-            Some(c)
-                if bool::from(
-                    c.access_key
-                        .as_bytes()
-                        .ct_eq(self.root_access_key.as_bytes()),
-                ) =>
-            {
-                Principal::Aws {
-                    account: self.account_id.clone(),
-                    arn: format!("arn:aws:iam::{}:root", self.account_id),
-                    role_arn: None,
-                }
-            }
-            Some(_) => Principal::Anonymous,
-        }
+    fn caller(&self, creds: Option<&Credentials>) -> S3Result<Caller> {
+        let internal = |e: coffer_iam::IamError| {
+            tracing::error!(error = %e, "IAM lookup failed");
+            s3s::s3_error!(
+                InternalError,
+                "We encountered an internal error. Please try again."
+            )
+        };
+        let Some(c) = creds else {
+            return Ok(Caller {
+                principal: Principal::Anonymous,
+                identity: None,
+                policies: Vec::new(),
+                guardrails: Vec::new(),
+            });
+        };
+        // s3s verified the signature with this key's secret, so it resolves (unless it was
+        // deleted in between, which is then an unknown key).
+        let resolved = self
+            .iam
+            .resolve(&c.access_key)
+            .map_err(internal)?
+            .ok_or_else(|| {
+                s3s::s3_error!(
+                    InvalidAccessKeyId,
+                    "The AWS Access Key Id you provided does not exist in our records."
+                )
+            })?;
+        let identity = resolved.identity;
+        let principal = Principal::Aws {
+            account: identity.account().to_owned(),
+            arn: identity.arn(),
+            role_arn: None,
+        };
+        let policies = self.iam.identity_policies(&identity).map_err(internal)?;
+        let guardrails = self.iam.guardrails(identity.account()).map_err(internal)?;
+        Ok(Caller {
+            principal,
+            identity: Some(identity),
+            policies,
+            guardrails,
+        })
     }
 
-    fn context(&self, view: &RequestView<'_>, action: &str, resource: String) -> RequestContext {
-        let principal = self.principal(view.credentials);
+    fn context(
+        &self,
+        view: &RequestView<'_>,
+        caller: &Caller,
+        action: &str,
+        resource: String,
+    ) -> RequestContext {
+        let principal = caller.principal.clone();
         let mut ctx = RequestContext::new(principal.clone(), action, resource);
         let now = OffsetDateTime::now_utc();
         ctx.set(
@@ -91,12 +131,36 @@ impl Authorizer {
         if let Some(peer) = view.peer {
             ctx.set("aws:SourceIp", peer.ip().to_string());
         }
-        if let Principal::Aws { account, arn, .. } = &principal {
-            ctx.set("aws:PrincipalArn", arn.clone())
-                .set("aws:PrincipalAccount", account.clone())
-                .set("aws:PrincipalType", "Account")
-                .set("aws:userid", account.clone())
-                .set("aws:MultiFactorAuthPresent", "false");
+        match &caller.identity {
+            Some(Identity::Root { account }) => {
+                ctx.set("aws:PrincipalArn", principal_arn(&principal))
+                    .set("aws:PrincipalAccount", account.clone())
+                    .set("aws:PrincipalType", "Account")
+                    .set("aws:userid", account.clone())
+                    .set("aws:MultiFactorAuthPresent", "false");
+            }
+            Some(Identity::User {
+                account,
+                name,
+                id,
+                arn,
+                tags,
+            }) => {
+                ctx.set("aws:PrincipalArn", arn.clone())
+                    .set("aws:PrincipalAccount", account.clone())
+                    .set("aws:PrincipalType", "User")
+                    .set("aws:userid", id.clone())
+                    .set("aws:username", name.clone())
+                    .set("aws:MultiFactorAuthPresent", "false");
+                ctx.set_all(
+                    "aws:PrincipalTagKeys",
+                    tags.iter().map(|t| t.key.clone()).collect(),
+                );
+                for t in tags {
+                    ctx.set(&format!("aws:PrincipalTag/{}", t.key), t.value.clone());
+                }
+            }
+            None => {}
         }
         let (auth_type, sig_version, signed_at) = signature_facts(view);
         if let Some(t) = auth_type {
@@ -151,6 +215,13 @@ impl Authorizer {
             };
         }
         ctx
+    }
+}
+
+fn principal_arn(p: &Principal) -> String {
+    match p {
+        Principal::Aws { arn, .. } => arn.clone(),
+        Principal::Anonymous | Principal::Service(_) => String::new(),
     }
 }
 

@@ -14,11 +14,11 @@ mod wire;
 
 use std::sync::Arc;
 
+use coffer_iam::Iam;
 use coffer_s3::S3Core;
 use s3s::dto::*;
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3, S3Request, S3Response, S3Result};
-use zeroize::Zeroizing;
 
 pub(crate) use authorize::PeerAddr;
 
@@ -34,15 +34,13 @@ pub(crate) struct CofferS3 {
 /// `S3Access` entirely when `S3Auth` is unset).
 pub(crate) fn service(
     core: Arc<S3Core>,
+    iam: Arc<Iam>,
     account_id: String,
     region: String,
-    access_key_id: String,
-    secret_access_key: Zeroizing<String>,
 ) -> S3Service {
     let authorizer = Arc::new(authorize::Authorizer {
         core: core.clone(),
-        account_id: account_id.clone(),
-        root_access_key: access_key_id.clone(),
+        iam: iam.clone(),
         region: region.clone(),
     });
     let mut b = S3ServiceBuilder::new(CofferS3 {
@@ -51,7 +49,7 @@ pub(crate) fn service(
         region,
         auth: authorizer.clone(),
     });
-    b.set_auth(auth::RootAuth::new(access_key_id, secret_access_key));
+    b.set_auth(auth::IamAuth(iam));
     b.set_access(auth::AccessGate(authorizer));
     b.build()
 }

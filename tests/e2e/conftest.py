@@ -83,6 +83,19 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.kill9()
 
+    def coffer(self, *args):
+        """Runs a `coffer` admin command against this server's data directory."""
+        r = subprocess.run([str(BIN), *args, "--data", str(self.data_dir)], env=self.env(),
+                           capture_output=True, timeout=60)
+        if r.returncode != 0:
+            raise AssertionError(f"coffer {' '.join(args)} failed: {r.stderr.decode()}")
+        return r.stdout.decode()
+
+    def client_for(self, access_key, secret_key, service="s3", **config):
+        cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config)
+        return boto3.client(service, endpoint_url=self.endpoint, aws_access_key_id=access_key,
+                            aws_secret_access_key=secret_key, region_name=REGION, config=cfg)
+
     def client(self, **config):
         cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config)
         return boto3.client(

@@ -23,6 +23,7 @@ pub(crate) const MAX_CONNECTIONS: usize = 4096;
 /// What the front door needs.
 pub(crate) struct FrontDoor {
     pub(crate) s3: S3Service,
+    pub(crate) query_api: crate::iam_api::QueryApi,
     /// Readiness probe: true once the data directory is open (always, after start-up).
     pub(crate) ready: bool,
     request_seq: AtomicU64,
@@ -30,11 +31,12 @@ pub(crate) struct FrontDoor {
 }
 
 impl FrontDoor {
-    pub(crate) fn new(s3: S3Service) -> Self {
+    pub(crate) fn new(s3: S3Service, query_api: crate::iam_api::QueryApi) -> Self {
         let mut prefix = [0u8; 8];
         let _ = SystemRandom::new().fill(&mut prefix);
         Self {
             s3,
+            query_api,
             ready: true,
             request_seq: AtomicU64::new(0),
             request_prefix: u64::from_be_bytes(prefix),
@@ -53,6 +55,10 @@ impl FrontDoor {
             "/health/live" => text(StatusCode::OK, "live\n"),
             "/health/ready" if self.ready => text(StatusCode::OK, "ready\n"),
             "/health/ready" => text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n"),
+            // IAM and STS are told apart from S3 by the SigV4 credential scope's service.
+            _ if let Some(service) = crate::iam_api::route(req.headers()) => {
+                self.query_api.handle(service, req, &id).await
+            }
             _ => match self.s3.call(req.map(Body::from)).await {
                 Ok(r) => r,
                 Err(e) => {

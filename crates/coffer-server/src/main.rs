@@ -3,9 +3,11 @@
 //! Owns configuration, listeners, the front door and the protocol adapters (s3s for S3).
 //! Domain crates below it never see HTTP, XML, environment variables or flags.
 
+mod admin_cli;
 mod bench;
 mod config;
 mod http;
+mod iam_api;
 mod policy_cli;
 mod s3;
 mod sigv4;
@@ -53,6 +55,12 @@ enum Command {
         #[arg(long)]
         account_id: Option<String>,
     },
+    /// Accounts on this data directory.
+    #[command(subcommand)]
+    Account(admin_cli::AccountCommand),
+    /// Account guardrails (the SCP equivalent).
+    #[command(subcommand)]
+    Guardrail(admin_cli::GuardrailCommand),
     /// Policy tools.
     #[command(subcommand)]
     Policy(policy_cli::PolicyCommand),
@@ -95,6 +103,8 @@ fn main() -> ExitCode {
         })),
         Command::Bench(args) => runtime.block_on(bench::run(args)),
         Command::Policy(cmd) => policy_cli::run(cmd),
+        Command::Account(cmd) => runtime.block_on(admin_cli::account(cmd)),
+        Command::Guardrail(cmd) => runtime.block_on(admin_cli::guardrail(cmd)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -130,7 +140,7 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     let env = |k: &str| std::env::var(k).ok();
     let creds = config::load_root_credentials(&env, args.account_id.as_deref(), &args.data)?;
     let core = Arc::new(S3Core::open(&args.data, &root_key, Arc::new(SystemClock)).await?);
-    let iam = Arc::new(open_iam(&core, &root_key));
+    let iam = Arc::new(iam_for(core.metadata(), &root_key));
     drop(root_key);
     iam.register_root_key(
         &creds.account_id,
@@ -177,16 +187,19 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     }
     println!("Ready.");
     drop(creds);
-    let door = Arc::new(http::FrontDoor::new(s3));
+    let door = Arc::new(http::FrontDoor::new(s3, iam_api::QueryApi { iam }));
     http::serve(listener, door, shutdown_signal()).await;
     Ok(())
 }
 
 /// IAM over the data directory's store; secret access keys are sealed under a key derived
 /// from the root key for that purpose alone.
-fn open_iam(core: &S3Core, root_key: &coffer_crypto::DataKey) -> coffer_iam::Iam {
+fn iam_for(
+    meta: Arc<coffer_store::MetaStore>,
+    root_key: &coffer_crypto::DataKey,
+) -> coffer_iam::Iam {
     let key = root_key.derive(b"coffer/iam/secret-access-keys/v1");
-    coffer_iam::Iam::new(core.metadata(), &key, now_ms)
+    coffer_iam::Iam::new(meta, &key, now_ms)
 }
 
 fn now_ms() -> i64 {

@@ -99,7 +99,7 @@ pub(crate) fn amz_date(t: OffsetDateTime) -> String {
 /// Verifies header (`Authorization`) or query (presigned) SigV4 auth at time `now`.
 pub(crate) fn verify(
     req: &RequestParts<'_>,
-    secret_for: impl Fn(&str) -> Option<zeroize::Zeroizing<String>>,
+    mut secret_for: impl FnMut(&str) -> Option<zeroize::Zeroizing<String>>,
     now: OffsetDateTime,
     rules: Rules,
 ) -> Result<Verified, SigV4Error> {

@@ -1,0 +1,119 @@
+//! Administration on a data directory: `coffer account create`, `coffer guardrail ...`.
+//! Safe beside a running server: they only touch IAM records (SQLite serializes writers) and
+//! never run the start-up sweep.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use coffer_iam::Iam;
+use coffer_store::MetaStore;
+
+use crate::config;
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct DataArgs {
+    /// Data directory of the server.
+    #[arg(long, default_value = config::DEFAULT_DATA_DIR)]
+    data: PathBuf,
+    /// Root key file, as for `coffer server` (else COFFER_ROOT_KEY, else the dev key).
+    #[arg(long)]
+    root_key_file: Option<PathBuf>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub(crate) enum AccountCommand {
+    /// Create an account and print its root credentials (shown once).
+    Create(DataArgs),
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub(crate) enum GuardrailCommand {
+    /// Attach a guardrail policy (SCP semantics) to an account, beside the implicit allow-all.
+    Put {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        account: String,
+        /// Policy document (JSON).
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Print an account's guardrails as a JSON list.
+    Get {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        account: String,
+    },
+    /// Remove every guardrail of an account.
+    Delete {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        account: String,
+    },
+}
+
+fn open(args: &DataArgs) -> Result<Iam, Box<dyn std::error::Error>> {
+    let meta_path = args.data.join("meta.sqlite");
+    if !meta_path.exists() {
+        return Err(format!(
+            "{} is not a Coffer data directory (start `coffer server` once)",
+            args.data.display()
+        )
+        .into());
+    }
+    let env_key = std::env::var("COFFER_ROOT_KEY").ok();
+    let (root_key, _) = config::load_root_key(
+        env_key.as_deref(),
+        args.root_key_file.as_deref(),
+        &args.data,
+    )?;
+    let meta = Arc::new(MetaStore::open(&meta_path)?);
+    Ok(crate::iam_for(meta, &root_key))
+}
+
+pub(crate) async fn account(cmd: AccountCommand) -> Result<(), Box<dyn std::error::Error>> {
+    let AccountCommand::Create(args) = cmd;
+    let iam = open(&args)?;
+    let (account, key) = iam.create_account().await?;
+    println!(
+        "Account {} created. Root credentials (shown once):",
+        account.id
+    );
+    println!("  AWS_ACCESS_KEY_ID={}", key.key.id);
+    println!("  AWS_SECRET_ACCESS_KEY={}", key.secret.as_str());
+    Ok(())
+}
+
+pub(crate) async fn guardrail(cmd: GuardrailCommand) -> Result<(), Box<dyn std::error::Error>> {
+    match cmd {
+        GuardrailCommand::Put {
+            data,
+            account,
+            file,
+        } => {
+            let iam = open(&data)?;
+            let doc = std::fs::read_to_string(&file)?;
+            let mut docs = iam.guardrail_documents(&account)?;
+            docs.push(doc);
+            iam.set_guardrails(&account, docs).await?;
+            println!("Guardrail attached to account {account}.");
+        }
+        GuardrailCommand::Get { data, account } => {
+            let iam = open(&data)?;
+            let docs: Vec<serde_json::Value> = iam
+                .guardrail_documents(&account)?
+                .iter()
+                .map(|d| serde_json::from_str(d).unwrap_or(serde_json::Value::String(d.clone())))
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&docs)?);
+        }
+        GuardrailCommand::Delete { data, account } => {
+            let iam = open(&data)?;
+            iam.set_guardrails(&account, Vec::new()).await?;
+            println!("Guardrails removed from account {account}.");
+        }
+    }
+    Ok(())
+}

@@ -41,7 +41,22 @@ pub struct Iam {
     /// IAM writes read-modify-write records; one at a time keeps them whole.
     write_lock: Mutex<()>,
     parsed: RwLock<HashMap<String, Arc<Policy>>>,
+    cache: RwLock<Cache>,
 }
+
+/// Lookups made on every request (access key → identity and secret, identity policies,
+/// guardrails), valid while the store's IAM generation token is unchanged. Every IAM write,
+/// from this process or another (`coffer guardrail`), sets a fresh token in the same
+/// transaction, so one small read per lookup keeps the cache exact.
+#[derive(Default)]
+struct Cache {
+    generation: Option<Vec<u8>>,
+    keys: HashMap<String, Option<(Identity, Zeroizing<String>)>>,
+    policies: HashMap<String, Vec<Arc<Policy>>>,
+    guardrails: HashMap<String, Vec<Arc<Policy>>>,
+}
+
+const GENERATION_KEY: &str = "meta/generation";
 
 impl Iam {
     /// `secret_wrapping_key` protects stored secret access keys (derive it from the root key).
@@ -53,6 +68,7 @@ impl Iam {
             now_ms,
             write_lock: Mutex::new(()),
             parsed: RwLock::new(HashMap::new()),
+            cache: RwLock::new(Cache::default()),
         }
     }
 
@@ -66,11 +82,7 @@ impl Iam {
             id: id.to_owned(),
             created_ms: (self.now_ms)(),
         };
-        match self
-            .meta
-            .kv_apply(vec![create(&format!("account/{id}"), &a)])
-            .await
-        {
+        match self.apply(vec![create(&format!("account/{id}"), &a)]).await {
             Ok(()) | Err(StoreError::KvConflict(_)) => Ok(a),
             Err(e) => Err(e.into()),
         }
@@ -109,8 +121,7 @@ impl Iam {
             created_ms: (self.now_ms)(),
             wrapped_secret: self.wrap_secret(access_key_id, secret)?,
         };
-        self.meta
-            .kv_apply(vec![put(&format!("key/{access_key_id}"), &key)])
+        self.apply(vec![put(&format!("key/{access_key_id}"), &key)])
             .await?;
         Ok(())
     }
@@ -119,6 +130,28 @@ impl Iam {
 
     /// The identity and secret behind an active access key.
     pub fn resolve(&self, access_key_id: &str) -> Result<Option<Resolved>, IamError> {
+        self.refresh()?;
+        if let Some(hit) = self
+            .cache
+            .read()
+            .ok()
+            .and_then(|c| c.keys.get(access_key_id).cloned())
+        {
+            return Ok(hit.map(|(identity, secret)| Resolved { identity, secret }));
+        }
+        let found = self.resolve_uncached(access_key_id)?;
+        if let Ok(mut c) = self.cache.write() {
+            c.keys.insert(
+                access_key_id.to_owned(),
+                found
+                    .as_ref()
+                    .map(|r| (r.identity.clone(), r.secret.clone())),
+            );
+        }
+        Ok(found)
+    }
+
+    fn resolve_uncached(&self, access_key_id: &str) -> Result<Option<Resolved>, IamError> {
         let Some(key) = self.get::<AccessKey>(&format!("key/{access_key_id}"))? else {
             return Ok(None);
         };
@@ -153,6 +186,28 @@ impl Iam {
         let Identity::User { account, name, .. } = identity else {
             return Ok(Vec::new());
         };
+        self.refresh()?;
+        let cache_key = format!("{account}/{name}");
+        if let Some(hit) = self
+            .cache
+            .read()
+            .ok()
+            .and_then(|c| c.policies.get(&cache_key).cloned())
+        {
+            return Ok(hit);
+        }
+        let found = self.identity_policies_uncached(account, name)?;
+        if let Ok(mut c) = self.cache.write() {
+            c.policies.insert(cache_key, found.clone());
+        }
+        Ok(found)
+    }
+
+    fn identity_policies_uncached(
+        &self,
+        account: &str,
+        name: &str,
+    ) -> Result<Vec<Arc<Policy>>, IamError> {
         let Some(user) = self.get::<User>(&user_key(account, name))? else {
             return Ok(Vec::new());
         };
@@ -176,12 +231,26 @@ impl Iam {
 
     /// The account's guardrails (SCP equivalent), parsed.
     pub fn guardrails(&self, account: &str) -> Result<Vec<Arc<Policy>>, IamError> {
+        self.refresh()?;
+        if let Some(hit) = self
+            .cache
+            .read()
+            .ok()
+            .and_then(|c| c.guardrails.get(account).cloned())
+        {
+            return Ok(hit);
+        }
         let docs: Vec<String> = self
             .get(&format!("guardrails/{account}"))?
             .unwrap_or_default();
-        docs.iter()
+        let found: Vec<Arc<Policy>> = docs
+            .iter()
             .map(|d| self.parsed(d, PolicyKind::Guardrail))
-            .collect()
+            .collect::<Result<_, _>>()?;
+        if let Ok(mut c) = self.cache.write() {
+            c.guardrails.insert(account.to_owned(), found.clone());
+        }
+        Ok(found)
     }
 
     pub fn guardrail_documents(&self, account: &str) -> Result<Vec<String>, IamError> {
@@ -211,7 +280,7 @@ impl Iam {
         } else {
             put(&k, &docs)
         };
-        self.meta.kv_apply(vec![op]).await?;
+        self.apply(vec![op]).await?;
         Ok(())
     }
 
@@ -239,8 +308,7 @@ impl Iam {
             groups: Vec::new(),
         };
         match self
-            .meta
-            .kv_apply(vec![create(&user_key(account, name), &user)])
+            .apply(vec![create(&user_key(account, name), &user)])
             .await
         {
             Ok(()) => Ok(user),
@@ -270,9 +338,7 @@ impl Iam {
         {
             return Err(IamError::DeleteConflict("Cannot delete entity, must delete access keys, policies and group memberships first.".into()));
         }
-        self.meta
-            .kv_apply(vec![delete(&user_key(account, name))])
-            .await?;
+        self.apply(vec![delete(&user_key(account, name))]).await?;
         Ok(())
     }
 
@@ -360,12 +426,11 @@ impl Iam {
         }
         u.attached.push(policy_arn.to_owned());
         p.attachment_count += 1;
-        self.meta
-            .kv_apply(vec![
-                put(&user_key(account, user), &u),
-                put(&policy_key(&p.account, &p.name), &p),
-            ])
-            .await?;
+        self.apply(vec![
+            put(&user_key(account, user), &u),
+            put(&policy_key(&p.account, &p.name), &p),
+        ])
+        .await?;
         Ok(())
     }
 
@@ -389,7 +454,7 @@ impl Iam {
             p.attachment_count = p.attachment_count.saturating_sub(1);
             ops.push(put(&policy_key(&p.account, &p.name), &p));
         }
-        self.meta.kv_apply(ops).await?;
+        self.apply(ops).await?;
         Ok(())
     }
 
@@ -416,8 +481,7 @@ impl Iam {
             attachment_count: 0,
         };
         match self
-            .meta
-            .kv_apply(vec![create(&policy_key(account, name), &p)])
+            .apply(vec![create(&policy_key(account, name), &p)])
             .await
         {
             Ok(()) => Ok(p),
@@ -453,8 +517,7 @@ impl Iam {
                 "Cannot delete a policy attached to entities.".into(),
             ));
         }
-        self.meta
-            .kv_apply(vec![delete(&policy_key(&p.account, &p.name))])
+        self.apply(vec![delete(&policy_key(&p.account, &p.name))])
             .await?;
         Ok(())
     }
@@ -478,8 +541,7 @@ impl Iam {
             attached: Vec::new(),
         };
         match self
-            .meta
-            .kv_apply(vec![create(&format!("group/{account}/{name}"), &g)])
+            .apply(vec![create(&format!("group/{account}/{name}"), &g)])
             .await
         {
             Ok(()) => Ok(g),
@@ -539,8 +601,7 @@ impl Iam {
         let _g = self.write_lock.lock().await;
         let mut g = self.group(account, group)?;
         g.inline.insert(policy_name.to_owned(), document.to_owned());
-        self.meta
-            .kv_apply(vec![put(&format!("group/{account}/{group}"), &g)])
+        self.apply(vec![put(&format!("group/{account}/{group}"), &g)])
             .await?;
         Ok(())
     }
@@ -572,9 +633,7 @@ impl Iam {
             created_ms: (self.now_ms)(),
             wrapped_secret: self.wrap_secret(&id, &secret)?,
         };
-        self.meta
-            .kv_apply(vec![create(&format!("key/{id}"), &key)])
-            .await?;
+        self.apply(vec![create(&format!("key/{id}"), &key)]).await?;
         Ok(NewAccessKey { key, secret })
     }
 
@@ -599,18 +658,14 @@ impl Iam {
         let _g = self.write_lock.lock().await;
         let mut k = self.own_key(account, id)?;
         k.status = status;
-        self.meta
-            .kv_apply(vec![put(&format!("key/{id}"), &k)])
-            .await?;
+        self.apply(vec![put(&format!("key/{id}"), &k)]).await?;
         Ok(())
     }
 
     pub async fn delete_access_key(&self, account: &str, id: &str) -> Result<(), IamError> {
         let _g = self.write_lock.lock().await;
         self.own_key(account, id)?;
-        self.meta
-            .kv_apply(vec![delete(&format!("key/{id}"))])
-            .await?;
+        self.apply(vec![delete(&format!("key/{id}"))]).await?;
         Ok(())
     }
 
@@ -624,6 +679,40 @@ impl Iam {
 
     // ---- plumbing ----
 
+    /// Applies IAM changes with a fresh generation token, in one transaction.
+    async fn apply(&self, mut ops: Vec<KvOp>) -> Result<(), StoreError> {
+        let mut token = vec![0u8; 16];
+        self.rng
+            .fill(&mut token)
+            .map_err(|_| StoreError::Corrupt("random source failed"))?;
+        ops.push(KvOp::Put {
+            ns: NS.into(),
+            key: GENERATION_KEY.into(),
+            value: token,
+        });
+        let r = self.meta.kv_apply(ops).await;
+        self.refresh()
+            .map_err(|_| StoreError::Corrupt("iam generation"))?;
+        r
+    }
+
+    /// Drops cached lookups if any IAM write happened since they were made.
+    fn refresh(&self) -> Result<(), IamError> {
+        let current = self.meta.kv_get(NS, GENERATION_KEY)?;
+        let stale = self
+            .cache
+            .read()
+            .map(|c| c.generation != current)
+            .unwrap_or(true);
+        if stale && let Ok(mut c) = self.cache.write() {
+            *c = Cache {
+                generation: current,
+                ..Cache::default()
+            };
+        }
+        Ok(())
+    }
+
     async fn update_user(
         &self,
         account: &str,
@@ -633,9 +722,7 @@ impl Iam {
         let _g = self.write_lock.lock().await;
         let mut u = self.user(account, name)?;
         f(&mut u)?;
-        self.meta
-            .kv_apply(vec![put(&user_key(account, name), &u)])
-            .await?;
+        self.apply(vec![put(&user_key(account, name), &u)]).await?;
         Ok(())
     }
 
@@ -879,6 +966,23 @@ mod tests {
             block(iam.delete_user(acct, "dlsrb")),
             Err(IamError::DeleteConflict(_))
         ));
+    }
+
+    #[test]
+    fn cached_lookups_see_writes_from_another_instance() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = Arc::new(MetaStore::open(&dir.path().join("m.sqlite")).unwrap());
+        let key = DataKey::from_bytes(Zeroizing::new([3u8; 32]));
+        let server = Iam::new(meta.clone(), &key, || 0);
+        let cli = Iam::new(meta, &key, || 0);
+        block(server.register_root_key("111122223333", "AKIAROOT", "s")).unwrap();
+        assert!(server.guardrails("111122223333").unwrap().is_empty());
+        assert!(server.resolve("AKIAROOT").unwrap().is_some());
+        let g = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#;
+        block(cli.set_guardrails("111122223333", vec![g.into()])).unwrap();
+        assert_eq!(server.guardrails("111122223333").unwrap().len(), 1);
+        block(cli.update_access_key("111122223333", "AKIAROOT", KeyStatus::Inactive)).unwrap();
+        assert!(server.resolve("AKIAROOT").unwrap().is_none());
     }
 
     #[test]

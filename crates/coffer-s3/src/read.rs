@@ -121,7 +121,7 @@ async fn read_chunk(seg: &mut SegmentRead) -> Result<Bytes, S3Error> {
         Source::Inline(d) => Source::Inline(d.clone()),
         Source::File(f) => Source::File(f.clone()),
     };
-    let out = blocking(move || -> Result<Bytes, S3Error> {
+    let open = move || -> Result<Bytes, S3Error> {
         let len = usize::try_from(sealed_end - sealed_start).map_err(|_| S3Error::Corrupt)?;
         let mut buf = match &source {
             Source::Inline(d) => {
@@ -146,8 +146,14 @@ async fn read_chunk(seg: &mut SegmentRead) -> Result<Bytes, S3Error> {
         let skip = usize::try_from(want.start - first * p).map_err(|_| S3Error::Corrupt)?;
         let keep = usize::try_from(want.end - want.start).map_err(|_| S3Error::Corrupt)?;
         Ok(Bytes::from(plain).slice(skip..skip + keep))
-    })
-    .await??;
+    };
+    // Inline segments are small (at most INLINE_MAX sealed bytes) and in memory: opening them
+    // here costs less than a hand-off to the blocking pool. File reads go there.
+    let out = if matches!(seg.source, Source::Inline(_)) {
+        open()?
+    } else {
+        blocking(open).await??
+    };
     seg.range.start = want.end;
     Ok(out)
 }

@@ -15,6 +15,11 @@ pub enum IamError {
     MalformedPolicyDocument(String),
     #[error("{0}")]
     InvalidInput(String),
+    #[error("{0}")]
+    InvalidAuthenticationCode(String),
+    /// STS refusals (AssumeRole not allowed, bad MFA code).
+    #[error("{0}")]
+    AccessDenied(String),
     #[error("stored IAM record is corrupt")]
     Corrupt,
     #[error("random source failed")]

@@ -12,9 +12,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
-use crate::{AccessKey, Account, Group, IamError, Identity, KeyStatus, ManagedPolicy, Tag, User};
+use crate::{
+    AccessKey, Account, Group, IamError, Identity, KeyStatus, ManagedPolicy, SessionInfo, Tag, User,
+};
 
-const NS: &str = "iam";
+pub(crate) const NS: &str = "iam";
 /// Access keys per user, as IAM.
 const MAX_KEYS_PER_USER: usize = 2;
 /// Managed policies attached to one user, as IAM's default quota.
@@ -30,16 +32,18 @@ pub struct NewAccessKey {
 pub struct Resolved {
     pub identity: Identity,
     pub secret: Zeroizing<String>,
+    /// Present for temporary (STS) credentials.
+    pub session: Option<SessionInfo>,
 }
 
 /// The IAM domain over the shared metadata store.
 pub struct Iam {
-    meta: Arc<MetaStore>,
-    secrets: WrappingKey,
-    rng: SystemRandom,
-    now_ms: fn() -> i64,
+    pub(crate) meta: Arc<MetaStore>,
+    pub(crate) secrets: WrappingKey,
+    pub(crate) rng: SystemRandom,
+    pub(crate) now_ms: fn() -> i64,
     /// IAM writes read-modify-write records; one at a time keeps them whole.
-    write_lock: Mutex<()>,
+    pub(crate) write_lock: Mutex<()>,
     parsed: RwLock<HashMap<String, Arc<Policy>>>,
     cache: RwLock<Cache>,
 }
@@ -51,7 +55,7 @@ pub struct Iam {
 #[derive(Default)]
 struct Cache {
     generation: Option<Vec<u8>>,
-    keys: HashMap<String, Option<(Identity, Zeroizing<String>)>>,
+    keys: HashMap<String, Option<(Identity, Zeroizing<String>, Option<SessionInfo>)>>,
     policies: HashMap<String, Vec<Arc<Policy>>>,
     guardrails: HashMap<String, Vec<Arc<Policy>>>,
 }
@@ -137,7 +141,11 @@ impl Iam {
             .ok()
             .and_then(|c| c.keys.get(access_key_id).cloned())
         {
-            return Ok(hit.map(|(identity, secret)| Resolved { identity, secret }));
+            return Ok(hit.map(|(identity, secret, session)| Resolved {
+                identity,
+                secret,
+                session,
+            }));
         }
         let found = self.resolve_uncached(access_key_id)?;
         if let Ok(mut c) = self.cache.write() {
@@ -145,7 +153,7 @@ impl Iam {
                 access_key_id.to_owned(),
                 found
                     .as_ref()
-                    .map(|r| (r.identity.clone(), r.secret.clone())),
+                    .map(|r| (r.identity.clone(), r.secret.clone(), r.session.clone())),
             );
         }
         Ok(found)
@@ -153,7 +161,7 @@ impl Iam {
 
     fn resolve_uncached(&self, access_key_id: &str) -> Result<Option<Resolved>, IamError> {
         let Some(key) = self.get::<AccessKey>(&format!("key/{access_key_id}"))? else {
-            return Ok(None);
+            return self.resolve_session(access_key_id);
         };
         if key.status != KeyStatus::Active {
             return Ok(None);
@@ -178,14 +186,20 @@ impl Iam {
         Ok(Some(Resolved {
             identity,
             secret: self.unwrap_secret(&key)?,
+            session: None,
         }))
     }
 
     /// Identity policies that speak for `identity`: inline, attached, and its groups'.
     pub fn identity_policies(&self, identity: &Identity) -> Result<Vec<Arc<Policy>>, IamError> {
-        let Identity::User { account, name, .. } = identity else {
-            return Ok(Vec::new());
+        let (account, name) = match identity {
+            Identity::Root { .. } => return Ok(Vec::new()),
+            Identity::User { account, name, .. } => (account, name.clone()),
+            Identity::Role {
+                account, role_name, ..
+            } => (account, format!("role:{role_name}")),
         };
+        let name = &name;
         self.refresh()?;
         let cache_key = format!("{account}/{name}");
         if let Some(hit) = self
@@ -680,7 +694,7 @@ impl Iam {
     // ---- plumbing ----
 
     /// Applies IAM changes with a fresh generation token, in one transaction.
-    async fn apply(&self, mut ops: Vec<KvOp>) -> Result<(), StoreError> {
+    pub(crate) async fn apply(&self, mut ops: Vec<KvOp>) -> Result<(), StoreError> {
         let mut token = vec![0u8; 16];
         self.rng
             .fill(&mut token)
@@ -726,7 +740,7 @@ impl Iam {
         Ok(())
     }
 
-    fn parsed(&self, doc: &str, kind: PolicyKind) -> Result<Arc<Policy>, IamError> {
+    pub(crate) fn parsed(&self, doc: &str, kind: PolicyKind) -> Result<Arc<Policy>, IamError> {
         let cache_key = format!("{kind:?}\0{doc}");
         if let Some(p) = self
             .parsed
@@ -743,7 +757,11 @@ impl Iam {
         Ok(p)
     }
 
-    fn wrap_secret(&self, access_key_id: &str, secret: &str) -> Result<String, IamError> {
+    pub(crate) fn wrap_secret(
+        &self,
+        access_key_id: &str,
+        secret: &str,
+    ) -> Result<String, IamError> {
         let sealed = self
             .secrets
             .seal_secret(
@@ -755,7 +773,7 @@ impl Iam {
         Ok(B64.encode(sealed))
     }
 
-    fn unwrap_secret(&self, key: &AccessKey) -> Result<Zeroizing<String>, IamError> {
+    pub(crate) fn unwrap_secret(&self, key: &AccessKey) -> Result<Zeroizing<String>, IamError> {
         let sealed = B64
             .decode(&key.wrapped_secret)
             .map_err(|_| IamError::Corrupt)?;
@@ -768,7 +786,7 @@ impl Iam {
             .map_err(|_| IamError::Corrupt)
     }
 
-    fn random_from(&self, n: usize, alphabet: &[u8]) -> Result<String, IamError> {
+    pub(crate) fn random_from(&self, n: usize, alphabet: &[u8]) -> Result<String, IamError> {
         let mut buf = vec![0u8; n];
         self.rng.fill(&mut buf).map_err(|_| IamError::Random)?;
         Ok(buf
@@ -777,7 +795,7 @@ impl Iam {
             .collect())
     }
 
-    fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, IamError> {
+    pub(crate) fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, IamError> {
         match self.meta.kv_get(NS, key)? {
             None => Ok(None),
             Some(v) => serde_json::from_slice(&v)
@@ -786,7 +804,7 @@ impl Iam {
         }
     }
 
-    fn list<T: DeserializeOwned>(&self, prefix: &str) -> Result<Vec<T>, IamError> {
+    pub(crate) fn list<T: DeserializeOwned>(&self, prefix: &str) -> Result<Vec<T>, IamError> {
         self.meta
             .kv_list(NS, prefix)?
             .into_iter()
@@ -795,8 +813,9 @@ impl Iam {
     }
 }
 
-const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+pub(crate) const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+pub(crate) const SECRET_ALPHABET: &[u8] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Associated data of a sealed secret access key: it opens only as that key's secret.
 fn secret_context(access_key_id: &str) -> String {
@@ -811,7 +830,7 @@ fn policy_key(account: &str, name: &str) -> String {
     format!("policy/{account}/{name}")
 }
 
-fn create<T: Serialize>(key: &str, v: &T) -> KvOp {
+pub(crate) fn create<T: Serialize>(key: &str, v: &T) -> KvOp {
     KvOp::Create {
         ns: NS.into(),
         key: key.into(),
@@ -819,7 +838,7 @@ fn create<T: Serialize>(key: &str, v: &T) -> KvOp {
     }
 }
 
-fn put<T: Serialize>(key: &str, v: &T) -> KvOp {
+pub(crate) fn put<T: Serialize>(key: &str, v: &T) -> KvOp {
     KvOp::Put {
         ns: NS.into(),
         key: key.into(),
@@ -827,7 +846,7 @@ fn put<T: Serialize>(key: &str, v: &T) -> KvOp {
     }
 }
 
-fn delete(key: &str) -> KvOp {
+pub(crate) fn delete(key: &str) -> KvOp {
     KvOp::Delete {
         ns: NS.into(),
         key: key.into(),
@@ -843,7 +862,7 @@ fn no_policy(arn: &str) -> IamError {
 }
 
 /// IAM names: `[\w+=,.@-]`, 1 to `max` characters.
-fn validate_name(name: &str, max: usize, field: &str) -> Result<(), IamError> {
+pub(crate) fn validate_name(name: &str, max: usize, field: &str) -> Result<(), IamError> {
     let ok = !name.is_empty()
         && name.chars().count() <= max
         && name
@@ -857,7 +876,7 @@ fn validate_name(name: &str, max: usize, field: &str) -> Result<(), IamError> {
     Ok(())
 }
 
-fn validate_path(path: &str) -> Result<String, IamError> {
+pub(crate) fn validate_path(path: &str) -> Result<String, IamError> {
     let path = if path.is_empty() { "/" } else { path };
     if !path.starts_with('/') || !path.ends_with('/') || path.len() > 512 {
         return Err(IamError::InvalidInput(format!(
@@ -867,7 +886,7 @@ fn validate_path(path: &str) -> Result<String, IamError> {
     Ok(path.to_owned())
 }
 
-fn validate_tags(tags: &[Tag]) -> Result<(), IamError> {
+pub(crate) fn validate_tags(tags: &[Tag]) -> Result<(), IamError> {
     if tags.len() > 50 {
         return Err(IamError::LimitExceeded(
             "The number of tags has reached the maximum limit.".into(),

@@ -15,7 +15,15 @@
 mod error;
 mod iam;
 mod records;
+mod sts;
 
 pub use error::IamError;
 pub use iam::{Iam, NewAccessKey, Resolved};
-pub use records::{AccessKey, Account, Group, Identity, KeyStatus, ManagedPolicy, Tag, User};
+pub use records::{
+    AccessKey, Account, Group, Identity, KeyStatus, ManagedPolicy, MfaDevice, Role, SessionInfo,
+    Tag, User,
+};
+pub use sts::{
+    AssumeRole, MAX_ROLE_SESSION_SECS, MIN_SESSION_SECS, TemporaryCredentials, TokenProblem,
+    fill_principal_context,
+};

@@ -121,12 +121,23 @@ pub enum Identity {
         arn: String,
         tags: Vec<Tag>,
     },
+    /// An assumed-role session: `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
+    Role {
+        account: String,
+        role_name: String,
+        role_arn: String,
+        role_id: String,
+        session_name: String,
+        tags: Vec<Tag>,
+    },
 }
 
 impl Identity {
     pub fn account(&self) -> &str {
         match self {
-            Self::Root { account } | Self::User { account, .. } => account,
+            Self::Root { account } | Self::User { account, .. } | Self::Role { account, .. } => {
+                account
+            }
         }
     }
 
@@ -134,6 +145,85 @@ impl Identity {
         match self {
             Self::Root { account } => format!("arn:aws:iam::{account}:root"),
             Self::User { arn, .. } => arn.clone(),
+            Self::Role {
+                account,
+                role_name,
+                session_name,
+                ..
+            } => {
+                format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}")
+            }
         }
     }
+
+    /// `aws:userid`: the account for root, the user id, or `ROLEID:session`.
+    pub fn user_id(&self) -> String {
+        match self {
+            Self::Root { account } => account.clone(),
+            Self::User { id, .. } => id.clone(),
+            Self::Role {
+                role_id,
+                session_name,
+                ..
+            } => format!("{role_id}:{session_name}"),
+        }
+    }
+
+    pub fn tags(&self) -> &[Tag] {
+        match self {
+            Self::Root { .. } => &[],
+            Self::User { tags, .. } | Self::Role { tags, .. } => tags,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Role {
+    pub account: String,
+    pub name: String,
+    pub path: String,
+    /// `AROA...`
+    pub id: String,
+    pub created_ms: i64,
+    pub trust_policy: String,
+    pub max_session_secs: u32,
+    pub tags: Vec<Tag>,
+    pub inline: BTreeMap<String, String>,
+    pub attached: Vec<String>,
+}
+
+impl Role {
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:iam::{}:role{}{}",
+            self.account, self.path, self.name
+        )
+    }
+}
+
+/// A virtual MFA device (TOTP). The seed is stored sealed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MfaDevice {
+    pub account: String,
+    pub name: String,
+    pub serial: String,
+    /// The user it is enabled for, once enabled.
+    pub user: Option<String>,
+    pub created_ms: i64,
+    pub enabled_ms: Option<i64>,
+    pub(crate) sealed_seed: String,
+    /// Last accepted time step, so a code is never accepted twice.
+    pub(crate) last_step: u64,
+}
+
+/// What a temporary credential (STS) carries beyond its identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub issued_ms: i64,
+    pub expires_ms: i64,
+    /// When the MFA code was checked, if one was.
+    pub mfa_auth_ms: Option<i64>,
+    /// Session policy (AssumeRole `Policy`), narrowing the role's permissions.
+    pub session_policy: Option<String>,
+    pub(crate) token_sha256: String,
 }

@@ -29,6 +29,7 @@ pub struct NewAccessKey {
 }
 
 /// An access key resolved for authentication.
+#[derive(Clone)]
 pub struct Resolved {
     pub identity: Identity,
     pub secret: Zeroizing<String>,
@@ -55,7 +56,7 @@ pub struct Iam {
 #[derive(Default)]
 struct Cache {
     generation: Option<Vec<u8>>,
-    keys: HashMap<String, Option<(Identity, Zeroizing<String>, Option<SessionInfo>)>>,
+    keys: HashMap<String, Option<Resolved>>,
     policies: HashMap<String, Vec<Arc<Policy>>>,
     guardrails: HashMap<String, Vec<Arc<Policy>>>,
 }
@@ -141,20 +142,11 @@ impl Iam {
             .ok()
             .and_then(|c| c.keys.get(access_key_id).cloned())
         {
-            return Ok(hit.map(|(identity, secret, session)| Resolved {
-                identity,
-                secret,
-                session,
-            }));
+            return Ok(hit);
         }
         let found = self.resolve_uncached(access_key_id)?;
         if let Ok(mut c) = self.cache.write() {
-            c.keys.insert(
-                access_key_id.to_owned(),
-                found
-                    .as_ref()
-                    .map(|r| (r.identity.clone(), r.secret.clone(), r.session.clone())),
-            );
+            c.keys.insert(access_key_id.to_owned(), found.clone());
         }
         Ok(found)
     }
@@ -222,6 +214,21 @@ impl Iam {
         account: &str,
         name: &str,
     ) -> Result<Vec<Arc<Policy>>, IamError> {
+        if let Some(role) = name.strip_prefix("role:") {
+            let Some(r) = self.get::<crate::Role>(&format!("role/{account}/{role}"))? else {
+                return Ok(Vec::new());
+            };
+            let mut docs: Vec<String> = r.inline.values().cloned().collect();
+            for arn in &r.attached {
+                if let Some(p) = self.managed_policy_by_arn(arn)? {
+                    docs.push(p.document);
+                }
+            }
+            return docs
+                .iter()
+                .map(|d| self.parsed(d, PolicyKind::Identity))
+                .collect();
+        }
         let Some(user) = self.get::<User>(&user_key(account, name))? else {
             return Ok(Vec::new());
         };

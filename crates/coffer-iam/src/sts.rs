@@ -522,6 +522,17 @@ impl Iam {
         })
     }
 
+    /// The parsed session policy of temporary credentials, if they carry one.
+    pub fn session_policies(
+        &self,
+        session: Option<&SessionInfo>,
+    ) -> Result<Option<Vec<std::sync::Arc<Policy>>>, IamError> {
+        match session.and_then(|s| s.session_policy.as_deref()) {
+            None => Ok(None),
+            Some(doc) => Ok(Some(vec![self.parsed(doc, PolicyKind::Identity)?])),
+        }
+    }
+
     pub(crate) fn resolve_session(
         &self,
         access_key_id: &str,
@@ -754,6 +765,46 @@ mod tests {
         assert_eq!(totp(seed, 59 / 30), "287082");
         assert_eq!(totp(seed, 1_111_111_109 / 30), "081804");
         assert_eq!(totp(seed, 2_000_000_000 / 30), "279037");
+    }
+
+    #[test]
+    fn session_tokens_expire_and_must_match() {
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let meta = Arc::new(coffer_store::MetaStore::open(&dir.path().join("m.sqlite")).unwrap());
+        let iam = Iam::new(
+            meta,
+            &coffer_crypto::DataKey::from_bytes(Zeroizing::new([1u8; 32])),
+            || 1_000_000,
+        );
+        let root = Identity::Root {
+            account: "111122223333".into(),
+        };
+        futures::executor::block_on(iam.ensure_account("111122223333")).unwrap();
+        let creds =
+            futures::executor::block_on(iam.get_session_token(&root, Some(900), None)).unwrap();
+        let resolved = iam.resolve(&creds.access_key_id).unwrap().unwrap();
+        assert_eq!(*resolved.secret, *creds.secret);
+        let s = resolved.session.unwrap();
+        assert_eq!(
+            s.check_token(Some(&creds.session_token), 1_000_000 + 899_999),
+            Ok(())
+        );
+        assert_eq!(
+            s.check_token(Some(&creds.session_token), 1_000_000 + 900_000),
+            Err(TokenProblem::Expired)
+        );
+        assert_eq!(
+            s.check_token(Some("FwoGwrong"), 1_000_001),
+            Err(TokenProblem::Invalid)
+        );
+        assert_eq!(s.check_token(None, 1_000_001), Err(TokenProblem::Invalid));
+        assert!(
+            futures::executor::block_on(iam.get_session_token(&root, Some(899), None)).is_err()
+        );
+        assert!(
+            futures::executor::block_on(iam.get_session_token(&root, Some(129_601), None)).is_err()
+        );
     }
 
     #[test]

@@ -44,6 +44,15 @@ struct StoredBlock {
     deleted: bool,
 }
 
+/// The policies that speak for the caller (from IAM): identity policies, its account's
+/// guardrails (if any), and a session policy (temporary credentials).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallerPolicies<'a> {
+    pub identity: &'a [Arc<Policy>],
+    pub guardrails: Option<&'a [Arc<Policy>]>,
+    pub session: Option<&'a [Arc<Policy>]>,
+}
+
 /// What decides access to one bucket, loaded once and cached.
 pub(crate) struct BucketAccess {
     owner: String,
@@ -157,8 +166,7 @@ impl S3Core {
         &self,
         bucket: Option<&str>,
         req: &mut RequestContext,
-        identity: &[Arc<Policy>],
-        guardrails: Option<&[Arc<Policy>]>,
+        caller: &CallerPolicies<'_>,
     ) -> Result<(), S3Error> {
         let access = match bucket {
             Some(b) => match self.bucket_access(b) {
@@ -188,13 +196,13 @@ impl S3Core {
             }
         });
         let set = PolicySet {
-            guardrails: guardrails.map(|policies| Guardrails {
+            guardrails: caller.guardrails.map(|policies| Guardrails {
                 policies,
                 implicit_allow_all: true,
             }),
-            identity,
+            identity: caller.identity,
             resource: policy,
-            session: None,
+            session: caller.session,
         };
         let decision = evaluate(&set, req);
         // The account root may always manage the bucket policy, even when it denies itself.

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use coffer_iam::{Iam, IamError, Identity};
-use coffer_policy::{Decision, Guardrails, PolicySet, Principal, RequestContext, evaluate};
+use coffer_iam::{Iam, IamError, Identity, SessionInfo, TokenProblem, fill_principal_context};
+use coffer_policy::{Decision, Guardrails, PolicySet, RequestContext, evaluate};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt as _;
 use s3s::Body;
@@ -34,6 +34,12 @@ impl Service {
             Self::Sts => xml::STS_NS,
         }
     }
+}
+
+fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
+    query?
+        .split('&')
+        .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
 }
 
 /// The credential scope's service of a SigV4 `Authorization` header, when it is IAM or STS.
@@ -81,6 +87,10 @@ impl From<IamError> for ApiError {
                 (StatusCode::BAD_REQUEST, "MalformedPolicyDocument")
             }
             IamError::InvalidInput(_) => (StatusCode::BAD_REQUEST, "ValidationError"),
+            IamError::InvalidAuthenticationCode(_) => {
+                (StatusCode::FORBIDDEN, "InvalidAuthenticationCode")
+            }
+            IamError::AccessDenied(_) => (StatusCode::FORBIDDEN, "AccessDenied"),
             IamError::Corrupt | IamError::Random | IamError::Store(_) => {
                 tracing::error!(error = %msg, "IAM internal error");
                 return Self::new(
@@ -101,6 +111,7 @@ impl From<IamError> for ApiError {
 /// An authenticated IAM/STS call.
 pub(crate) struct Call {
     pub(crate) identity: Identity,
+    pub(crate) session: Option<SessionInfo>,
     pub(crate) params: HashMap<String, String>,
 }
 
@@ -187,7 +198,7 @@ impl QueryApi {
                 )
             })?
             .to_bytes();
-        let identity = self.authenticate(&parts, &body)?;
+        let (identity, session) = self.authenticate(&parts, &body)?;
         let mut params: HashMap<String, String> = HashMap::new();
         for src in [parts.uri.query().unwrap_or("").as_bytes(), &body[..]] {
             for pair in std::str::from_utf8(src)
@@ -207,10 +218,14 @@ impl QueryApi {
             .get("Action")
             .cloned()
             .ok_or_else(|| ApiError::invalid("Missing Action."))?;
-        let call = Call { identity, params };
+        let call = Call {
+            identity,
+            session,
+            params,
+        };
         let ns = service.ns();
         let result = match service {
-            Service::Sts => ops::sts(&call, &action)?,
+            Service::Sts => ops::sts(&self.iam, &call, &action).await?,
             Service::Iam => {
                 self.authorize(&call, &action)?;
                 ops::iam(&self.iam, &call, &action).await?
@@ -223,7 +238,7 @@ impl QueryApi {
         &self,
         parts: &http::request::Parts,
         body: &[u8],
-    ) -> Result<Identity, ApiError> {
+    ) -> Result<(Identity, Option<SessionInfo>), ApiError> {
         let headers: Vec<(String, String)> = parts
             .headers
             .iter()
@@ -258,7 +273,7 @@ impl QueryApi {
             |ak| {
                 let r = self.iam.resolve(ak).ok().flatten()?;
                 let secret = r.secret.clone();
-                who = Some(r.identity);
+                who = Some((r.identity, r.session));
                 Some(secret)
             },
             OffsetDateTime::now_utc(),
@@ -268,13 +283,40 @@ impl QueryApi {
             },
         );
         match verified {
-            Ok(_) => who.ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "InvalidClientTokenId",
-                    "The security token included in the request is invalid.",
-                )
-            }),
+            Ok(_) => {
+                let (identity, session) = who.ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "InvalidClientTokenId",
+                        "The security token included in the request is invalid.",
+                    )
+                })?;
+                if let Some(s) = &session {
+                    let token = parts
+                        .headers
+                        .get("x-amz-security-token")
+                        .and_then(|v| v.to_str().ok())
+                        .or_else(|| query_param(parts.uri.query(), "X-Amz-Security-Token"));
+                    match s.check_token(token, crate::now_ms()) {
+                        Ok(()) => {}
+                        Err(TokenProblem::Invalid) => {
+                            return Err(ApiError::new(
+                                StatusCode::FORBIDDEN,
+                                "InvalidClientTokenId",
+                                "The security token included in the request is invalid.",
+                            ));
+                        }
+                        Err(TokenProblem::Expired) => {
+                            return Err(ApiError::new(
+                                StatusCode::FORBIDDEN,
+                                "ExpiredToken",
+                                "The security token included in the request is expired",
+                            ));
+                        }
+                    }
+                }
+                Ok((identity, session))
+            }
             Err(SigV4Error::UnknownAccessKey) => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "InvalidClientTokenId",
@@ -303,21 +345,21 @@ impl QueryApi {
     fn authorize(&self, call: &Call, action: &str) -> Result<(), ApiError> {
         let account = call.account().to_owned();
         let resource = ops::resource_arn(call, action);
-        let principal = Principal::Aws {
-            account: account.clone(),
-            arn: call.identity.arn(),
-            role_arn: None,
-        };
-        let mut ctx = RequestContext::new(principal, format!("iam:{action}"), resource.clone());
+        let mut ctx = RequestContext::new(
+            call.identity.principal(),
+            format!("iam:{action}"),
+            resource.clone(),
+        );
         ctx.resource_account = Some(account.clone());
-        if let Identity::User { name, tags, .. } = &call.identity {
-            ctx.set("aws:username", name.clone());
-            for t in tags {
-                ctx.set(&format!("aws:PrincipalTag/{}", t.key), t.value.clone());
-            }
-        }
+        fill_principal_context(
+            &call.identity,
+            call.session.as_ref(),
+            crate::now_ms(),
+            &mut ctx,
+        );
         let policies = self.iam.identity_policies(&call.identity)?;
         let guardrails = self.iam.guardrails(&account)?;
+        let session_policies = self.iam.session_policies(call.session.as_ref())?;
         let set = PolicySet {
             guardrails: (!guardrails.is_empty()).then_some(Guardrails {
                 policies: &guardrails,
@@ -325,7 +367,7 @@ impl QueryApi {
             }),
             identity: &policies,
             resource: None,
-            session: None,
+            session: session_policies.as_deref(),
         };
         match evaluate(&set, &ctx) {
             Decision::Allow => Ok(()),

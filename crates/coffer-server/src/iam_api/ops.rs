@@ -1,6 +1,10 @@
 //! One function per IAM/STS action group; each returns the inner XML of `<ActionResult>`.
 
-use coffer_iam::{AccessKey, Iam, Identity, KeyStatus, ManagedPolicy, Tag, User};
+use base64::Engine as _;
+use coffer_iam::{
+    AccessKey, AssumeRole, Iam, Identity, KeyStatus, ManagedPolicy, Role, Tag,
+    TemporaryCredentials, User,
+};
 
 use super::xml::{el, iso8601, url_encode};
 use super::{ApiError, Call};
@@ -20,29 +24,75 @@ pub(super) fn resource_arn(call: &Call, action: &str) -> String {
             "arn:aws:iam::{acct}:policy/{}",
             call.opt("PolicyName").unwrap_or("*")
         ),
+        None if action == "CreateRole" || action.contains("Role") => {
+            format!(
+                "arn:aws:iam::{acct}:role/{}",
+                call.opt("RoleName").unwrap_or("*")
+            )
+        }
         None => match &call.identity {
-            Identity::User { arn, .. } => arn.clone(),
             Identity::Root { .. } => "*".to_owned(),
+            other => other.arn(),
         },
     }
 }
 
-pub(super) fn sts(call: &Call, action: &str) -> Result<Option<String>, ApiError> {
+pub(super) async fn sts(iam: &Iam, call: &Call, action: &str) -> Result<Option<String>, ApiError> {
+    let duration = || -> Result<Option<u32>, ApiError> {
+        call.opt("DurationSeconds")
+            .map(|d| {
+                d.parse::<u32>()
+                    .map_err(|_| ApiError::invalid("DurationSeconds must be a number"))
+            })
+            .transpose()
+    };
+    let mfa = || call.opt("SerialNumber").zip(call.opt("TokenCode"));
     match action {
-        "GetCallerIdentity" => {
-            let user_id = match &call.identity {
-                Identity::Root { account } => account.clone(),
-                Identity::User { id, .. } => id.clone(),
-            };
+        "GetCallerIdentity" => Ok(Some(format!(
+            "{}{}{}",
+            el("Arn", &call.identity.arn()),
+            el("UserId", &call.identity.user_id()),
+            el("Account", call.account())
+        ))),
+        "AssumeRole" => {
+            let creds = iam
+                .assume_role(AssumeRole {
+                    caller: &call.identity,
+                    caller_session: call.session.as_ref(),
+                    role_arn: call.param("RoleArn")?,
+                    session_name: call.param("RoleSessionName")?,
+                    duration_secs: duration()?,
+                    session_policy: call.opt("Policy"),
+                    tags: tags(call),
+                    mfa: mfa(),
+                    context: Vec::new(),
+                })
+                .await?;
             Ok(Some(format!(
-                "{}{}{}",
-                el("Arn", &call.identity.arn()),
-                el("UserId", &user_id),
-                el("Account", call.account())
+                "{}<AssumedRoleUser>{}{}</AssumedRoleUser>",
+                credentials_xml(&creds),
+                el("AssumedRoleId", &creds.identity.user_id()),
+                el("Arn", &creds.identity.arn())
             )))
+        }
+        "GetSessionToken" => {
+            let creds = iam
+                .get_session_token(&call.identity, duration()?, mfa())
+                .await?;
+            Ok(Some(credentials_xml(&creds)))
         }
         other => Err(not_implemented(other)),
     }
+}
+
+fn credentials_xml(c: &TemporaryCredentials) -> String {
+    format!(
+        "<Credentials>{}{}{}{}</Credentials>",
+        el("AccessKeyId", &c.access_key_id),
+        el("SecretAccessKey", &c.secret),
+        el("SessionToken", &c.session_token),
+        el("Expiration", &iso8601(c.expires_ms))
+    )
 }
 
 pub(super) async fn iam(iam: &Iam, call: &Call, action: &str) -> Result<Option<String>, ApiError> {
@@ -52,9 +102,9 @@ pub(super) async fn iam(iam: &Iam, call: &Call, action: &str) -> Result<Option<S
         match (call.opt("UserName"), &call.identity) {
             (Some(u), _) => Ok(u.to_owned()),
             (None, Identity::User { name, .. }) => Ok(name.clone()),
-            (None, Identity::Root { .. }) => {
-                Err(ApiError::invalid("UserName is required for the root user."))
-            }
+            (None, Identity::Root { .. } | Identity::Role { .. }) => Err(ApiError::invalid(
+                "UserName is required unless the caller is an IAM user.",
+            )),
         }
     };
     let out = match action {
@@ -297,9 +347,111 @@ pub(super) async fn iam(iam: &Iam, call: &Call, action: &str) -> Result<Option<S
             .await?;
             None
         }
+        "CreateRole" => {
+            let max = call
+                .opt("MaxSessionDuration")
+                .map(|m| {
+                    m.parse::<u32>()
+                        .map_err(|_| ApiError::invalid("MaxSessionDuration must be a number"))
+                })
+                .transpose()?;
+            let r = iam
+                .create_role(
+                    &acct,
+                    call.param("RoleName")?,
+                    call.opt("Path").unwrap_or("/"),
+                    call.param("AssumeRolePolicyDocument")?,
+                    max,
+                    tags(call),
+                )
+                .await?;
+            Some(format!("<Role>{}</Role>", role_xml(&r)))
+        }
+        "GetRole" => {
+            let r = iam.role(&acct, call.param("RoleName")?)?;
+            Some(format!("<Role>{}</Role>", role_xml(&r)))
+        }
+        "DeleteRole" => {
+            iam.delete_role(&acct, call.param("RoleName")?).await?;
+            None
+        }
+        "PutRolePolicy" => {
+            iam.put_role_policy(
+                &acct,
+                call.param("RoleName")?,
+                call.param("PolicyName")?,
+                call.param("PolicyDocument")?,
+            )
+            .await?;
+            None
+        }
+        "AttachRolePolicy" => {
+            iam.attach_role_policy(&acct, call.param("RoleName")?, call.param("PolicyArn")?)
+                .await?;
+            None
+        }
+        "CreateVirtualMFADevice" => {
+            let (dev, seed) = iam
+                .create_virtual_mfa_device(&acct, call.param("VirtualMFADeviceName")?)
+                .await?;
+            // The API carries the base32 seed as a blob (base64 on the wire).
+            let blob = base64::engine::general_purpose::STANDARD.encode(seed.as_bytes());
+            Some(format!(
+                "<VirtualMFADevice>{}{}</VirtualMFADevice>",
+                el("SerialNumber", &dev.serial),
+                el("Base32StringSeed", &blob)
+            ))
+        }
+        "EnableMFADevice" => {
+            iam.enable_mfa_device(
+                &acct,
+                call.param("UserName")?,
+                call.param("SerialNumber")?,
+                call.param("AuthenticationCode1")?,
+                call.param("AuthenticationCode2")?,
+            )
+            .await?;
+            None
+        }
+        "DeactivateMFADevice" => {
+            iam.deactivate_mfa_device(&acct, &user_or_self()?, call.param("SerialNumber")?)
+                .await?;
+            None
+        }
+        "ListMFADevices" => {
+            let user = user_or_self().ok();
+            let devs: String = iam
+                .mfa_devices(&acct, user.as_deref())?
+                .iter()
+                .map(|d| {
+                    format!(
+                        "<member>{}{}{}</member>",
+                        el("UserName", d.user.as_deref().unwrap_or("")),
+                        el("SerialNumber", &d.serial),
+                        el("EnableDate", &iso8601(d.enabled_ms.unwrap_or(d.created_ms)))
+                    )
+                })
+                .collect();
+            Some(format!(
+                "<MFADevices>{devs}</MFADevices><IsTruncated>false</IsTruncated>"
+            ))
+        }
         other => return Err(not_implemented(other)),
     };
     Ok(out)
+}
+
+fn role_xml(r: &Role) -> String {
+    format!(
+        "{}{}{}{}{}{}{}",
+        el("Path", &r.path),
+        el("RoleName", &r.name),
+        el("RoleId", &r.id),
+        el("Arn", &r.arn()),
+        el("CreateDate", &iso8601(r.created_ms)),
+        el("AssumeRolePolicyDocument", &url_encode(&r.trust_policy)),
+        el("MaxSessionDuration", &r.max_session_secs.to_string())
+    )
 }
 
 fn not_implemented(action: &str) -> ApiError {

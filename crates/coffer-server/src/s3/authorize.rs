@@ -39,8 +39,10 @@ pub(crate) struct Authorizer {
 struct Caller {
     principal: Principal,
     identity: Option<Identity>,
+    session: Option<coffer_iam::SessionInfo>,
     policies: Vec<Arc<Policy>>,
     guardrails: Vec<Arc<Policy>>,
+    session_policies: Option<Vec<Arc<Policy>>>,
 }
 
 impl Authorizer {
@@ -57,15 +59,20 @@ impl Authorizer {
             (Some(b), None) => format!("arn:aws:s3:::{b}"),
             _ => "*".to_owned(),
         };
-        let caller = self.caller(view.credentials)?;
+        let caller = self.caller(view)?;
         let mut ctx = self.context(view, &caller, action, resource);
         let guardrails = (!caller.guardrails.is_empty()).then_some(&caller.guardrails[..]);
+        let callers = coffer_s3::CallerPolicies {
+            identity: &caller.policies,
+            guardrails,
+            session: caller.session_policies.as_deref(),
+        };
         self.core
-            .authorize(bucket, &mut ctx, &caller.policies, guardrails)
+            .authorize(bucket, &mut ctx, &callers)
             .map_err(s3_wire)
     }
 
-    fn caller(&self, creds: Option<&Credentials>) -> S3Result<Caller> {
+    fn caller(&self, view: &RequestView<'_>) -> S3Result<Caller> {
         let internal = |e: coffer_iam::IamError| {
             tracing::error!(error = %e, "IAM lookup failed");
             s3s::s3_error!(
@@ -73,12 +80,14 @@ impl Authorizer {
                 "We encountered an internal error. Please try again."
             )
         };
-        let Some(c) = creds else {
+        let Some(c) = view.credentials else {
             return Ok(Caller {
                 principal: Principal::Anonymous,
                 identity: None,
+                session: None,
                 policies: Vec::new(),
                 guardrails: Vec::new(),
+                session_policies: None,
             });
         };
         // s3s verified the signature with this key's secret, so it resolves (unless it was
@@ -93,19 +102,51 @@ impl Authorizer {
                     "The AWS Access Key Id you provided does not exist in our records."
                 )
             })?;
+        // s3s ignores X-Amz-Security-Token; temporary credentials are only valid with theirs.
+        if let Some(session) = &resolved.session {
+            let token = view
+                .headers
+                .get("x-amz-security-token")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .or_else(|| {
+                    query_pairs(view.uri)
+                        .into_iter()
+                        .find(|(k, _)| k == "X-Amz-Security-Token")
+                        .map(|(_, v)| v)
+                });
+            match session.check_token(token.as_deref(), crate::now_ms()) {
+                Ok(()) => {}
+                Err(coffer_iam::TokenProblem::Invalid) => {
+                    return Err(s3s::s3_error!(
+                        InvalidToken,
+                        "The provided token is malformed or otherwise invalid."
+                    ));
+                }
+                Err(coffer_iam::TokenProblem::Expired) => {
+                    let mut e = s3s::S3Error::with_message(
+                        s3s::S3ErrorCode::Custom("ExpiredToken".into()),
+                        "The provided token has expired.",
+                    );
+                    e.set_status_code(http::StatusCode::BAD_REQUEST);
+                    return Err(e);
+                }
+            }
+        }
         let identity = resolved.identity;
-        let principal = Principal::Aws {
-            account: identity.account().to_owned(),
-            arn: identity.arn(),
-            role_arn: None,
-        };
         let policies = self.iam.identity_policies(&identity).map_err(internal)?;
         let guardrails = self.iam.guardrails(identity.account()).map_err(internal)?;
+        let session_policies = self
+            .iam
+            .session_policies(resolved.session.as_ref())
+            .map_err(internal)?;
         Ok(Caller {
-            principal,
+            principal: identity.principal(),
             identity: Some(identity),
+            session: resolved.session,
             policies,
             guardrails,
+            session_policies,
         })
     }
 
@@ -131,36 +172,13 @@ impl Authorizer {
         if let Some(peer) = view.peer {
             ctx.set("aws:SourceIp", peer.ip().to_string());
         }
-        match &caller.identity {
-            Some(Identity::Root { account }) => {
-                ctx.set("aws:PrincipalArn", principal_arn(&principal))
-                    .set("aws:PrincipalAccount", account.clone())
-                    .set("aws:PrincipalType", "Account")
-                    .set("aws:userid", account.clone())
-                    .set("aws:MultiFactorAuthPresent", "false");
-            }
-            Some(Identity::User {
-                account,
-                name,
-                id,
-                arn,
-                tags,
-            }) => {
-                ctx.set("aws:PrincipalArn", arn.clone())
-                    .set("aws:PrincipalAccount", account.clone())
-                    .set("aws:PrincipalType", "User")
-                    .set("aws:userid", id.clone())
-                    .set("aws:username", name.clone())
-                    .set("aws:MultiFactorAuthPresent", "false");
-                ctx.set_all(
-                    "aws:PrincipalTagKeys",
-                    tags.iter().map(|t| t.key.clone()).collect(),
-                );
-                for t in tags {
-                    ctx.set(&format!("aws:PrincipalTag/{}", t.key), t.value.clone());
-                }
-            }
-            None => {}
+        if let Some(identity) = &caller.identity {
+            coffer_iam::fill_principal_context(
+                identity,
+                caller.session.as_ref(),
+                crate::now_ms(),
+                &mut ctx,
+            );
         }
         let (auth_type, sig_version, signed_at) = signature_facts(view);
         if let Some(t) = auth_type {
@@ -215,13 +233,6 @@ impl Authorizer {
             };
         }
         ctx
-    }
-}
-
-fn principal_arn(p: &Principal) -> String {
-    match p {
-        Principal::Aws { arn, .. } => arn.clone(),
-        Principal::Anonymous | Principal::Service(_) => String::new(),
     }
 }
 

@@ -39,6 +39,7 @@ class Server:
         self.extra_env = extra_env or {}
         self.proc = None
         self.log = self.data_dir.parent / f"server-{self.port}.log"
+        self.start_args = []
 
     def env(self):
         env = dict(os.environ)
@@ -56,7 +57,7 @@ class Server:
         logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
             [str(BIN), "server", "--data", str(self.data_dir), "--listen", f"127.0.0.1:{self.port}",
-             "--region", REGION],
+             "--region", REGION, *self.start_args],
             stdout=subprocess.PIPE, stderr=logf, env=self.env(),
         )
         deadline = time.time() + 30

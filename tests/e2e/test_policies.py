@@ -175,3 +175,24 @@ def test_conditions_from_the_connection_and_per_key_deletes(s3, bucket):
         s3.copy_object(Bucket=bucket, Key="dst/c", CopySource=f"{bucket}/src/c")
     assert err(e)[:2] == ("AccessDenied", 403)
     s3.copy_object(Bucket=bucket, Key="dst/a", CopySource=f"{bucket}/keep/a")
+
+
+def test_sigv2_can_be_turned_off(tmp_root):
+    import boto3
+    from botocore.config import Config
+    from conftest import ACCESS_KEY, SECRET_KEY, Server
+    srv = Server(tmp_root / "no-sigv2")
+    srv.start_args = ["--disable-sigv2"]
+    srv.start()
+    try:
+        srv.client().create_bucket(Bucket="v2off")
+        srv.client().put_object(Bucket="v2off", Key="k", Body=b"x")
+        v2 = boto3.client("s3", endpoint_url=srv.endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                          region_name="us-east-1", config=Config(signature_version="s3", s3={"addressing_style": "path"}))
+        with pytest.raises(ClientError) as e:
+            v2.get_object(Bucket="v2off", Key="k")
+        assert err(e)[:2] == ("InvalidRequest", 400)
+        assert "AWS4-HMAC-SHA256" in err(e)[2]
+        assert srv.client().get_object(Bucket="v2off", Key="k")["Body"].read() == b"x"
+    finally:
+        srv.stop()

@@ -195,6 +195,7 @@ pub(crate) struct ServerArgs {
     pub(crate) region: String,
     pub(crate) root_key_file: Option<PathBuf>,
     pub(crate) account_id: Option<String>,
+    pub(crate) disable_sigv2: bool,
 }
 
 fn random_digits(n: usize) -> Result<String, ConfigError> {

@@ -54,6 +54,10 @@ enum Command {
         /// 12-digit id of the default account (else COFFER_ACCOUNT_ID, else kept/generated).
         #[arg(long)]
         account_id: Option<String>,
+        /// Refuse legacy Signature Version 2 requests (header and query), as newer AWS
+        /// regions do. Accepted by default so that policies can deny them.
+        #[arg(long)]
+        disable_sigv2: bool,
     },
     /// Accounts on this data directory.
     #[command(subcommand)]
@@ -94,12 +98,14 @@ fn main() -> ExitCode {
             region,
             root_key_file,
             account_id,
+            disable_sigv2,
         } => runtime.block_on(run_server(ServerArgs {
             data,
             listen,
             region,
             root_key_file,
             account_id,
+            disable_sigv2,
         })),
         Command::Bench(args) => runtime.block_on(bench::run(args)),
         Command::Policy(cmd) => policy_cli::run(cmd),
@@ -154,6 +160,7 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
         iam.clone(),
         creds.account_id.clone(),
         args.region.clone(),
+        !args.disable_sigv2,
     );
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;

@@ -40,7 +40,10 @@ impl S3Auth for IamAuth {
 /// Runs after the signature is verified, before the operation: the presign limit s3s 0.14
 /// does not enforce, then the policy decision. Copies also need `s3:GetObject` on their
 /// source; POST uploads are judged once the form (and so the key) is known.
-pub(crate) struct AccessGate(pub(crate) Arc<Authorizer>);
+pub(crate) struct AccessGate {
+    pub(crate) auth: Arc<Authorizer>,
+    pub(crate) allow_sigv2: bool,
+}
 
 #[async_trait::async_trait]
 impl S3Access for AccessGate {
@@ -60,6 +63,12 @@ impl S3Access for AccessGate {
             peer,
             op,
         };
+        if !self.allow_sigv2 && super::authorize::is_sigv2(&view) {
+            return Err(s3s::s3_error!(
+                InvalidRequest,
+                "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
+            ));
+        }
         let (bucket, key) = match cx.s3_path() {
             s3s::path::S3Path::Root => (None, None),
             s3s::path::S3Path::Bucket { bucket } => (Some(&**bucket), None),
@@ -69,7 +78,7 @@ impl S3Access for AccessGate {
         if op == "DeleteObjects" {
             return Ok(());
         }
-        self.0.check(&view, &action_for(op), bucket, key)
+        self.auth.check(&view, &action_for(op), bucket, key)
     }
 
     async fn post_object(&self, req: &mut S3Request<PostObjectInput>) -> S3Result<()> {
@@ -81,7 +90,7 @@ impl S3Access for AccessGate {
             peer,
             op: "PostObject",
         };
-        self.0.check(
+        self.auth.check(
             &view,
             "s3:PutObject",
             Some(&req.input.bucket),
@@ -130,7 +139,8 @@ impl AccessGate {
             peer,
             op: "GetObject",
         };
-        self.0.check(&view, "s3:GetObject", Some(bucket), Some(key))
+        self.auth
+            .check(&view, "s3:GetObject", Some(bucket), Some(key))
     }
 }
 

@@ -236,6 +236,11 @@ impl Authorizer {
     }
 }
 
+/// Whether the request is signed with legacy Signature Version 2.
+pub(crate) fn is_sigv2(view: &RequestView<'_>) -> bool {
+    signature_facts(view).1 == Some("AWS")
+}
+
 /// `s3:authType`, `s3:signatureversion` and the signing time, re-derived from the verified
 /// request (s3s does not report them).
 fn signature_facts(

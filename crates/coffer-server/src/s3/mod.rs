@@ -38,6 +38,7 @@ pub(crate) fn service(
     iam: Arc<Iam>,
     account_id: String,
     region: String,
+    allow_sigv2: bool,
 ) -> S3Service {
     let authorizer = Arc::new(authorize::Authorizer {
         core: core.clone(),
@@ -51,7 +52,10 @@ pub(crate) fn service(
         auth: authorizer.clone(),
     });
     b.set_auth(auth::IamAuth(iam));
-    b.set_access(auth::AccessGate(authorizer));
+    b.set_access(auth::AccessGate {
+        auth: authorizer,
+        allow_sigv2,
+    });
     b.build()
 }
 

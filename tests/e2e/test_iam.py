@@ -222,3 +222,38 @@ def test_iam_errors_and_key_lifecycle(server, iam):
     assert err(e)[:2] == ("DeleteConflict", 409)
     iam_c.update_access_key(UserName=name, AccessKeyId=k1["AccessKeyId"], Status="Active")
     s3_user.list_buckets()
+
+
+def test_policy_versions_and_groups(server, iam):
+    s3_root, iam_c = iam
+    name = uniq("grp-user")
+    user_s3, _ = new_user(server, iam_c, name)
+    allow = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]})
+    deny = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]})
+    p = iam_c.create_policy(PolicyName=uniq("Versioned"), PolicyDocument=allow)["Policy"]
+    group = uniq("readers")
+    iam_c.create_group(GroupName=group)
+    iam_c.add_user_to_group(GroupName=group, UserName=name)
+    iam_c.attach_group_policy(GroupName=group, PolicyArn=p["Arn"])
+    assert [u["UserName"] for u in iam_c.get_group(GroupName=group)["Users"]] == [name]
+    user_s3.list_buckets()  # allowed through the group's managed policy (v1)
+    v2 = iam_c.create_policy_version(PolicyArn=p["Arn"], PolicyDocument=deny, SetAsDefault=False)["PolicyVersion"]
+    assert v2["VersionId"] == "v2" and not v2["IsDefaultVersion"]
+    user_s3.list_buckets()  # v1 still decides
+    iam_c.set_default_policy_version(PolicyArn=p["Arn"], VersionId="v2")
+    with pytest.raises(ClientError) as e:
+        user_s3.list_buckets()
+    assert "explicit deny in an identity-based policy" in err(e)[2]
+    versions = iam_c.list_policy_versions(PolicyArn=p["Arn"])["Versions"]
+    assert {v["VersionId"]: v["IsDefaultVersion"] for v in versions} == {"v1": False, "v2": True}
+    doc = iam_c.get_policy_version(PolicyArn=p["Arn"], VersionId="v2")["PolicyVersion"]["Document"]
+    assert doc["Statement"][0]["Effect"] == "Deny"
+    with pytest.raises(ClientError) as e:
+        iam_c.delete_policy_version(PolicyArn=p["Arn"], VersionId="v2")
+    assert err(e)[:2] == ("DeleteConflict", 409)
+    iam_c.delete_policy_version(PolicyArn=p["Arn"], VersionId="v1")
+    for _ in range(4):
+        iam_c.create_policy_version(PolicyArn=p["Arn"], PolicyDocument=allow)
+    with pytest.raises(ClientError) as e:
+        iam_c.create_policy_version(PolicyArn=p["Arn"], PolicyDocument=allow)
+    assert err(e)[:2] == ("LimitExceeded", 409)

@@ -500,6 +500,13 @@ impl Iam {
             created_ms: (self.now_ms)(),
             document: document.to_owned(),
             attachment_count: 0,
+            default_version: "v1".into(),
+            versions: vec![crate::PolicyVersion {
+                id: "v1".into(),
+                document: document.to_owned(),
+                created_ms: (self.now_ms)(),
+            }],
+            next_version: 2,
         };
         match self
             .apply(vec![create(&policy_key(account, name), &p)])
@@ -541,6 +548,117 @@ impl Iam {
         self.apply(vec![delete(&policy_key(&p.account, &p.name))])
             .await?;
         Ok(())
+    }
+
+    /// CreatePolicyVersion: at most five versions, as IAM.
+    pub async fn create_policy_version(
+        &self,
+        arn: &str,
+        document: &str,
+        set_default: bool,
+    ) -> Result<crate::PolicyVersion, IamError> {
+        Policy::parse(document, PolicyKind::Identity)
+            .map_err(|e| IamError::MalformedPolicyDocument(e.0))?;
+        let _g = self.write_lock.lock().await;
+        let mut p = self
+            .managed_policy_by_arn(arn)?
+            .ok_or_else(|| no_policy(arn))?;
+        if p.versions.len() >= 5 {
+            return Err(IamError::LimitExceeded("A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.".into()));
+        }
+        let v = crate::PolicyVersion {
+            id: format!("v{}", p.next_version),
+            document: document.to_owned(),
+            created_ms: (self.now_ms)(),
+        };
+        p.next_version += 1;
+        p.versions.push(v.clone());
+        if set_default {
+            p.default_version = v.id.clone();
+            p.document = v.document.clone();
+        }
+        self.apply(vec![put(&policy_key(&p.account, &p.name), &p)])
+            .await?;
+        Ok(v)
+    }
+
+    pub async fn set_default_policy_version(
+        &self,
+        arn: &str,
+        version: &str,
+    ) -> Result<(), IamError> {
+        let _g = self.write_lock.lock().await;
+        let mut p = self
+            .managed_policy_by_arn(arn)?
+            .ok_or_else(|| no_policy(arn))?;
+        let doc = p
+            .versions
+            .iter()
+            .find(|v| v.id == version)
+            .map(|v| v.document.clone())
+            .ok_or_else(|| no_version(arn, version))?;
+        p.default_version = version.to_owned();
+        p.document = doc;
+        self.apply(vec![put(&policy_key(&p.account, &p.name), &p)])
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_policy_version(&self, arn: &str, version: &str) -> Result<(), IamError> {
+        let _g = self.write_lock.lock().await;
+        let mut p = self
+            .managed_policy_by_arn(arn)?
+            .ok_or_else(|| no_policy(arn))?;
+        if p.default_version == version {
+            return Err(IamError::DeleteConflict(
+                "Cannot delete the default version of a policy.".into(),
+            ));
+        }
+        let before = p.versions.len();
+        p.versions.retain(|v| v.id != version);
+        if p.versions.len() == before {
+            return Err(no_version(arn, version));
+        }
+        self.apply(vec![put(&policy_key(&p.account, &p.name), &p)])
+            .await?;
+        Ok(())
+    }
+
+    pub async fn attach_group_policy(
+        &self,
+        account: &str,
+        group: &str,
+        policy_arn: &str,
+    ) -> Result<(), IamError> {
+        let _g = self.write_lock.lock().await;
+        let mut g = self.group(account, group)?;
+        let mut p = self
+            .managed_policy_by_arn(policy_arn)?
+            .ok_or_else(|| no_policy(policy_arn))?;
+        if !g.attached.iter().any(|a| a == policy_arn) {
+            g.attached.push(policy_arn.to_owned());
+            p.attachment_count += 1;
+        }
+        self.apply(vec![
+            put(&format!("group/{account}/{group}"), &g),
+            put(&policy_key(&p.account, &p.name), &p),
+        ])
+        .await?;
+        Ok(())
+    }
+
+    pub fn groups(&self, account: &str) -> Result<Vec<Group>, IamError> {
+        self.list(&format!("group/{account}/"))
+    }
+
+    /// Members of a group, by name.
+    pub fn group_members(&self, account: &str, group: &str) -> Result<Vec<User>, IamError> {
+        self.group(account, group)?;
+        Ok(self
+            .users(account)?
+            .into_iter()
+            .filter(|u| u.groups.iter().any(|g| g == group))
+            .collect())
     }
 
     // ---- groups ----
@@ -862,6 +980,12 @@ pub(crate) fn delete(key: &str) -> KvOp {
 
 fn no_user(name: &str) -> IamError {
     IamError::NoSuchEntity(format!("The user with name {name} cannot be found."))
+}
+
+fn no_version(arn: &str, version: &str) -> IamError {
+    IamError::NoSuchEntity(format!(
+        "Policy {arn} version {version} does not exist or is not attachable."
+    ))
 }
 
 fn no_policy(arn: &str) -> IamError {

@@ -20,8 +20,8 @@ mod sts;
 pub use error::IamError;
 pub use iam::{Iam, NewAccessKey, Resolved};
 pub use records::{
-    AccessKey, Account, Group, Identity, KeyStatus, ManagedPolicy, MfaDevice, Role, SessionInfo,
-    Tag, User,
+    AccessKey, Account, Group, Identity, KeyStatus, ManagedPolicy, MfaDevice, PolicyVersion, Role,
+    SessionInfo, Tag, User,
 };
 pub use sts::{
     AssumeRole, MAX_ROLE_SESSION_SECS, MIN_SESSION_SECS, TemporaryCredentials, TokenProblem,

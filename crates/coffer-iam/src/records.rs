@@ -68,8 +68,20 @@ pub struct ManagedPolicy {
     pub path: String,
     pub id: String,
     pub created_ms: i64,
+    /// The default version's document (what attachments are judged by).
     pub document: String,
     pub attachment_count: u32,
+    pub default_version: String,
+    pub versions: Vec<PolicyVersion>,
+    /// Versions are numbered v1, v2, ... and never reused.
+    pub next_version: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PolicyVersion {
+    pub id: String,
+    pub document: String,
+    pub created_ms: i64,
 }
 
 impl ManagedPolicy {

@@ -171,6 +171,23 @@ impl Iam {
         Ok(())
     }
 
+    pub async fn tag_role(
+        &self,
+        account: &str,
+        role: &str,
+        tags: Vec<Tag>,
+    ) -> Result<(), IamError> {
+        let _g = self.write_lock.lock().await;
+        let mut r = self.role(account, role)?;
+        for t in tags {
+            r.tags.retain(|x| !x.key.eq_ignore_ascii_case(&t.key));
+            r.tags.push(t);
+        }
+        validate_tags(&r.tags)?;
+        self.apply(vec![put(&role_key(account, role), &r)]).await?;
+        Ok(())
+    }
+
     pub async fn delete_role(&self, account: &str, name: &str) -> Result<(), IamError> {
         let r = self.role(account, name)?;
         if !r.inline.is_empty() || !r.attached.is_empty() {

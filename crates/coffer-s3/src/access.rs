@@ -300,7 +300,7 @@ fn denial_message(decision: Decision, req: &RequestContext, same_account: bool) 
     );
     match decision {
         Decision::ExplicitDeny(src) => {
-            format!("{head} with an explicit deny in a {}", src.aws_wording())
+            format!("{head} with an explicit deny in {}", src.with_article())
         }
         Decision::ImplicitDeny(ImplicitReason::GuardrailAllowsNothing) => {
             format!(

@@ -130,7 +130,7 @@ pub(crate) fn explain_json(text: &str) -> Result<Value, String> {
     let decision = match e.decision {
         Decision::Allow => json!({"decision": "Allow"}),
         Decision::ExplicitDeny(src) => {
-            json!({"decision": "Deny", "reason": format!("explicit deny in a {}", src.aws_wording())})
+            json!({"decision": "Deny", "reason": format!("explicit deny in {}", src.with_article())})
         }
         Decision::ImplicitDeny(r) => {
             json!({"decision": "Deny", "reason": format!("implicit deny: {r:?}")})

@@ -19,13 +19,23 @@ pub enum PolicySource {
 }
 
 impl PolicySource {
-    /// As AWS words it in `AccessDenied` messages.
+    /// As AWS words it in `AccessDenied` messages ("no identity-based policy allows").
     pub fn aws_wording(self) -> &'static str {
         match self {
             Self::Guardrail => "service control policy",
             Self::Resource => "resource-based policy",
             Self::Identity => "identity-based policy",
             Self::Session => "session policy",
+        }
+    }
+
+    /// With its article ("with an explicit deny in an identity-based policy").
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Self::Guardrail => "a service control policy",
+            Self::Resource => "a resource-based policy",
+            Self::Identity => "an identity-based policy",
+            Self::Session => "a session policy",
         }
     }
 }

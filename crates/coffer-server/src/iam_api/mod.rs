@@ -375,9 +375,9 @@ impl QueryApi {
                 StatusCode::FORBIDDEN,
                 "AccessDenied",
                 format!(
-                    "User: {} is not authorized to perform: iam:{action} on resource: {resource} with an explicit deny in a {}",
+                    "User: {} is not authorized to perform: iam:{action} on resource: {resource} with an explicit deny in {}",
                     call.identity.arn(),
-                    src.aws_wording()
+                    src.with_article()
                 ),
             )),
             Decision::ImplicitDeny(_) => Err(ApiError::new(

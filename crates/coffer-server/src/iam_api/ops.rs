@@ -2,8 +2,8 @@
 
 use base64::Engine as _;
 use coffer_iam::{
-    AccessKey, AssumeRole, Iam, Identity, KeyStatus, ManagedPolicy, Role, Tag,
-    TemporaryCredentials, User,
+    AccessKey, AssumeRole, Group, Iam, Identity, KeyStatus, ManagedPolicy, PolicyVersion, Role,
+    Tag, TemporaryCredentials, User,
 };
 
 use super::xml::{el, iso8601, url_encode};
@@ -255,17 +255,91 @@ pub(super) async fn iam(iam: &Iam, call: &Call, action: &str) -> Result<Option<S
             Some(format!("<Policy>{}</Policy>", policy_xml(&p)))
         }
         "GetPolicyVersion" => {
-            let arn = call.param("PolicyArn")?;
-            let p = iam.managed_policy_by_arn(arn)?.ok_or_else(|| {
+            let (arn, vid) = (call.param("PolicyArn")?, call.param("VersionId")?);
+            let p = policy_by_arn(iam, arn)?;
+            let v = p.versions.iter().find(|v| v.id == vid).ok_or_else(|| {
                 ApiError::from(coffer_iam::IamError::NoSuchEntity(format!(
-                    "Policy {arn} was not found."
+                    "Policy {arn} version {vid} does not exist."
                 )))
             })?;
             Some(format!(
-                "<PolicyVersion>{}{}<IsDefaultVersion>true</IsDefaultVersion>{}</PolicyVersion>",
-                el("Document", &url_encode(&p.document)),
-                el("VersionId", "v1"),
-                el("CreateDate", &iso8601(p.created_ms))
+                "<PolicyVersion>{}</PolicyVersion>",
+                version_xml(&p, v, true)
+            ))
+        }
+        "ListPolicyVersions" => {
+            let p = policy_by_arn(iam, call.param("PolicyArn")?)?;
+            let vs: String = p
+                .versions
+                .iter()
+                .map(|v| format!("<member>{}</member>", version_xml(&p, v, false)))
+                .collect();
+            Some(format!(
+                "<Versions>{vs}</Versions><IsTruncated>false</IsTruncated>"
+            ))
+        }
+        "CreatePolicyVersion" => {
+            let arn = call.param("PolicyArn")?;
+            let set_default = call
+                .opt("SetAsDefault")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+            let v = iam
+                .create_policy_version(arn, call.param("PolicyDocument")?, set_default)
+                .await?;
+            let p = policy_by_arn(iam, arn)?;
+            Some(format!(
+                "<PolicyVersion>{}</PolicyVersion>",
+                version_xml(&p, &v, false)
+            ))
+        }
+        "SetDefaultPolicyVersion" => {
+            iam.set_default_policy_version(call.param("PolicyArn")?, call.param("VersionId")?)
+                .await?;
+            None
+        }
+        "DeletePolicyVersion" => {
+            iam.delete_policy_version(call.param("PolicyArn")?, call.param("VersionId")?)
+                .await?;
+            None
+        }
+        "AttachGroupPolicy" => {
+            iam.attach_group_policy(&acct, call.param("GroupName")?, call.param("PolicyArn")?)
+                .await?;
+            None
+        }
+        "ListGroups" => {
+            let gs: String = iam
+                .groups(&acct)?
+                .iter()
+                .map(|g| format!("<member>{}</member>", group_xml(g)))
+                .collect();
+            Some(format!(
+                "<Groups>{gs}</Groups><IsTruncated>false</IsTruncated>"
+            ))
+        }
+        "GetGroup" => {
+            let name = call.param("GroupName")?;
+            let g = iam.group(&acct, name)?;
+            let users: String = iam
+                .group_members(&acct, name)?
+                .iter()
+                .map(|u| format!("<member>{}</member>", user_xml(u)))
+                .collect();
+            Some(format!(
+                "<Group>{}</Group><Users>{users}</Users><IsTruncated>false</IsTruncated>",
+                group_xml(&g)
+            ))
+        }
+        "TagRole" => {
+            iam.tag_role(&acct, call.param("RoleName")?, tags(call))
+                .await?;
+            None
+        }
+        "ListRoleTags" => {
+            let r = iam.role(&acct, call.param("RoleName")?)?;
+            Some(format!(
+                "<Tags>{}</Tags><IsTruncated>false</IsTruncated>",
+                tags_xml(&r.tags)
             ))
         }
         "ListPolicies" => {
@@ -454,6 +528,39 @@ fn role_xml(r: &Role) -> String {
     )
 }
 
+fn policy_by_arn(iam: &Iam, arn: &str) -> Result<ManagedPolicy, ApiError> {
+    iam.managed_policy_by_arn(arn)?.ok_or_else(|| {
+        ApiError::from(coffer_iam::IamError::NoSuchEntity(format!(
+            "Policy {arn} was not found."
+        )))
+    })
+}
+
+fn version_xml(p: &ManagedPolicy, v: &PolicyVersion, with_document: bool) -> String {
+    let doc = if with_document {
+        el("Document", &url_encode(&v.document))
+    } else {
+        String::new()
+    };
+    format!(
+        "{doc}{}<IsDefaultVersion>{}</IsDefaultVersion>{}",
+        el("VersionId", &v.id),
+        p.default_version == v.id,
+        el("CreateDate", &iso8601(v.created_ms))
+    )
+}
+
+fn group_xml(g: &Group) -> String {
+    format!(
+        "{}{}{}{}{}",
+        el("Path", &g.path),
+        el("GroupName", &g.name),
+        el("GroupId", &g.id),
+        el("Arn", &g.arn()),
+        el("CreateDate", &iso8601(g.created_ms))
+    )
+}
+
 fn not_implemented(action: &str) -> ApiError {
     ApiError::new(
         http::StatusCode::BAD_REQUEST,
@@ -515,7 +622,7 @@ fn policy_xml(p: &ManagedPolicy) -> String {
         el("PolicyId", &p.id),
         el("Arn", &p.arn()),
         el("Path", &p.path),
-        el("DefaultVersionId", "v1"),
+        el("DefaultVersionId", &p.default_version),
         el("AttachmentCount", &p.attachment_count.to_string()),
         el("CreateDate", &iso8601(p.created_ms))
     )

@@ -196,3 +196,18 @@ def test_sigv2_can_be_turned_off(tmp_root):
         assert srv.client().get_object(Bucket="v2off", Key="k")["Body"].read() == b"x"
     finally:
         srv.stop()
+
+
+def test_existing_object_tag_condition(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="secret", Body=b"s", Tagging="classification=secret")
+    s3.put_object(Bucket=bucket, Key="public", Body=b"p", Tagging="classification=public")
+    put_policy(s3, bucket, [{"Sid": "NoSecrets", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+                             "Resource": f"arn:aws:s3:::{bucket}/*",
+                             "Condition": {"StringEquals": {"s3:ExistingObjectTag/classification": "secret"}}}])
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="secret")
+    assert err(e)[:2] == ("AccessDenied", 403)
+    assert s3.get_object(Bucket=bucket, Key="public")["Body"].read() == b"p"
+    # Retagging the object changes the decision.
+    s3.put_object_tagging(Bucket=bucket, Key="secret", Tagging={"TagSet": [{"Key": "classification", "Value": "public"}]})
+    assert s3.get_object(Bucket=bucket, Key="secret")["Body"].read() == b"s"

@@ -136,6 +136,17 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// Whether any condition uses a key starting with `prefix` (ASCII case-insensitive), so a
+    /// caller can skip gathering expensive keys no statement reads.
+    pub fn mentions_condition_key(&self, prefix: &str) -> bool {
+        let prefix = prefix.to_ascii_lowercase();
+        self.statements
+            .iter()
+            .any(|s| s.conditions.iter().any(|c| c.key_lc.starts_with(&prefix)))
+    }
+}
+
 fn parse_statement(
     v: &Value,
     kind: PolicyKind,

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::{S3Core, S3Error};
 
 const POLICY_CONFIG: &str = "policy";
+const EXISTING_TAG_PREFIX: &str = "s3:ExistingObjectTag/";
 const PUBLIC_ACCESS_BLOCK_CONFIG: &str = "public-access-block";
 
 /// The four Block Public Access settings. New buckets have all four on, as in S3 since 2023.
@@ -56,6 +57,8 @@ pub struct CallerPolicies<'a> {
 /// What decides access to one bucket, loaded once and cached.
 pub(crate) struct BucketAccess {
     owner: String,
+    /// The bucket policy reads `s3:ExistingObjectTag/...`.
+    reads_object_tags: bool,
     policy: Option<Arc<Policy>>,
     policy_is_public: bool,
     block: PublicAccessBlock,
@@ -181,6 +184,7 @@ impl S3Core {
             },
             None => None,
         };
+        self.fill_existing_object_tags(bucket, access.as_deref(), caller, req);
         let owner = access.as_ref().map(|a| a.owner.clone());
         req.resource_account = owner.clone();
         let same_account = owner
@@ -220,6 +224,48 @@ impl S3Core {
                 req,
                 same_account,
             ))),
+        }
+    }
+
+    /// `s3:ExistingObjectTag/<key>` for object operations, read only when some policy in play
+    /// uses it (it costs a metadata read).
+    fn fill_existing_object_tags(
+        &self,
+        bucket: Option<&str>,
+        access: Option<&BucketAccess>,
+        caller: &CallerPolicies<'_>,
+        req: &mut RequestContext,
+    ) {
+        const OBJECT_ACTIONS: [&str; 6] = [
+            "s3:GetObject",
+            "s3:GetObjectTagging",
+            "s3:PutObjectTagging",
+            "s3:DeleteObjectTagging",
+            "s3:GetObjectAttributes",
+            "s3:DeleteObject",
+        ];
+        let Some(bucket) = bucket else { return };
+        if !OBJECT_ACTIONS.contains(&req.action.as_str()) {
+            return;
+        }
+        let mut in_play = caller
+            .identity
+            .iter()
+            .chain(caller.guardrails.into_iter().flatten())
+            .chain(caller.session.into_iter().flatten());
+        let used = access.is_some_and(|a| a.reads_object_tags)
+            || in_play.any(|p| p.mentions_condition_key(EXISTING_TAG_PREFIX));
+        if !used {
+            return;
+        }
+        let prefix = format!("arn:aws:s3:::{bucket}/");
+        let Some(key) = req.resource.strip_prefix(&prefix).map(str::to_owned) else {
+            return;
+        };
+        if let Ok(tags) = self.object_tags(bucket, &key) {
+            for t in tags {
+                req.set(&format!("s3:ExistingObjectTag/{}", t.key), t.value);
+            }
         }
     }
 
@@ -274,6 +320,9 @@ impl S3Core {
         };
         let access = Arc::new(BucketAccess {
             owner: rec.owner,
+            reads_object_tags: policy
+                .as_deref()
+                .is_some_and(|p| p.mentions_condition_key(EXISTING_TAG_PREFIX)),
             policy_is_public: policy.as_deref().is_some_and(is_public),
             policy,
             block,

@@ -211,3 +211,35 @@ def test_existing_object_tag_condition(s3, bucket):
     # Retagging the object changes the decision.
     s3.put_object_tagging(Bucket=bucket, Key="secret", Tagging={"TagSet": [{"Key": "classification", "Value": "public"}]})
     assert s3.get_object(Bucket=bucket, Key="secret")["Body"].read() == b"s"
+
+
+def test_account_level_block_public_access(fresh_server):
+    from botocore.config import Config
+    from conftest import ACCESS_KEY, SECRET_KEY
+    s3 = fresh_server.client()
+    control = fresh_server.client_for(ACCESS_KEY, SECRET_KEY, service="s3control")
+
+    # botocore's S3 Control endpoint rules put the account id in the host name
+    # (111122223333.127.0.0.1), which an IP endpoint cannot resolve; send it to the IP itself.
+    def drop_account_host(request, **kwargs):
+        request.url = request.url.replace("://111122223333.", "://").replace("://444455556666.", "://")
+    control.meta.events.register("before-sign.s3-control.*", drop_account_host)
+    with pytest.raises(ClientError) as e:
+        control.get_public_access_block(AccountId="111122223333")
+    assert err(e)[:2] == ("NoSuchPublicAccessBlockConfiguration", 404)
+    s3.create_bucket(Bucket="acct-bpa")
+    s3.delete_public_access_block(Bucket="acct-bpa")
+    control.put_public_access_block(AccountId="111122223333", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    got = control.get_public_access_block(AccountId="111122223333")["PublicAccessBlockConfiguration"]
+    assert all(got.values())
+    public = [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acct-bpa/*"}]
+    # The bucket's own setting is off, but the account's blocks public policies.
+    with pytest.raises(ClientError) as e:
+        put_policy(s3, "acct-bpa", public)
+    assert err(e)[:2] == ("AccessDenied", 403)
+    with pytest.raises(ClientError) as e:
+        control.get_public_access_block(AccountId="444455556666")
+    assert err(e)[:2] == ("AccessDenied", 403)
+    control.delete_public_access_block(AccountId="111122223333")
+    put_policy(s3, "acct-bpa", public)

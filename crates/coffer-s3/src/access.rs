@@ -67,6 +67,28 @@ pub(crate) struct BucketAccess {
 #[derive(Default)]
 pub(crate) struct AccessCache(RwLock<HashMap<String, Arc<BucketAccess>>>);
 
+/// Key space of account-level S3 settings (S3 Control).
+const ACCOUNT_NS: &str = "s3control";
+
+impl PublicAccessBlock {
+    const OFF: Self = Self {
+        block_public_acls: false,
+        ignore_public_acls: false,
+        block_public_policy: false,
+        restrict_public_buckets: false,
+    };
+
+    /// The stricter of two settings, field by field (account OR bucket, as S3 applies them).
+    fn or(self, other: Self) -> Self {
+        Self {
+            block_public_acls: self.block_public_acls || other.block_public_acls,
+            ignore_public_acls: self.ignore_public_acls || other.ignore_public_acls,
+            block_public_policy: self.block_public_policy || other.block_public_policy,
+            restrict_public_buckets: self.restrict_public_buckets || other.restrict_public_buckets,
+        }
+    }
+}
+
 impl AccessCache {
     pub(crate) fn invalidate(&self, bucket: &str) {
         if let Ok(mut m) = self.0.write() {
@@ -82,7 +104,8 @@ impl S3Core {
         let policy =
             Policy::parse(json, PolicyKind::Resource).map_err(|e| S3Error::MalformedPolicy(e.0))?;
         check_resources_name_bucket(&policy, bucket)?;
-        if access.block.block_public_policy && is_public(&policy) {
+        let block = access.block.or(self.account_block(&access.owner)?);
+        if block.block_public_policy && is_public(&policy) {
             return Err(S3Error::AccessDenied(
                 "User is not authorized to perform: s3:PutBucketPolicy because public policies are blocked by the BlockPublicPolicy block public access setting.".into(),
             ));
@@ -147,19 +170,57 @@ impl S3Core {
     }
 
     pub async fn delete_public_access_block(&self, bucket: &str) -> Result<(), S3Error> {
-        let off = PublicAccessBlock {
-            block_public_acls: false,
-            ignore_public_acls: false,
-            block_public_policy: false,
-            restrict_public_buckets: false,
-        };
         let v = serde_json::to_vec(&StoredBlock {
-            settings: off,
+            settings: PublicAccessBlock::OFF,
             deleted: true,
         })
         .unwrap_or_default();
         self.put_config(bucket, PUBLIC_ACCESS_BLOCK_CONFIG, Some(v))
             .await
+    }
+
+    /// The account-level setting (`GetPublicAccessBlock` of S3 Control).
+    pub fn account_public_access_block(&self, account: &str) -> Result<PublicAccessBlock, S3Error> {
+        let raw = self
+            .meta
+            .kv_get(ACCOUNT_NS, &format!("public-access-block/{account}"))?;
+        let raw = raw.ok_or(S3Error::NoSuchPublicAccessBlockConfiguration)?;
+        serde_json::from_slice(&raw).map_err(|_| S3Error::Corrupt)
+    }
+
+    pub async fn put_account_public_access_block(
+        &self,
+        account: &str,
+        settings: PublicAccessBlock,
+    ) -> Result<(), S3Error> {
+        let value = serde_json::to_vec(&settings).unwrap_or_default();
+        let op = coffer_store::KvOp::Put {
+            ns: ACCOUNT_NS.into(),
+            key: format!("public-access-block/{account}"),
+            value,
+        };
+        self.meta.kv_apply(vec![op]).await?;
+        Ok(())
+    }
+
+    pub async fn delete_account_public_access_block(&self, account: &str) -> Result<(), S3Error> {
+        let op = coffer_store::KvOp::Delete {
+            ns: ACCOUNT_NS.into(),
+            key: format!("public-access-block/{account}"),
+        };
+        match self.meta.kv_apply(vec![op]).await {
+            Ok(()) | Err(StoreError::KvMissing(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The account's setting, all off when none is configured.
+    fn account_block(&self, account: &str) -> Result<PublicAccessBlock, S3Error> {
+        match self.account_public_access_block(account) {
+            Ok(b) => Ok(b),
+            Err(S3Error::NoSuchPublicAccessBlockConfiguration) => Ok(PublicAccessBlock::OFF),
+            Err(e) => Err(e),
+        }
     }
 
     /// Decides `req` against the caller's identity policies and account guardrails and the
@@ -192,7 +253,10 @@ impl S3Core {
             .is_none_or(|o| req.principal.account() == Some(o));
         // RestrictPublicBuckets: a public policy grants nothing to anonymous or other accounts.
         let policy = access.as_ref().and_then(|a| {
-            let restricted = a.block.restrict_public_buckets && a.policy_is_public && !same_account;
+            let block = a.block.or(self
+                .account_block(&a.owner)
+                .unwrap_or(PublicAccessBlock::OFF));
+            let restricted = block.restrict_public_buckets && a.policy_is_public && !same_account;
             if restricted {
                 None
             } else {
@@ -310,12 +374,7 @@ impl S3Core {
         };
         let block = match self.public_access_block(bucket) {
             Ok(b) => b,
-            Err(S3Error::NoSuchPublicAccessBlockConfiguration) => PublicAccessBlock {
-                block_public_acls: false,
-                ignore_public_acls: false,
-                block_public_policy: false,
-                restrict_public_buckets: false,
-            },
+            Err(S3Error::NoSuchPublicAccessBlockConfiguration) => PublicAccessBlock::OFF,
             Err(e) => return Err(e),
         };
         let access = Arc::new(BucketAccess {

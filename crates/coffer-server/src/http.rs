@@ -24,6 +24,7 @@ pub(crate) const MAX_CONNECTIONS: usize = 4096;
 pub(crate) struct FrontDoor {
     pub(crate) s3: S3Service,
     pub(crate) query_api: crate::iam_api::QueryApi,
+    pub(crate) s3control: crate::s3control::S3Control,
     /// Readiness probe: true once the data directory is open (always, after start-up).
     pub(crate) ready: bool,
     request_seq: AtomicU64,
@@ -31,12 +32,17 @@ pub(crate) struct FrontDoor {
 }
 
 impl FrontDoor {
-    pub(crate) fn new(s3: S3Service, query_api: crate::iam_api::QueryApi) -> Self {
+    pub(crate) fn new(
+        s3: S3Service,
+        query_api: crate::iam_api::QueryApi,
+        s3control: crate::s3control::S3Control,
+    ) -> Self {
         let mut prefix = [0u8; 8];
         let _ = SystemRandom::new().fill(&mut prefix);
         Self {
             s3,
             query_api,
+            s3control,
             ready: true,
             request_seq: AtomicU64::new(0),
             request_prefix: u64::from_be_bytes(prefix),
@@ -55,6 +61,7 @@ impl FrontDoor {
             "/health/live" => text(StatusCode::OK, "live\n"),
             "/health/ready" if self.ready => text(StatusCode::OK, "ready\n"),
             "/health/ready" => text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n"),
+            p if crate::s3control::is_s3control(p) => self.s3control.handle(req, &id).await,
             // IAM and STS are told apart from S3 by the SigV4 credential scope's service.
             _ if let Some(service) = crate::iam_api::route(req.headers()) => {
                 self.query_api.handle(service, req, &id).await

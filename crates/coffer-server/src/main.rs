@@ -10,6 +10,7 @@ mod http;
 mod iam_api;
 mod policy_cli;
 mod s3;
+mod s3control;
 mod sigv4;
 
 use std::net::SocketAddr;
@@ -155,6 +156,7 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     )
     .await?;
 
+    let core_for_control = core.clone();
     let s3 = s3::service(
         core,
         iam.clone(),
@@ -194,7 +196,11 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     }
     println!("Ready.");
     drop(creds);
-    let door = Arc::new(http::FrontDoor::new(s3, iam_api::QueryApi { iam }));
+    let control = s3control::S3Control {
+        core: core_for_control,
+        iam: iam.clone(),
+    };
+    let door = Arc::new(http::FrontDoor::new(s3, iam_api::QueryApi { iam }, control));
     http::serve(listener, door, shutdown_signal()).await;
     Ok(())
 }

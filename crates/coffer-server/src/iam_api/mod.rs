@@ -4,6 +4,8 @@
 mod ops;
 mod xml;
 
+pub(crate) use xml::escape;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -71,6 +73,10 @@ impl ApiError {
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "ValidationError", message)
+    }
+
+    pub(crate) fn parts(self) -> (StatusCode, &'static str, String) {
+        (self.status, self.code, self.message)
     }
 }
 
@@ -239,107 +245,125 @@ impl QueryApi {
         parts: &http::request::Parts,
         body: &[u8],
     ) -> Result<(Identity, Option<SessionInfo>), ApiError> {
-        let headers: Vec<(String, String)> = parts
-            .headers
-            .iter()
-            .filter_map(|(n, v)| {
-                v.to_str()
-                    .ok()
-                    .map(|v| (n.as_str().to_owned(), v.to_owned()))
-            })
-            .collect();
-        let body_hash = sigv4::hex_sha256(body);
-        let declared = parts
-            .headers
-            .get("x-amz-content-sha256")
-            .and_then(|v| v.to_str().ok());
-        if declared.is_some_and(|d| d != body_hash) {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "InvalidRequest",
-                "The content SHA-256 does not match.",
-            ));
-        }
-        let req = RequestParts {
-            method: parts.method.as_str(),
-            raw_path: parts.uri.path(),
-            raw_query: parts.uri.query().unwrap_or(""),
-            headers: &headers,
-            payload_hash: &body_hash,
-        };
-        let mut who = None;
-        let verified = sigv4::verify(
-            &req,
-            |ak| {
-                let r = self.iam.resolve(ak).ok().flatten()?;
-                let secret = r.secret.clone();
-                who = Some((r.identity, r.session));
-                Some(secret)
-            },
-            OffsetDateTime::now_utc(),
+        authenticate(
+            &self.iam,
+            parts,
+            body,
             Rules {
                 normalize_path: true,
                 token_added_after_signing: false,
             },
-        );
-        match verified {
-            Ok(_) => {
-                let (identity, session) = who.ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        "InvalidClientTokenId",
-                        "The security token included in the request is invalid.",
-                    )
-                })?;
-                if let Some(s) = &session {
-                    let token = parts
-                        .headers
-                        .get("x-amz-security-token")
-                        .and_then(|v| v.to_str().ok())
-                        .or_else(|| query_param(parts.uri.query(), "X-Amz-Security-Token"));
-                    match s.check_token(token, crate::now_ms()) {
-                        Ok(()) => {}
-                        Err(TokenProblem::Invalid) => {
-                            return Err(ApiError::new(
-                                StatusCode::FORBIDDEN,
-                                "InvalidClientTokenId",
-                                "The security token included in the request is invalid.",
-                            ));
-                        }
-                        Err(TokenProblem::Expired) => {
-                            return Err(ApiError::new(
-                                StatusCode::FORBIDDEN,
-                                "ExpiredToken",
-                                "The security token included in the request is expired",
-                            ));
-                        }
+        )
+    }
+}
+
+/// Verifies a SigV4-signed request with its whole body (IAM, STS, S3 Control) and checks the
+/// session token of temporary credentials.
+pub(crate) fn authenticate(
+    iam: &Iam,
+    parts: &http::request::Parts,
+    body: &[u8],
+    rules: Rules,
+) -> Result<(Identity, Option<SessionInfo>), ApiError> {
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter_map(|(n, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| (n.as_str().to_owned(), v.to_owned()))
+        })
+        .collect();
+    let body_hash = sigv4::hex_sha256(body);
+    let declared = parts
+        .headers
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok());
+    if declared.is_some_and(|d| d != body_hash) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequest",
+            "The content SHA-256 does not match.",
+        ));
+    }
+    let req = RequestParts {
+        method: parts.method.as_str(),
+        raw_path: parts.uri.path(),
+        raw_query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+        payload_hash: &body_hash,
+    };
+    let mut who = None;
+    let verified = sigv4::verify(
+        &req,
+        |ak| {
+            let r = iam.resolve(ak).ok().flatten()?;
+            let secret = r.secret.clone();
+            who = Some((r.identity, r.session));
+            Some(secret)
+        },
+        OffsetDateTime::now_utc(),
+        rules,
+    );
+    match verified {
+        Ok(_) => {
+            let (identity, session) = who.ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "InvalidClientTokenId",
+                    "The security token included in the request is invalid.",
+                )
+            })?;
+            if let Some(s) = &session {
+                let token = parts
+                    .headers
+                    .get("x-amz-security-token")
+                    .and_then(|v| v.to_str().ok())
+                    .or_else(|| query_param(parts.uri.query(), "X-Amz-Security-Token"));
+                match s.check_token(token, crate::now_ms()) {
+                    Ok(()) => {}
+                    Err(TokenProblem::Invalid) => {
+                        return Err(ApiError::new(
+                            StatusCode::FORBIDDEN,
+                            "InvalidClientTokenId",
+                            "The security token included in the request is invalid.",
+                        ));
+                    }
+                    Err(TokenProblem::Expired) => {
+                        return Err(ApiError::new(
+                            StatusCode::FORBIDDEN,
+                            "ExpiredToken",
+                            "The security token included in the request is expired",
+                        ));
                     }
                 }
-                Ok((identity, session))
             }
-            Err(SigV4Error::UnknownAccessKey) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "InvalidClientTokenId",
-                "The security token included in the request is invalid.",
-            )),
-            Err(SigV4Error::SignatureDoesNotMatch) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "SignatureDoesNotMatch",
-                "The request signature we calculated does not match the signature you provided.",
-            )),
-            Err(SigV4Error::RequestTimeTooSkewed | SigV4Error::Expired) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "SignatureDoesNotMatch",
-                "Signature expired.",
-            )),
-            Err(e @ (SigV4Error::Malformed(_) | SigV4Error::ExpiresTooLong)) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "IncompleteSignature",
-                e.to_string(),
-            )),
+            Ok((identity, session))
         }
+        Err(SigV4Error::UnknownAccessKey) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "InvalidClientTokenId",
+            "The security token included in the request is invalid.",
+        )),
+        Err(SigV4Error::SignatureDoesNotMatch) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        )),
+        Err(SigV4Error::RequestTimeTooSkewed | SigV4Error::Expired) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "SignatureDoesNotMatch",
+            "Signature expired.",
+        )),
+        Err(e @ (SigV4Error::Malformed(_) | SigV4Error::ExpiresTooLong)) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "IncompleteSignature",
+            e.to_string(),
+        )),
     }
+}
 
+impl QueryApi {
     /// IAM actions are judged like any other: identity policies and guardrails (the root user
     /// of the account is allowed what the guardrails allow).
     fn authorize(&self, call: &Call, action: &str) -> Result<(), ApiError> {

@@ -31,6 +31,11 @@ def test_seed000_sse_header_policy_with_cli(server, bucket, tmp_path):
         "Sid": "DenyIncorrectEncryptionHeader", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
         "Resource": f"arn:aws:s3:::{bucket}/*",
         "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "AES256"}}}]}
+    # The quiz's setup: default encryption SSE-S3 on the bucket.
+    server.aws("s3api", "put-bucket-encryption", "--bucket", bucket, "--server-side-encryption-configuration",
+               '{"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}')
+    enc = json.loads(server.aws("s3api", "get-bucket-encryption", "--bucket", bucket).stdout)
+    assert enc["ServerSideEncryptionConfiguration"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     f = tmp_path / "policy.json"
     f.write_text(json.dumps(policy))
     server.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", f"file://{f}")
@@ -243,3 +248,17 @@ def test_account_level_block_public_access(fresh_server):
     assert err(e)[:2] == ("AccessDenied", 403)
     control.delete_public_access_block(AccountId="111122223333")
     put_policy(s3, "acct-bpa", public)
+
+
+def test_default_encryption_api(s3, bucket):
+    enc = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert enc["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"  # as S3 since 2023
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/x"}}]})
+    assert err(e)[:2] == ("NotImplemented", 501)
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]})
+    assert s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]["BucketKeyEnabled"] is True
+    s3.delete_bucket_encryption(Bucket=bucket)
+    assert s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]["BucketKeyEnabled"] is False

@@ -4,6 +4,16 @@ use coffer_store::{BucketRecord, StoreError};
 
 use crate::{S3Core, S3Error, Tag};
 
+/// Name under which a bucket's default encryption is kept in its configs.
+const ENCRYPTION_CONFIG: &str = "encryption";
+
+/// A bucket's default encryption. Every object is encrypted whatever this says; it chooses
+/// how (today SSE-S3 only: SSE-KMS and DSSE-KMS come with the key service).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct DefaultEncryption {
+    pub bucket_key_enabled: bool,
+}
+
 /// Name under which a bucket's tag set is kept in its configs.
 const TAGGING_CONFIG: &str = "tagging";
 /// Maximum tags per bucket, as S3.
@@ -64,6 +74,48 @@ impl S3Core {
             .into_iter()
             .filter(|b| b.owner == owner)
             .collect())
+    }
+
+    /// As S3 since 2023: a bucket without a configuration reports SSE-S3.
+    pub fn default_encryption(&self, bucket: &str) -> Result<DefaultEncryption, S3Error> {
+        self.require_bucket(bucket)?;
+        match self.meta.bucket_config(bucket, ENCRYPTION_CONFIG)? {
+            None => Ok(DefaultEncryption::default()),
+            Some(raw) => serde_json::from_slice(&raw).map_err(|_| S3Error::Corrupt),
+        }
+    }
+
+    /// PutBucketEncryption (`algorithm` as on the wire); `None` resets to the SSE-S3 default.
+    pub async fn set_default_encryption(
+        &self,
+        bucket: &str,
+        algorithm: Option<&str>,
+        bucket_key_enabled: bool,
+    ) -> Result<(), S3Error> {
+        self.require_bucket(bucket)?;
+        let value = match algorithm {
+            None => None,
+            Some("AES256") => Some(
+                serde_json::to_vec(&DefaultEncryption { bucket_key_enabled }).unwrap_or_default(),
+            ),
+            Some(a @ ("aws:kms" | "aws:kms:dsse")) => {
+                return Err(S3Error::NotImplemented(format!(
+                    "Default encryption {a} needs the key service, which is not available yet; objects are encrypted with AES256 (SSE-S3)."
+                )));
+            }
+            Some(other) => {
+                return Err(S3Error::InvalidArgument(format!(
+                    "Invalid server side encryption algorithm: {other}"
+                )));
+            }
+        };
+        self.meta
+            .put_bucket_config(bucket, ENCRYPTION_CONFIG, value)
+            .await
+            .map_err(|e| match e {
+                StoreError::NoSuchBucket(_) => S3Error::NoSuchBucket,
+                e => e.into(),
+            })
     }
 
     pub fn bucket_tags(&self, bucket: &str) -> Result<Vec<Tag>, S3Error> {

@@ -57,6 +57,9 @@ pub enum S3Error {
     MalformedXml,
     #[error("{0}")]
     InvalidArgument(String),
+    /// A capability Coffer does not have yet (answered 501, never silently ignored).
+    #[error("{0}")]
+    NotImplemented(String),
     #[error("{0}")]
     InvalidRequest(String),
     #[error("{0}")]

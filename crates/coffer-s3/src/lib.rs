@@ -26,6 +26,7 @@ mod write;
 
 pub use crate::core::{Clock, S3Core, SystemClock};
 pub use access::{CallerPolicies, PublicAccessBlock};
+pub use buckets::DefaultEncryption;
 pub use checksum::{ChecksumAlgorithm, ChecksumValue, ExpectedChecksum, Integrity};
 pub use error::S3Error;
 pub use list::{ListPage, ListQuery, MAX_KEYS};

@@ -335,6 +335,8 @@ pub(crate) fn action_for(op: &str) -> String {
         "GetBucketPolicyStatus" => "GetBucketPolicyStatus",
         "PutPublicAccessBlock" | "DeletePublicAccessBlock" => "PutBucketPublicAccessBlock",
         "GetPublicAccessBlock" => "GetBucketPublicAccessBlock",
+        "PutBucketEncryption" | "DeleteBucketEncryption" => "PutEncryptionConfiguration",
+        "GetBucketEncryption" => "GetEncryptionConfiguration",
         other => other,
     };
     format!("s3:{mapped}")

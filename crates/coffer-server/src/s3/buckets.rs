@@ -95,6 +95,76 @@ impl CofferS3 {
         }))
     }
 
+    pub(super) async fn op_put_bucket_encryption(
+        &self,
+        req: S3Request<PutBucketEncryptionInput>,
+    ) -> S3Result<S3Response<PutBucketEncryptionOutput>> {
+        let input = req.input;
+        let rule = input
+            .server_side_encryption_configuration
+            .rules
+            .into_iter()
+            .next();
+        let Some(rule) = rule else {
+            return Err(s3_error!(
+                MalformedXML,
+                "The XML you provided was not well-formed or did not validate against our published schema"
+            ));
+        };
+        let algorithm = rule
+            .apply_server_side_encryption_by_default
+            .map(|d| d.sse_algorithm.as_str().to_owned());
+        let Some(algorithm) = algorithm else {
+            return Err(s3_error!(
+                MalformedXML,
+                "ApplyServerSideEncryptionByDefault is required"
+            ));
+        };
+        self.core
+            .set_default_encryption(
+                &input.bucket,
+                Some(&algorithm),
+                rule.bucket_key_enabled.unwrap_or(false),
+            )
+            .await
+            .map_err(s3_wire)?;
+        Ok(S3Response::new(PutBucketEncryptionOutput {}))
+    }
+
+    pub(super) fn op_get_bucket_encryption(
+        &self,
+        req: S3Request<GetBucketEncryptionInput>,
+    ) -> S3Result<S3Response<GetBucketEncryptionOutput>> {
+        let enc = self
+            .core
+            .default_encryption(&req.input.bucket)
+            .map_err(s3_wire)?;
+        let rule = ServerSideEncryptionRule {
+            apply_server_side_encryption_by_default: Some(ServerSideEncryptionByDefault {
+                kms_master_key_id: None,
+                sse_algorithm: ServerSideEncryption::from_static(ServerSideEncryption::AES256),
+            }),
+            bucket_key_enabled: Some(enc.bucket_key_enabled),
+            ..Default::default()
+        };
+        Ok(S3Response::new(GetBucketEncryptionOutput {
+            server_side_encryption_configuration: Some(ServerSideEncryptionConfiguration {
+                rules: vec![rule],
+            }),
+        }))
+    }
+
+    pub(super) async fn op_delete_bucket_encryption(
+        &self,
+        req: S3Request<DeleteBucketEncryptionInput>,
+    ) -> S3Result<S3Response<DeleteBucketEncryptionOutput>> {
+        self.core
+            .set_default_encryption(&req.input.bucket, None, false)
+            .await
+            .map_err(s3_wire)?;
+        super::no_content(DeleteBucketEncryptionOutput {})
+    }
+
     pub(super) fn op_get_bucket_tagging(
         &self,
         req: S3Request<GetBucketTaggingInput>,

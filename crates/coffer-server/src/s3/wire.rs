@@ -42,6 +42,7 @@ pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
         S3Error::InvalidDigest => with(C::InvalidDigest),
         S3Error::MalformedXml => with(C::MalformedXML),
         S3Error::InvalidArgument(_) => with(C::InvalidArgument),
+        S3Error::NotImplemented(_) => with(C::NotImplemented),
         S3Error::InvalidRequest(_) => with(C::InvalidRequest),
         S3Error::InvalidTag(_) => with(C::InvalidTag),
         S3Error::NoSuchTagSet => with(C::NoSuchTagSet),

@@ -145,7 +145,6 @@ impl CofferS3 {
                 sse_algorithm: ServerSideEncryption::from_static(ServerSideEncryption::AES256),
             }),
             bucket_key_enabled: Some(enc.bucket_key_enabled),
-            ..Default::default()
         };
         Ok(S3Response::new(GetBucketEncryptionOutput {
             server_side_encryption_configuration: Some(ServerSideEncryptionConfiguration {

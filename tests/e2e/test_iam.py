@@ -257,3 +257,44 @@ def test_policy_versions_and_groups(server, iam):
     with pytest.raises(ClientError) as e:
         iam_c.create_policy_version(PolicyArn=p["Arn"], PolicyDocument=allow)
     assert err(e)[:2] == ("LimitExceeded", 409)
+
+
+def test_role_and_group_management(server, iam):
+    _, iam_c = iam
+    role, group = uniq("Mgmt"), uniq("mgmt")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"}, "Action": "sts:AssumeRole"}]})
+    doc = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+    iam_c.create_role(RoleName=role, AssumeRolePolicyDocument=trust, Tags=[{"Key": "env", "Value": "dev"}])
+    assert role in [r["RoleName"] for r in iam_c.list_roles()["Roles"]]
+    iam_c.put_role_policy(RoleName=role, PolicyName="p", PolicyDocument=doc)
+    assert iam_c.list_role_policies(RoleName=role)["PolicyNames"] == ["p"]
+    assert iam_c.get_role_policy(RoleName=role, PolicyName="p")["PolicyDocument"]["Statement"][0]["Action"] == "s3:GetObject"
+    mp = iam_c.create_policy(PolicyName=uniq("RoleMP"), PolicyDocument=doc)["Policy"]
+    iam_c.attach_role_policy(RoleName=role, PolicyArn=mp["Arn"])
+    assert iam_c.list_attached_role_policies(RoleName=role)["AttachedPolicies"][0]["PolicyArn"] == mp["Arn"]
+    with pytest.raises(ClientError) as e:
+        iam_c.delete_role(RoleName=role)
+    assert err(e)[:2] == ("DeleteConflict", 409)
+    iam_c.detach_role_policy(RoleName=role, PolicyArn=mp["Arn"])
+    iam_c.delete_role_policy(RoleName=role, PolicyName="p")
+    with pytest.raises(ClientError) as e:
+        iam_c.update_assume_role_policy(RoleName=role, PolicyDocument='{"Statement": 1}')
+    assert err(e)[:2] == ("MalformedPolicyDocument", 400)
+    iam_c.untag_role(RoleName=role, TagKeys=["env"])
+    assert iam_c.list_role_tags(RoleName=role)["Tags"] == []
+    iam_c.delete_role(RoleName=role)
+    with pytest.raises(ClientError) as e:
+        iam_c.get_role(RoleName=role)
+    assert err(e)[:2] == ("NoSuchEntity", 404)
+    user = uniq("member")
+    iam_c.create_user(UserName=user)
+    iam_c.create_group(GroupName=group)
+    iam_c.add_user_to_group(GroupName=group, UserName=user)
+    assert [g["GroupName"] for g in iam_c.list_groups_for_user(UserName=user)["Groups"]] == [group]
+    with pytest.raises(ClientError) as e:
+        iam_c.delete_group(GroupName=group)
+    assert err(e)[:2] == ("DeleteConflict", 409)
+    iam_c.remove_user_from_group(GroupName=group, UserName=user)
+    iam_c.delete_group(GroupName=group)
+    dev = iam_c.create_virtual_mfa_device(VirtualMFADeviceName=uniq("dev"))["VirtualMFADevice"]
+    iam_c.delete_virtual_mfa_device(SerialNumber=dev["SerialNumber"])

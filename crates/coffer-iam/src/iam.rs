@@ -647,6 +647,47 @@ impl Iam {
         Ok(())
     }
 
+    pub async fn detach_group_policy(
+        &self,
+        account: &str,
+        group: &str,
+        policy_arn: &str,
+    ) -> Result<(), IamError> {
+        let _g = self.write_lock.lock().await;
+        let mut g = self.group(account, group)?;
+        let before = g.attached.len();
+        g.attached.retain(|a| a != policy_arn);
+        if g.attached.len() == before {
+            return Err(IamError::NoSuchEntity(format!(
+                "Policy {policy_arn} was not found."
+            )));
+        }
+        let mut ops = vec![put(&format!("group/{account}/{group}"), &g)];
+        if let Some(mut p) = self.managed_policy_by_arn(policy_arn)? {
+            p.attachment_count = p.attachment_count.saturating_sub(1);
+            ops.push(put(&policy_key(&p.account, &p.name), &p));
+        }
+        self.apply(ops).await?;
+        Ok(())
+    }
+
+    pub async fn delete_group(&self, account: &str, group: &str) -> Result<(), IamError> {
+        let _g = self.write_lock.lock().await;
+        let g = self.group(account, group)?;
+        let has_members = self
+            .users(account)?
+            .iter()
+            .any(|u| u.groups.iter().any(|x| x == group));
+        if has_members || !g.inline.is_empty() || !g.attached.is_empty() {
+            return Err(IamError::DeleteConflict(
+                "Cannot delete entity, must remove users and policies from group first.".into(),
+            ));
+        }
+        self.apply(vec![delete(&format!("group/{account}/{group}"))])
+            .await?;
+        Ok(())
+    }
+
     pub fn groups(&self, account: &str) -> Result<Vec<Group>, IamError> {
         self.list(&format!("group/{account}/"))
     }

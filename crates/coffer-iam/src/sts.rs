@@ -171,6 +171,102 @@ impl Iam {
         Ok(())
     }
 
+    pub fn roles(&self, account: &str) -> Result<Vec<Role>, IamError> {
+        self.list(&format!("role/{account}/"))
+    }
+
+    /// Applies `f` to a role record and stores it (one writer at a time).
+    async fn update_role(
+        &self,
+        account: &str,
+        role: &str,
+        f: impl FnOnce(&mut Role) -> Result<(), IamError>,
+    ) -> Result<(), IamError> {
+        let _g = self.write_lock.lock().await;
+        let mut r = self.role(account, role)?;
+        f(&mut r)?;
+        self.apply(vec![put(&role_key(account, role), &r)]).await?;
+        Ok(())
+    }
+
+    pub async fn delete_role_policy(
+        &self,
+        account: &str,
+        role: &str,
+        name: &str,
+    ) -> Result<(), IamError> {
+        self.update_role(account, role, |r| {
+            r.inline.remove(name).map(|_| ()).ok_or_else(|| {
+                IamError::NoSuchEntity(format!("The role policy with name {name} cannot be found."))
+            })
+        })
+        .await
+    }
+
+    pub async fn detach_role_policy(
+        &self,
+        account: &str,
+        role: &str,
+        arn: &str,
+    ) -> Result<(), IamError> {
+        self.update_role(account, role, |r| {
+            let before = r.attached.len();
+            r.attached.retain(|a| a != arn);
+            if r.attached.len() == before {
+                return Err(IamError::NoSuchEntity(format!(
+                    "Policy {arn} was not found."
+                )));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn update_assume_role_policy(
+        &self,
+        account: &str,
+        role: &str,
+        document: &str,
+    ) -> Result<(), IamError> {
+        Policy::parse(document, PolicyKind::Trust)
+            .map_err(|e| IamError::MalformedPolicyDocument(e.0))?;
+        self.update_role(account, role, |r| {
+            r.trust_policy = document.to_owned();
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn untag_role(
+        &self,
+        account: &str,
+        role: &str,
+        keys: &[String],
+    ) -> Result<(), IamError> {
+        self.update_role(account, role, |r| {
+            r.tags
+                .retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn delete_virtual_mfa_device(
+        &self,
+        account: &str,
+        serial: &str,
+    ) -> Result<(), IamError> {
+        let _g = self.write_lock.lock().await;
+        let dev = self.mfa_device(account, serial)?;
+        if dev.user.is_some() {
+            return Err(IamError::DeleteConflict(
+                "MFA device is still in use; deactivate it first.".into(),
+            ));
+        }
+        self.apply(vec![delete(&mfa_key(serial))]).await?;
+        Ok(())
+    }
+
     pub async fn tag_role(
         &self,
         account: &str,

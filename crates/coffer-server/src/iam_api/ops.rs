@@ -330,6 +330,99 @@ pub(super) async fn iam(iam: &Iam, call: &Call, action: &str) -> Result<Option<S
                 group_xml(&g)
             ))
         }
+        "ListRoles" => {
+            let rs: String = iam
+                .roles(&acct)?
+                .iter()
+                .map(|r| format!("<member>{}</member>", role_xml(r)))
+                .collect();
+            Some(format!(
+                "<Roles>{rs}</Roles><IsTruncated>false</IsTruncated>"
+            ))
+        }
+        "GetRolePolicy" => {
+            let (role, name) = (call.param("RoleName")?, call.param("PolicyName")?);
+            let r = iam.role(&acct, role)?;
+            let doc = r.inline.get(name).ok_or_else(|| {
+                ApiError::from(coffer_iam::IamError::NoSuchEntity(format!(
+                    "The role policy with name {name} cannot be found."
+                )))
+            })?;
+            Some(format!(
+                "{}{}{}",
+                el("RoleName", role),
+                el("PolicyName", name),
+                el("PolicyDocument", &url_encode(doc))
+            ))
+        }
+        "ListRolePolicies" => {
+            let r = iam.role(&acct, call.param("RoleName")?)?;
+            let names: String = r.inline.keys().map(|n| el("member", n)).collect();
+            Some(format!(
+                "<PolicyNames>{names}</PolicyNames><IsTruncated>false</IsTruncated>"
+            ))
+        }
+        "DeleteRolePolicy" => {
+            iam.delete_role_policy(&acct, call.param("RoleName")?, call.param("PolicyName")?)
+                .await?;
+            None
+        }
+        "ListAttachedRolePolicies" => {
+            let r = iam.role(&acct, call.param("RoleName")?)?;
+            Some(format!(
+                "<AttachedPolicies>{}</AttachedPolicies><IsTruncated>false</IsTruncated>",
+                attached_xml(&r.attached)
+            ))
+        }
+        "DetachRolePolicy" => {
+            iam.detach_role_policy(&acct, call.param("RoleName")?, call.param("PolicyArn")?)
+                .await?;
+            None
+        }
+        "UpdateAssumeRolePolicy" => {
+            iam.update_assume_role_policy(
+                &acct,
+                call.param("RoleName")?,
+                call.param("PolicyDocument")?,
+            )
+            .await?;
+            None
+        }
+        "UntagRole" => {
+            iam.untag_role(
+                &acct,
+                call.param("RoleName")?,
+                &call.members("TagKeys", None),
+            )
+            .await?;
+            None
+        }
+        "DeleteGroup" => {
+            iam.delete_group(&acct, call.param("GroupName")?).await?;
+            None
+        }
+        "DetachGroupPolicy" => {
+            iam.detach_group_policy(&acct, call.param("GroupName")?, call.param("PolicyArn")?)
+                .await?;
+            None
+        }
+        "ListGroupsForUser" => {
+            let u = iam.user(&acct, call.param("UserName")?)?;
+            let gs: String = u
+                .groups
+                .iter()
+                .filter_map(|g| iam.group(&acct, g).ok())
+                .map(|g| format!("<member>{}</member>", group_xml(&g)))
+                .collect();
+            Some(format!(
+                "<Groups>{gs}</Groups><IsTruncated>false</IsTruncated>"
+            ))
+        }
+        "DeleteVirtualMFADevice" => {
+            iam.delete_virtual_mfa_device(&acct, call.param("SerialNumber")?)
+                .await?;
+            None
+        }
         "TagRole" => {
             iam.tag_role(&acct, call.param("RoleName")?, tags(call))
                 .await?;
@@ -368,20 +461,9 @@ pub(super) async fn iam(iam: &Iam, call: &Call, action: &str) -> Result<Option<S
         }
         "ListAttachedUserPolicies" => {
             let u = iam.user(&acct, call.param("UserName")?)?;
-            let ps: String = u
-                .attached
-                .iter()
-                .map(|arn| {
-                    let name = arn.rsplit('/').next().unwrap_or(arn);
-                    format!(
-                        "<member>{}{}</member>",
-                        el("PolicyName", name),
-                        el("PolicyArn", arn)
-                    )
-                })
-                .collect();
             Some(format!(
-                "<AttachedPolicies>{ps}</AttachedPolicies><IsTruncated>false</IsTruncated>"
+                "<AttachedPolicies>{}</AttachedPolicies><IsTruncated>false</IsTruncated>",
+                attached_xml(&u.attached)
             ))
         }
         "CreateGroup" => {
@@ -526,6 +608,19 @@ fn role_xml(r: &Role) -> String {
         el("AssumeRolePolicyDocument", &url_encode(&r.trust_policy)),
         el("MaxSessionDuration", &r.max_session_secs.to_string())
     )
+}
+
+fn attached_xml(arns: &[String]) -> String {
+    arns.iter()
+        .map(|arn| {
+            let name = arn.rsplit('/').next().unwrap_or(arn);
+            format!(
+                "<member>{}{}</member>",
+                el("PolicyName", name),
+                el("PolicyArn", arn)
+            )
+        })
+        .collect()
 }
 
 fn policy_by_arn(iam: &Iam, arn: &str) -> Result<ManagedPolicy, ApiError> {

@@ -183,6 +183,7 @@ impl Iam {
     }
 
     /// Identity policies that speak for `identity`: inline, attached, and its groups'.
+    /// Cached; fresh as of the last [`Iam::resolve`] (every request resolves its caller first).
     pub fn identity_policies(&self, identity: &Identity) -> Result<Vec<Arc<Policy>>, IamError> {
         let (account, name) = match identity {
             Identity::Root { .. } => return Ok(Vec::new()),
@@ -192,7 +193,6 @@ impl Iam {
             } => (account, format!("role:{role_name}")),
         };
         let name = &name;
-        self.refresh()?;
         let cache_key = format!("{account}/{name}");
         if let Some(hit) = self
             .cache
@@ -250,9 +250,9 @@ impl Iam {
             .collect()
     }
 
-    /// The account's guardrails (SCP equivalent), parsed.
+    /// The account's guardrails (SCP equivalent), parsed. Cached; fresh as of the last
+    /// [`Iam::resolve`].
     pub fn guardrails(&self, account: &str) -> Result<Vec<Arc<Policy>>, IamError> {
-        self.refresh()?;
         if let Some(hit) = self
             .cache
             .read()
@@ -1171,6 +1171,8 @@ mod tests {
         assert!(server.resolve("AKIAROOT").unwrap().is_some());
         let g = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#;
         block(cli.set_guardrails("111122223333", vec![g.into()])).unwrap();
+        // A request resolves its caller first, which notices the other instance's write.
+        assert!(server.resolve("AKIAROOT").unwrap().is_some());
         assert_eq!(server.guardrails("111122223333").unwrap().len(), 1);
         block(cli.update_access_key("111122223333", "AKIAROOT", KeyStatus::Inactive)).unwrap();
         assert!(server.resolve("AKIAROOT").unwrap().is_none());

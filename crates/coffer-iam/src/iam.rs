@@ -28,6 +28,29 @@ pub struct NewAccessKey {
     pub secret: Zeroizing<String>,
 }
 
+/// Everything IAM says about a caller's permissions: identity policies, the account's
+/// guardrails, and the session policy of temporary credentials.
+pub struct CallerPolicies {
+    pub identity: Vec<Arc<Policy>>,
+    pub guardrails: Vec<Arc<Policy>>,
+    pub session: Option<Vec<Arc<Policy>>>,
+}
+
+impl CallerPolicies {
+    /// The engine's policy set for a request, with an optional resource (bucket, trust) policy.
+    pub fn policy_set<'a>(&'a self, resource: Option<&'a Policy>) -> coffer_policy::PolicySet<'a> {
+        coffer_policy::PolicySet {
+            guardrails: (!self.guardrails.is_empty()).then_some(coffer_policy::Guardrails {
+                policies: &self.guardrails,
+                implicit_allow_all: true,
+            }),
+            identity: &self.identity,
+            resource,
+            session: self.session.as_deref(),
+        }
+    }
+}
+
 /// An access key resolved for authentication.
 #[derive(Clone)]
 pub struct Resolved {
@@ -250,6 +273,19 @@ impl Iam {
             .collect()
     }
 
+    /// Identity policies, guardrails and session policy of a resolved caller.
+    pub fn caller_policies(
+        &self,
+        identity: &Identity,
+        session: Option<&SessionInfo>,
+    ) -> Result<CallerPolicies, IamError> {
+        Ok(CallerPolicies {
+            identity: self.identity_policies(identity)?,
+            guardrails: self.guardrails(identity.account())?,
+            session: self.session_policies(session)?,
+        })
+    }
+
     /// The account's guardrails (SCP equivalent), parsed. Cached; fresh as of the last
     /// [`Iam::resolve`].
     pub fn guardrails(&self, account: &str) -> Result<Vec<Arc<Policy>>, IamError> {
@@ -369,14 +405,8 @@ impl Iam {
         name: &str,
         tags: Vec<Tag>,
     ) -> Result<(), IamError> {
-        self.update_user(account, name, |u| {
-            for t in tags {
-                u.tags.retain(|x| !x.key.eq_ignore_ascii_case(&t.key));
-                u.tags.push(t);
-            }
-            validate_tags(&u.tags)
-        })
-        .await
+        self.update_user(account, name, |u| merge_tags(&mut u.tags, tags))
+            .await
     }
 
     pub async fn untag_user(
@@ -386,8 +416,7 @@ impl Iam {
         keys: &[String],
     ) -> Result<(), IamError> {
         self.update_user(account, name, |u| {
-            u.tags
-                .retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
+            remove_tags(&mut u.tags, keys);
             Ok(())
         })
         .await
@@ -1056,6 +1085,19 @@ pub(crate) fn validate_path(path: &str) -> Result<String, IamError> {
         )));
     }
     Ok(path.to_owned())
+}
+
+/// Adds or replaces tags (keys compare case-insensitively, as IAM's do).
+pub(crate) fn merge_tags(existing: &mut Vec<Tag>, new: Vec<Tag>) -> Result<(), IamError> {
+    for t in new {
+        existing.retain(|x| !x.key.eq_ignore_ascii_case(&t.key));
+        existing.push(t);
+    }
+    validate_tags(existing)
+}
+
+pub(crate) fn remove_tags(existing: &mut Vec<Tag>, keys: &[String]) {
+    existing.retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
 }
 
 pub(crate) fn validate_tags(tags: &[Tag]) -> Result<(), IamError> {

@@ -4,15 +4,14 @@
 use aws_lc_rs::{digest, hmac};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use coffer_policy::{
-    Decision, Guardrails, Policy, PolicyKind, PolicySet, Principal, RequestContext, evaluate,
-};
+use coffer_policy::{Decision, Policy, PolicyKind, Principal, RequestContext, evaluate};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
 use crate::iam::{
-    ID_ALPHABET, SECRET_ALPHABET, create, delete, put, validate_name, validate_path, validate_tags,
+    ID_ALPHABET, SECRET_ALPHABET, create, delete, merge_tags, put, remove_tags, validate_name,
+    validate_path, validate_tags,
 };
 use crate::{Iam, IamError, Identity, MfaDevice, Resolved, Role, SessionInfo, Tag};
 
@@ -244,8 +243,7 @@ impl Iam {
         keys: &[String],
     ) -> Result<(), IamError> {
         self.update_role(account, role, |r| {
-            r.tags
-                .retain(|t| !keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)));
+            remove_tags(&mut r.tags, keys);
             Ok(())
         })
         .await
@@ -273,15 +271,8 @@ impl Iam {
         role: &str,
         tags: Vec<Tag>,
     ) -> Result<(), IamError> {
-        let _g = self.write_lock.lock().await;
-        let mut r = self.role(account, role)?;
-        for t in tags {
-            r.tags.retain(|x| !x.key.eq_ignore_ascii_case(&t.key));
-            r.tags.push(t);
-        }
-        validate_tags(&r.tags)?;
-        self.apply(vec![put(&role_key(account, role), &r)]).await?;
-        Ok(())
+        self.update_role(account, role, |r| merge_tags(&mut r.tags, tags))
+            .await
     }
 
     pub async fn delete_role(&self, account: &str, name: &str) -> Result<(), IamError> {
@@ -506,18 +497,8 @@ impl Iam {
         }
         let trust =
             Policy::parse(&role.trust_policy, PolicyKind::Trust).map_err(|_| IamError::Corrupt)?;
-        let identity = self.identity_policies(req.caller)?;
-        let guardrails = self.guardrails(req.caller.account())?;
-        let set = PolicySet {
-            guardrails: (!guardrails.is_empty()).then_some(Guardrails {
-                policies: &guardrails,
-                implicit_allow_all: true,
-            }),
-            identity: &identity,
-            resource: Some(&trust),
-            session: None,
-        };
-        if evaluate(&set, &ctx) != Decision::Allow {
+        let callers = self.caller_policies(req.caller, req.caller_session)?;
+        if evaluate(&callers.policy_set(Some(&trust)), &ctx) != Decision::Allow {
             return Err(denied());
         }
         let duration = req.duration_secs.unwrap_or(3600);

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use coffer_policy::{
-    Decision, Effect, Guardrails, ImplicitReason, Policy, PolicyKind, PolicySet, PolicySource,
-    Principal, RequestContext, evaluate,
+    Decision, Effect, ImplicitReason, Policy, PolicyKind, PolicySet, PolicySource, Principal,
+    RequestContext, evaluate,
 };
 use coffer_store::StoreError;
 use serde::{Deserialize, Serialize};
@@ -43,15 +43,6 @@ struct StoredBlock {
     settings: PublicAccessBlock,
     /// DeletePublicAccessBlock leaves everything off and the configuration absent.
     deleted: bool,
-}
-
-/// The policies that speak for the caller (from IAM): identity policies, its account's
-/// guardrails (if any), and a session policy (temporary credentials).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct CallerPolicies<'a> {
-    pub identity: &'a [Arc<Policy>],
-    pub guardrails: Option<&'a [Arc<Policy>]>,
-    pub session: Option<&'a [Arc<Policy>]>,
 }
 
 /// What decides access to one bucket, loaded once and cached.
@@ -230,7 +221,7 @@ impl S3Core {
         &self,
         bucket: Option<&str>,
         req: &mut RequestContext,
-        caller: &CallerPolicies<'_>,
+        caller: PolicySet<'_>,
     ) -> Result<(), S3Error> {
         let access = match bucket {
             Some(b) => match self.bucket_access(b) {
@@ -245,7 +236,7 @@ impl S3Core {
             },
             None => None,
         };
-        self.fill_existing_object_tags(bucket, access.as_deref(), caller, req);
+        self.fill_existing_object_tags(bucket, access.as_deref(), &caller, req);
         let owner = access.as_ref().map(|a| a.owner.clone());
         req.resource_account = owner.clone();
         let same_account = owner
@@ -263,14 +254,10 @@ impl S3Core {
                 a.policy.as_deref()
             }
         });
+        // The caller's side comes from IAM; the bucket's policy is ours to add.
         let set = PolicySet {
-            guardrails: caller.guardrails.map(|policies| Guardrails {
-                policies,
-                implicit_allow_all: true,
-            }),
-            identity: caller.identity,
             resource: policy,
-            session: caller.session,
+            ..caller
         };
         let decision = evaluate(&set, req);
         // The account root may always manage the bucket policy, even when it denies itself.
@@ -297,7 +284,7 @@ impl S3Core {
         &self,
         bucket: Option<&str>,
         access: Option<&BucketAccess>,
-        caller: &CallerPolicies<'_>,
+        caller: &PolicySet<'_>,
         req: &mut RequestContext,
     ) {
         const OBJECT_ACTIONS: [&str; 6] = [
@@ -315,7 +302,7 @@ impl S3Core {
         let mut in_play = caller
             .identity
             .iter()
-            .chain(caller.guardrails.into_iter().flatten())
+            .chain(caller.guardrails.iter().flat_map(|g| g.policies))
             .chain(caller.session.into_iter().flatten());
         let used = access.is_some_and(|a| a.reads_object_tags)
             || in_play.any(|p| p.mentions_condition_key(EXISTING_TAG_PREFIX));

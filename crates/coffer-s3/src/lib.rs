@@ -25,7 +25,7 @@ mod sealing;
 mod write;
 
 pub use crate::core::{Clock, S3Core, SystemClock};
-pub use access::{CallerPolicies, PublicAccessBlock};
+pub use access::PublicAccessBlock;
 pub use buckets::DefaultEncryption;
 pub use checksum::{ChecksumAlgorithm, ChecksumValue, ExpectedChecksum, Integrity};
 pub use error::S3Error;

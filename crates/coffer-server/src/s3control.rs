@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use coffer_iam::{Iam, fill_principal_context};
-use coffer_policy::{Decision, Guardrails, PolicySet, RequestContext, evaluate};
+use coffer_policy::{Decision, RequestContext, evaluate};
 use coffer_s3::{PublicAccessBlock, S3Core, S3Error};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::BodyExt as _;
@@ -105,19 +105,8 @@ impl S3Control {
         let mut ctx = RequestContext::new(identity.principal(), action, "*");
         ctx.resource_account = Some(account.clone());
         fill_principal_context(&identity, session.as_ref(), crate::now_ms(), &mut ctx);
-        let policies = self.iam.identity_policies(&identity)?;
-        let guardrails = self.iam.guardrails(&account)?;
-        let session_policies = self.iam.session_policies(session.as_ref())?;
-        let set = PolicySet {
-            guardrails: (!guardrails.is_empty()).then_some(Guardrails {
-                policies: &guardrails,
-                implicit_allow_all: true,
-            }),
-            identity: &policies,
-            resource: None,
-            session: session_policies.as_deref(),
-        };
-        if evaluate(&set, &ctx) != Decision::Allow {
+        let callers = self.iam.caller_policies(&identity, session.as_ref())?;
+        if evaluate(&callers.policy_set(None), &ctx) != Decision::Allow {
             return Err(denied());
         }
         let wire = |e: S3Error| match e {

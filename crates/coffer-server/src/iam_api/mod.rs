@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use coffer_iam::{Iam, IamError, Identity, SessionInfo, TokenProblem, fill_principal_context};
-use coffer_policy::{Decision, Guardrails, PolicySet, RequestContext, evaluate};
+use coffer_policy::{Decision, RequestContext, evaluate};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt as _;
 use s3s::Body;
@@ -381,19 +381,10 @@ impl QueryApi {
             crate::now_ms(),
             &mut ctx,
         );
-        let policies = self.iam.identity_policies(&call.identity)?;
-        let guardrails = self.iam.guardrails(&account)?;
-        let session_policies = self.iam.session_policies(call.session.as_ref())?;
-        let set = PolicySet {
-            guardrails: (!guardrails.is_empty()).then_some(Guardrails {
-                policies: &guardrails,
-                implicit_allow_all: true,
-            }),
-            identity: &policies,
-            resource: None,
-            session: session_policies.as_deref(),
-        };
-        match evaluate(&set, &ctx) {
+        let callers = self
+            .iam
+            .caller_policies(&call.identity, call.session.as_ref())?;
+        match evaluate(&callers.policy_set(None), &ctx) {
             Decision::Allow => Ok(()),
             Decision::ExplicitDeny(src) => Err(ApiError::new(
                 StatusCode::FORBIDDEN,

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use coffer_iam::{Iam, Identity};
-use coffer_policy::{Policy, Principal, RequestContext};
+use coffer_policy::{Principal, RequestContext};
 use coffer_s3::S3Core;
 use http::{HeaderMap, Uri};
 use s3s::S3Result;
@@ -40,9 +40,7 @@ struct Caller {
     principal: Principal,
     identity: Option<Identity>,
     session: Option<coffer_iam::SessionInfo>,
-    policies: Vec<Arc<Policy>>,
-    guardrails: Vec<Arc<Policy>>,
-    session_policies: Option<Vec<Arc<Policy>>>,
+    policies: coffer_iam::CallerPolicies,
 }
 
 impl Authorizer {
@@ -61,14 +59,8 @@ impl Authorizer {
         };
         let caller = self.caller(view)?;
         let mut ctx = self.context(view, &caller, action, resource);
-        let guardrails = (!caller.guardrails.is_empty()).then_some(&caller.guardrails[..]);
-        let callers = coffer_s3::CallerPolicies {
-            identity: &caller.policies,
-            guardrails,
-            session: caller.session_policies.as_deref(),
-        };
         self.core
-            .authorize(bucket, &mut ctx, &callers)
+            .authorize(bucket, &mut ctx, caller.policies.policy_set(None))
             .map_err(s3_wire)
     }
 
@@ -85,9 +77,11 @@ impl Authorizer {
                 principal: Principal::Anonymous,
                 identity: None,
                 session: None,
-                policies: Vec::new(),
-                guardrails: Vec::new(),
-                session_policies: None,
+                policies: coffer_iam::CallerPolicies {
+                    identity: Vec::new(),
+                    guardrails: Vec::new(),
+                    session: None,
+                },
             });
         };
         // s3s verified the signature with this key's secret, so it resolves (unless it was
@@ -134,19 +128,15 @@ impl Authorizer {
             }
         }
         let identity = resolved.identity;
-        let policies = self.iam.identity_policies(&identity).map_err(internal)?;
-        let guardrails = self.iam.guardrails(identity.account()).map_err(internal)?;
-        let session_policies = self
+        let policies = self
             .iam
-            .session_policies(resolved.session.as_ref())
+            .caller_policies(&identity, resolved.session.as_ref())
             .map_err(internal)?;
         Ok(Caller {
             principal: identity.principal(),
             identity: Some(identity),
             session: resolved.session,
             policies,
-            guardrails,
-            session_policies,
         })
     }
 

@@ -175,3 +175,18 @@ def test_presigned_post(server, s3, bucket):
     # The policy's conditions are enforced.
     r = requests.post(post["url"], data=post["fields"], files={"file": ("big.txt", b"x" * 2000)}, timeout=30)
     assert r.status_code in (400, 403)
+
+
+def test_sigv2_header_auth_for_bucket_and_object_calls(server):
+    """Legacy SigV2 (boto3 signature_version "s3") works for bucket-level calls too: botocore
+    signs `/bucket/` for a path-style `/bucket` request."""
+    v2 = boto3.client("s3", endpoint_url=server.endpoint, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                      region_name=REGION, config=Config(signature_version="s3", s3={"addressing_style": "path"}))
+    v2.create_bucket(Bucket="sigv2-bucket")
+    v2.put_object(Bucket="sigv2-bucket", Key="dir/k", Body=b"v2")
+    assert [o["Key"] for o in v2.list_objects(Bucket="sigv2-bucket")["Contents"]] == ["dir/k"]
+    assert v2.list_objects_v2(Bucket="sigv2-bucket", Prefix="dir/")["KeyCount"] == 1
+    v2.head_bucket(Bucket="sigv2-bucket")
+    assert v2.get_object(Bucket="sigv2-bucket", Key="dir/k")["Body"].read() == b"v2"
+    v2.delete_object(Bucket="sigv2-bucket", Key="dir/k")
+    v2.delete_bucket(Bucket="sigv2-bucket")

@@ -66,7 +66,7 @@ impl FrontDoor {
             _ if let Some(service) = crate::iam_api::route(req.headers()) => {
                 self.query_api.handle(service, req, &id).await
             }
-            _ => match self.s3.call(req.map(Body::from)).await {
+            _ => match self.s3.call(sigv2_bucket_path(req).map(Body::from)).await {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::error!(request_id = %id, error = ?e, "unhandled S3 failure");
@@ -80,6 +80,34 @@ impl FrontDoor {
         }
         resp
     }
+}
+
+/// botocore's SigV2 signs a path-style bucket request as `/bucket/` (the resource the
+/// virtual-host form has), while the request line says `/bucket`; s3s signs what it sees. Give
+/// such requests the trailing slash before verification (s3s routes `/bucket/` as the bucket).
+fn sigv2_bucket_path(mut req: Request<Incoming>) -> Request<Incoming> {
+    let sigv2 = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.starts_with("AWS "));
+    let path = req.uri().path();
+    let bucket_only = path.len() > 1 && !path[1..].contains('/');
+    if !(sigv2 && bucket_only) {
+        return req;
+    }
+    let pq = match req.uri().query() {
+        Some(q) => format!("{path}/?{q}"),
+        None => format!("{path}/"),
+    };
+    let mut parts = req.uri().clone().into_parts();
+    if let Ok(pq) = pq.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(uri) = http::Uri::from_parts(parts) {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response<Body> {

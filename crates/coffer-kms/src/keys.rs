@@ -1,0 +1,813 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use coffer_crypto::{DataKey, WrappingKey};
+use coffer_policy::{Policy, PolicyKind};
+use coffer_store::{KvOp, MetaStore, StoreError};
+use futures::lock::Mutex;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::{KmsError, blob};
+
+const NS: &str = "kms";
+/// Largest plaintext Encrypt takes, as KMS.
+pub const MAX_PLAINTEXT: usize = 4096;
+
+/// An encryption context: bound to the ciphertext, must match exactly on decrypt.
+pub type EncryptionContext = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyState {
+    Enabled,
+    Disabled,
+    PendingDeletion,
+}
+
+impl KeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enabled => "Enabled",
+            Self::Disabled => "Disabled",
+            Self::PendingDeletion => "PendingDeletion",
+        }
+    }
+}
+
+/// What DescribeKey shows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyMetadata {
+    pub id: String,
+    pub account: String,
+    pub arn: String,
+    pub description: String,
+    pub created_ms: i64,
+    pub state: KeyState,
+    pub deletion_ms: Option<i64>,
+    pub key_spec: String,
+    pub key_usage: String,
+    pub origin: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeyVersion {
+    version: u32,
+    sealed_material: String,
+    created_ms: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeyRecord {
+    meta: KeyMetadata,
+    policy: String,
+    tags: Vec<(String, String)>,
+    versions: Vec<KeyVersion>,
+    current: u32,
+}
+
+/// GenerateDataKey's answer: the plaintext key (zeroized on drop) and its KMS ciphertext.
+pub struct DataKeyPair {
+    pub key_id: String,
+    pub plaintext: Zeroizing<Vec<u8>>,
+    pub ciphertext: Vec<u8>,
+}
+
+pub struct Kms {
+    meta: Arc<MetaStore>,
+    sealing: WrappingKey,
+    rng: SystemRandom,
+    now_ms: fn() -> i64,
+    region: String,
+    write_lock: Mutex<()>,
+}
+
+impl Kms {
+    /// `material_key` seals key material at rest (derive it from the root key).
+    pub fn new(
+        meta: Arc<MetaStore>,
+        material_key: &DataKey,
+        region: &str,
+        now_ms: fn() -> i64,
+    ) -> Self {
+        Self {
+            meta,
+            sealing: WrappingKey::new(material_key),
+            rng: SystemRandom::new(),
+            now_ms,
+            region: region.to_owned(),
+            write_lock: Mutex::new(()),
+        }
+    }
+
+    /// The key policy AWS creates when none is given: the account (root, and IAM policies of
+    /// its principals) may do anything with the key.
+    pub fn default_policy(account: &str) -> String {
+        format!(
+            r#"{{"Version":"2012-10-17","Id":"key-default-1","Statement":[{{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#
+        )
+    }
+
+    pub async fn create_key(
+        &self,
+        account: &str,
+        description: &str,
+        policy: Option<&str>,
+        tags: Vec<(String, String)>,
+    ) -> Result<KeyMetadata, KmsError> {
+        let policy = match policy {
+            Some(p) => {
+                Policy::parse(p, PolicyKind::Resource).map_err(|e| {
+                    KmsError::Validation(format!("MalformedPolicyDocumentException: {}", e.0))
+                })?;
+                p.to_owned()
+            }
+            None => Self::default_policy(account),
+        };
+        let id = self.new_key_id()?;
+        let now = (self.now_ms)();
+        let meta = KeyMetadata {
+            arn: format!("arn:aws:kms:{}:{account}:key/{id}", self.region),
+            id: id.clone(),
+            account: account.to_owned(),
+            description: description.to_owned(),
+            created_ms: now,
+            state: KeyState::Enabled,
+            deletion_ms: None,
+            key_spec: "SYMMETRIC_DEFAULT".into(),
+            key_usage: "ENCRYPT_DECRYPT".into(),
+            origin: "AWS_KMS".into(),
+        };
+        let mut material = Zeroizing::new([0u8; 32]);
+        self.rng
+            .fill(material.as_mut())
+            .map_err(|_| KmsError::Random)?;
+        let record = KeyRecord {
+            meta: meta.clone(),
+            policy,
+            tags,
+            versions: vec![KeyVersion {
+                version: 1,
+                sealed_material: self.seal(&id, 1, material.as_ref())?,
+                created_ms: now,
+            }],
+            current: 1,
+        };
+        self.put(&format!("key/{id}"), &record).await?;
+        Ok(meta)
+    }
+
+    /// Resolves a key id, key ARN, alias name or alias ARN within `account` (an ARN may name
+    /// another account: cross-account use).
+    pub fn describe_key(&self, account: &str, key_ref: &str) -> Result<KeyMetadata, KmsError> {
+        Ok(self.record(account, key_ref)?.meta)
+    }
+
+    pub fn list_keys(&self, account: &str) -> Result<Vec<KeyMetadata>, KmsError> {
+        let mut out = Vec::new();
+        for (_, v) in self.meta.kv_list(NS, "key/")? {
+            let r: KeyRecord = serde_json::from_slice(&v).map_err(|_| KmsError::Corrupt)?;
+            if r.meta.account == account && !self.due_for_deletion(&r.meta) {
+                out.push(r.meta);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The key policy text and metadata, for the caller's authorization decision.
+    pub fn key_policy(
+        &self,
+        account: &str,
+        key_ref: &str,
+    ) -> Result<(KeyMetadata, String), KmsError> {
+        let r = self.record(account, key_ref)?;
+        Ok((r.meta, r.policy))
+    }
+
+    pub async fn put_key_policy(
+        &self,
+        account: &str,
+        key_ref: &str,
+        policy: &str,
+    ) -> Result<(), KmsError> {
+        Policy::parse(policy, PolicyKind::Resource).map_err(|e| {
+            KmsError::Validation(format!("MalformedPolicyDocumentException: {}", e.0))
+        })?;
+        self.update(account, key_ref, |r| {
+            r.policy = policy.to_owned();
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn set_enabled(
+        &self,
+        account: &str,
+        key_ref: &str,
+        enabled: bool,
+    ) -> Result<(), KmsError> {
+        self.update(account, key_ref, |r| {
+            if r.meta.state == KeyState::PendingDeletion {
+                return Err(KmsError::InvalidState(format!(
+                    "{} is pending deletion.",
+                    r.meta.arn
+                )));
+            }
+            r.meta.state = if enabled {
+                KeyState::Enabled
+            } else {
+                KeyState::Disabled
+            };
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn update_description(
+        &self,
+        account: &str,
+        key_ref: &str,
+        description: &str,
+    ) -> Result<(), KmsError> {
+        self.update(account, key_ref, |r| {
+            r.meta.description = description.to_owned();
+            Ok(())
+        })
+        .await
+    }
+
+    /// ScheduleKeyDeletion: 7 to 30 days (default 30). The material is destroyed when due.
+    pub async fn schedule_deletion(
+        &self,
+        account: &str,
+        key_ref: &str,
+        days: Option<u32>,
+    ) -> Result<KeyMetadata, KmsError> {
+        let days = days.unwrap_or(30);
+        if !(7..=30).contains(&days) {
+            return Err(KmsError::Validation(format!(
+                "1 validation error detected: Value '{days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value between 7 and 30"
+            )));
+        }
+        let at = (self.now_ms)() + i64::from(days) * 86_400_000;
+        let mut out = None;
+        self.update(account, key_ref, |r| {
+            if r.meta.state == KeyState::PendingDeletion {
+                return Err(KmsError::InvalidState(format!(
+                    "{} is pending deletion.",
+                    r.meta.arn
+                )));
+            }
+            r.meta.state = KeyState::PendingDeletion;
+            r.meta.deletion_ms = Some(at);
+            out = Some(r.meta.clone());
+            Ok(())
+        })
+        .await?;
+        out.ok_or(KmsError::Corrupt)
+    }
+
+    /// CancelKeyDeletion leaves the key Disabled, as KMS does.
+    pub async fn cancel_deletion(
+        &self,
+        account: &str,
+        key_ref: &str,
+    ) -> Result<KeyMetadata, KmsError> {
+        let mut out = None;
+        self.update(account, key_ref, |r| {
+            if r.meta.state != KeyState::PendingDeletion {
+                return Err(KmsError::InvalidState(format!(
+                    "{} is not pending deletion.",
+                    r.meta.arn
+                )));
+            }
+            r.meta.state = KeyState::Disabled;
+            r.meta.deletion_ms = None;
+            out = Some(r.meta.clone());
+            Ok(())
+        })
+        .await?;
+        out.ok_or(KmsError::Corrupt)
+    }
+
+    pub async fn create_alias(
+        &self,
+        account: &str,
+        alias: &str,
+        key_ref: &str,
+    ) -> Result<(), KmsError> {
+        validate_alias(alias)?;
+        let target = self.record(account, key_ref)?;
+        let op = KvOp::Create {
+            ns: NS.into(),
+            key: alias_key(account, alias),
+            value: target.meta.id.into_bytes(),
+        };
+        match self.meta.kv_apply(vec![op]).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::KvConflict(_)) => Err(KmsError::AlreadyExists(format!(
+                "An alias with the name arn:aws:kms:{}:{account}:{alias} already exists",
+                self.region
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn update_alias(
+        &self,
+        account: &str,
+        alias: &str,
+        key_ref: &str,
+    ) -> Result<(), KmsError> {
+        self.alias_target(account, alias)?
+            .ok_or_else(|| KmsError::NotFound(format!("Alias {alias} is not found.")))?;
+        let target = self.record(account, key_ref)?;
+        let op = KvOp::Put {
+            ns: NS.into(),
+            key: alias_key(account, alias),
+            value: target.meta.id.into_bytes(),
+        };
+        self.meta.kv_apply(vec![op]).await?;
+        Ok(())
+    }
+
+    pub async fn delete_alias(&self, account: &str, alias: &str) -> Result<(), KmsError> {
+        let op = KvOp::Delete {
+            ns: NS.into(),
+            key: alias_key(account, alias),
+        };
+        match self.meta.kv_apply(vec![op]).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::KvMissing(_)) => {
+                Err(KmsError::NotFound(format!("Alias {alias} is not found.")))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// (alias name, alias ARN, target key id) of the account.
+    pub fn list_aliases(&self, account: &str) -> Result<Vec<(String, String, String)>, KmsError> {
+        let prefix = format!("alias/{account}/");
+        Ok(self
+            .meta
+            .kv_list(NS, &prefix)?
+            .into_iter()
+            .map(|(k, v)| {
+                let name = k[prefix.len()..].to_owned();
+                let arn = format!("arn:aws:kms:{}:{account}:{name}", self.region);
+                (name, arn, String::from_utf8_lossy(&v).into_owned())
+            })
+            .collect())
+    }
+
+    pub fn encrypt(
+        &self,
+        account: &str,
+        key_ref: &str,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<Vec<u8>, KmsError> {
+        if plaintext.is_empty() || plaintext.len() > MAX_PLAINTEXT {
+            return Err(KmsError::Validation(format!(
+                "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length between 1 and {MAX_PLAINTEXT}"
+            )));
+        }
+        let r = self.usable(account, key_ref)?;
+        self.seal_with(&r, plaintext, context)
+    }
+
+    /// Decrypts a blob. `key_ref`, if given, must name the key the blob was made under.
+    pub fn decrypt(
+        &self,
+        account: &str,
+        key_ref: Option<&str>,
+        ciphertext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<(KeyMetadata, Zeroizing<Vec<u8>>), KmsError> {
+        let b = blob::parse(ciphertext)?;
+        // The blob names its key; look it up in whichever account owns it.
+        let owner = match key_ref {
+            Some(k) => self.record(account, k)?,
+            None => self.record(account, b.key_id).map_err(|e| match e {
+                KmsError::NotFound(_) => KmsError::InvalidCiphertext,
+                other => other,
+            })?,
+        };
+        if owner.meta.id != b.key_id {
+            return Err(KmsError::IncorrectKey);
+        }
+        check_state(&owner.meta)?;
+        let v = owner
+            .versions
+            .iter()
+            .find(|v| v.version == b.key_version)
+            .ok_or(KmsError::InvalidCiphertext)?;
+        let material = self.unseal(&owner.meta.id, v)?;
+        let key = aead(&material)?;
+        let mut buf = b.sealed.to_vec();
+        let aad = blob::aad(b.header, context);
+        let plain_len = key
+            .open_in_place(
+                Nonce::assume_unique_for_key(b.nonce),
+                Aad::from(&aad[..]),
+                &mut buf,
+            )
+            .map_err(|_| KmsError::InvalidCiphertext)?
+            .len();
+        buf.truncate(plain_len);
+        Ok((owner.meta, Zeroizing::new(buf)))
+    }
+
+    /// GenerateDataKey: `bytes` random bytes (1 to 1024) and their ciphertext.
+    pub fn generate_data_key(
+        &self,
+        account: &str,
+        key_ref: &str,
+        bytes: usize,
+        context: &EncryptionContext,
+    ) -> Result<DataKeyPair, KmsError> {
+        if !(1..=1024).contains(&bytes) {
+            return Err(KmsError::Validation(
+                "1 validation error detected: Value at 'numberOfBytes' failed to satisfy constraint: Member must have value between 1 and 1024".into(),
+            ));
+        }
+        let r = self.usable(account, key_ref)?;
+        let plaintext = Zeroizing::new(self.random(bytes)?);
+        let ciphertext = self.seal_with(&r, &plaintext, context)?;
+        Ok(DataKeyPair {
+            key_id: r.meta.arn.clone(),
+            plaintext,
+            ciphertext,
+        })
+    }
+
+    pub fn random(&self, bytes: usize) -> Result<Vec<u8>, KmsError> {
+        if !(1..=1024).contains(&bytes) {
+            return Err(KmsError::Validation(
+                "NumberOfBytes must be between 1 and 1024".into(),
+            ));
+        }
+        let mut out = vec![0u8; bytes];
+        self.rng.fill(&mut out).map_err(|_| KmsError::Random)?;
+        Ok(out)
+    }
+
+    // ---- plumbing ----
+
+    fn seal_with(
+        &self,
+        r: &KeyRecord,
+        plaintext: &[u8],
+        context: &EncryptionContext,
+    ) -> Result<Vec<u8>, KmsError> {
+        let v = r
+            .versions
+            .iter()
+            .find(|v| v.version == r.current)
+            .ok_or(KmsError::Corrupt)?;
+        let material = self.unseal(&r.meta.id, v)?;
+        let key = aead(&material)?;
+        let header = blob::header(&r.meta.id, v.version)?;
+        let mut nonce = [0u8; 12];
+        self.rng.fill(&mut nonce).map_err(|_| KmsError::Random)?;
+        let mut buf = plaintext.to_vec();
+        let aad = blob::aad(&header, context);
+        let tag = key
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(&aad[..]),
+                &mut buf,
+            )
+            .map_err(|_| KmsError::Corrupt)?;
+        let mut out = header;
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&buf);
+        out.extend_from_slice(tag.as_ref());
+        Ok(out)
+    }
+
+    fn usable(&self, account: &str, key_ref: &str) -> Result<KeyRecord, KmsError> {
+        let r = self.record(account, key_ref)?;
+        check_state(&r.meta)?;
+        Ok(r)
+    }
+
+    fn record(&self, account: &str, key_ref: &str) -> Result<KeyRecord, KmsError> {
+        let (acct, id) = self.resolve_ref(account, key_ref)?;
+        let r: KeyRecord = match self.meta.kv_get(NS, &format!("key/{id}"))? {
+            Some(v) => serde_json::from_slice(&v).map_err(|_| KmsError::Corrupt)?,
+            None => return Err(not_found(key_ref, acct, &self.region)),
+        };
+        if r.meta.account != acct || self.due_for_deletion(&r.meta) {
+            return Err(not_found(key_ref, acct, &self.region));
+        }
+        Ok(r)
+    }
+
+    /// A key past its deletion date is gone: its material is treated as destroyed (the record
+    /// is removed on the next write to it, see `update`).
+    fn due_for_deletion(&self, m: &KeyMetadata) -> bool {
+        m.state == KeyState::PendingDeletion
+            && m.deletion_ms.is_some_and(|at| (self.now_ms)() >= at)
+    }
+
+    fn resolve_ref<'a>(
+        &self,
+        account: &'a str,
+        key_ref: &'a str,
+    ) -> Result<(&'a str, String), KmsError> {
+        if let Some(rest) = key_ref.strip_prefix("arn:aws:kms:") {
+            let mut parts = rest.splitn(3, ':');
+            let (_region, acct, res) = (
+                parts.next(),
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+            );
+            if let Some(id) = res.strip_prefix("key/") {
+                return Ok((acct, id.to_owned()));
+            }
+            if res.starts_with("alias/") {
+                let id = self
+                    .alias_target(acct, res)?
+                    .ok_or_else(|| not_found(key_ref, acct, &self.region))?;
+                return Ok((acct, id));
+            }
+            return Err(not_found(key_ref, acct, &self.region));
+        }
+        if key_ref.starts_with("alias/") {
+            let id = self
+                .alias_target(account, key_ref)?
+                .ok_or_else(|| not_found(key_ref, account, &self.region))?;
+            return Ok((account, id));
+        }
+        Ok((account, key_ref.to_owned()))
+    }
+
+    fn alias_target(&self, account: &str, alias: &str) -> Result<Option<String>, KmsError> {
+        Ok(self
+            .meta
+            .kv_get(NS, &alias_key(account, alias))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    async fn update(
+        &self,
+        account: &str,
+        key_ref: &str,
+        f: impl FnOnce(&mut KeyRecord) -> Result<(), KmsError>,
+    ) -> Result<(), KmsError> {
+        let _g = self.write_lock.lock().await;
+        let mut r = self.record(account, key_ref)?;
+        f(&mut r)?;
+        self.put(&format!("key/{}", r.meta.id), &r).await
+    }
+
+    async fn put(&self, key: &str, r: &KeyRecord) -> Result<(), KmsError> {
+        let value = serde_json::to_vec(r).map_err(|_| KmsError::Corrupt)?;
+        self.meta
+            .kv_apply(vec![KvOp::Put {
+                ns: NS.into(),
+                key: key.into(),
+                value,
+            }])
+            .await?;
+        Ok(())
+    }
+
+    fn new_key_id(&self) -> Result<String, KmsError> {
+        let mut b = [0u8; 16];
+        self.rng.fill(&mut b).map_err(|_| KmsError::Random)?;
+        b[6] = (b[6] & 0x0f) | 0x40; // UUID v4
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        Ok(format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        ))
+    }
+
+    fn seal(&self, key_id: &str, version: u32, material: &[u8]) -> Result<String, KmsError> {
+        let sealed = self
+            .sealing
+            .seal_secret(
+                material,
+                material_context(key_id, version).as_bytes(),
+                &self.rng,
+            )
+            .map_err(|_| KmsError::Random)?;
+        Ok(B64.encode(sealed))
+    }
+
+    fn unseal(&self, key_id: &str, v: &KeyVersion) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+        let sealed = B64
+            .decode(&v.sealed_material)
+            .map_err(|_| KmsError::Corrupt)?;
+        self.sealing
+            .open_secret(&sealed, material_context(key_id, v.version).as_bytes())
+            .map_err(|_| KmsError::Corrupt)
+    }
+}
+
+fn check_state(m: &KeyMetadata) -> Result<(), KmsError> {
+    match m.state {
+        KeyState::Enabled => Ok(()),
+        KeyState::Disabled => Err(KmsError::Disabled(m.arn.clone())),
+        KeyState::PendingDeletion => Err(KmsError::InvalidState(format!(
+            "{} is pending deletion.",
+            m.arn
+        ))),
+    }
+}
+
+fn aead(material: &[u8]) -> Result<LessSafeKey, KmsError> {
+    Ok(LessSafeKey::new(
+        UnboundKey::new(&AES_256_GCM, material).map_err(|_| KmsError::Corrupt)?,
+    ))
+}
+
+fn material_context(key_id: &str, version: u32) -> String {
+    format!("coffer/kms/key-material/v1/{key_id}/{version}")
+}
+
+fn alias_key(account: &str, alias: &str) -> String {
+    format!("alias/{account}/{alias}")
+}
+
+fn not_found(key_ref: &str, account: &str, region: &str) -> KmsError {
+    if key_ref.starts_with("alias/") {
+        KmsError::NotFound(format!(
+            "Alias arn:aws:kms:{region}:{account}:{key_ref} is not found."
+        ))
+    } else {
+        KmsError::NotFound(format!("Key '{key_ref}' does not exist"))
+    }
+}
+
+fn validate_alias(alias: &str) -> Result<(), KmsError> {
+    let Some(name) = alias.strip_prefix("alias/") else {
+        return Err(KmsError::Validation(
+            "Alias must start with the prefix \"alias/\".".into(),
+        ));
+    };
+    if name.starts_with("aws/") {
+        return Err(KmsError::Validation(
+            "Alias names starting with alias/aws/ are reserved for AWS managed keys.".into(),
+        ));
+    }
+    if name.is_empty()
+        || name.len() > 250
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
+    {
+        return Err(KmsError::Validation(format!(
+            "Alias {alias} must match the pattern ^[a-zA-Z0-9/_-]+$"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block<F: std::future::Future>(f: F) -> F::Output {
+        futures::executor::block_on(f)
+    }
+
+    fn kms(dir: &std::path::Path, now: fn() -> i64) -> Kms {
+        let meta = Arc::new(MetaStore::open(&dir.join("m.sqlite")).unwrap());
+        Kms::new(
+            meta,
+            &DataKey::from_bytes(Zeroizing::new([4u8; 32])),
+            "us-east-1",
+            now,
+        )
+    }
+
+    const A: &str = "111122223333";
+
+    #[test]
+    fn encrypt_decrypt_context_and_tamper() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = kms(dir.path(), || 1_000);
+        let key = block(k.create_key(A, "d", None, vec![])).unwrap();
+        block(k.create_alias(A, "alias/app", &key.id)).unwrap();
+        let ctx: EncryptionContext = [("purpose".to_owned(), "test".to_owned())].into();
+        let ct = k.encrypt(A, "alias/app", b"hello", &ctx).unwrap();
+        let (m, pt) = k.decrypt(A, None, &ct, &ctx).unwrap();
+        assert_eq!((m.id.as_str(), &pt[..]), (key.id.as_str(), &b"hello"[..]));
+        assert!(matches!(
+            k.decrypt(A, None, &ct, &EncryptionContext::new()),
+            Err(KmsError::InvalidCiphertext)
+        ));
+        for i in 0..ct.len() {
+            let mut bad = ct.clone();
+            bad[i] ^= 1;
+            assert!(k.decrypt(A, None, &bad, &ctx).is_err(), "flip at {i}");
+        }
+        let other = block(k.create_key(A, "other", None, vec![])).unwrap();
+        assert!(matches!(
+            k.decrypt(A, Some(&other.id), &ct, &ctx),
+            Err(KmsError::IncorrectKey)
+        ));
+        assert!(k.decrypt(A, Some(&key.arn), &ct, &ctx).is_ok());
+        let dk = k.generate_data_key(A, &key.id, 32, &ctx).unwrap();
+        assert_eq!(
+            &k.decrypt(A, None, &dk.ciphertext, &ctx).unwrap().1[..],
+            &dk.plaintext[..]
+        );
+        assert!(
+            k.encrypt(A, &key.id, &[0u8; MAX_PLAINTEXT + 1], &ctx)
+                .is_err()
+        );
+        // The stored record never contains the key material in the clear.
+        assert!(
+            k.meta
+                .kv_get(NS, &format!("key/{}", key.id))
+                .unwrap()
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn states_and_deletion() {
+        static NOW: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1_000);
+        let now = || NOW.load(std::sync::atomic::Ordering::SeqCst);
+        let dir = tempfile::tempdir().unwrap();
+        let k = kms(dir.path(), now);
+        let key = block(k.create_key(A, "d", None, vec![])).unwrap();
+        let ct = k
+            .encrypt(A, &key.id, b"x", &EncryptionContext::new())
+            .unwrap();
+        block(k.set_enabled(A, &key.id, false)).unwrap();
+        assert!(matches!(
+            k.encrypt(A, &key.id, b"x", &EncryptionContext::new()),
+            Err(KmsError::Disabled(_))
+        ));
+        assert!(matches!(
+            k.decrypt(A, None, &ct, &EncryptionContext::new()),
+            Err(KmsError::Disabled(_))
+        ));
+        block(k.set_enabled(A, &key.id, true)).unwrap();
+        assert!(matches!(
+            block(k.schedule_deletion(A, &key.id, Some(6))),
+            Err(KmsError::Validation(_))
+        ));
+        block(k.schedule_deletion(A, &key.id, Some(7))).unwrap();
+        assert!(matches!(
+            k.decrypt(A, None, &ct, &EncryptionContext::new()),
+            Err(KmsError::InvalidState(_))
+        ));
+        block(k.cancel_deletion(A, &key.id)).unwrap();
+        assert_eq!(
+            k.describe_key(A, &key.id).unwrap().state,
+            KeyState::Disabled
+        );
+        block(k.set_enabled(A, &key.id, true)).unwrap();
+        block(k.schedule_deletion(A, &key.id, Some(7))).unwrap();
+        NOW.store(1_000 + 7 * 86_400_000, std::sync::atomic::Ordering::SeqCst);
+        assert!(matches!(
+            k.describe_key(A, &key.id),
+            Err(KmsError::NotFound(_))
+        ));
+        assert!(matches!(
+            k.decrypt(A, None, &ct, &EncryptionContext::new()),
+            Err(KmsError::InvalidCiphertext)
+        ));
+        assert!(k.list_keys(A).unwrap().is_empty());
+    }
+
+    #[test]
+    fn aliases() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = kms(dir.path(), || 0);
+        let key = block(k.create_key(A, "d", None, vec![])).unwrap();
+        assert!(block(k.create_alias(A, "alias/aws/s3", &key.id)).is_err());
+        assert!(block(k.create_alias(A, "noprefix", &key.id)).is_err());
+        block(k.create_alias(A, "alias/x", &key.id)).unwrap();
+        assert!(matches!(
+            block(k.create_alias(A, "alias/x", &key.id)),
+            Err(KmsError::AlreadyExists(_))
+        ));
+        assert_eq!(k.list_aliases(A).unwrap()[0].2, key.id);
+        assert_eq!(
+            k.describe_key(A, "arn:aws:kms:us-east-1:111122223333:alias/x")
+                .unwrap()
+                .id,
+            key.id
+        );
+        block(k.delete_alias(A, "alias/x")).unwrap();
+        assert!(matches!(
+            k.describe_key(A, "alias/x"),
+            Err(KmsError::NotFound(_))
+        ));
+    }
+}

@@ -1,0 +1,21 @@
+//! The key service: customer-managed symmetric keys with versions, aliases, key policies,
+//! enable/disable and scheduled deletion, and the KMS cryptographic operations over them.
+//!
+//! Owns: key material (stored only sealed under a key derived from the root key), the KMS
+//! ciphertext blob format (`FORMAT.md`), and key state rules. Never touches HTTP or JSON wire
+//! shapes: the server's KMS adapter does. Authorization (key policy + IAM) is decided by the
+//! caller with `coffer-policy`, using [`Kms::key_policy`].
+//!
+//! ```no_run
+//! # async fn demo(kms: &coffer_kms::Kms) -> Result<(), coffer_kms::KmsError> {
+//! let key = kms.create_key("111122223333", "my key", None, vec![]).await?;
+//! let ct = kms.encrypt("111122223333", &key.id, b"secret", &Default::default())?;
+//! # let _ = ct; Ok(()) }
+//! ```
+
+mod blob;
+mod error;
+mod keys;
+
+pub use error::KmsError;
+pub use keys::{DataKeyPair, EncryptionContext, KeyMetadata, KeyState, Kms, MAX_PLAINTEXT};

@@ -25,6 +25,7 @@ pub(crate) struct FrontDoor {
     pub(crate) s3: S3Service,
     pub(crate) query_api: crate::iam_api::QueryApi,
     pub(crate) s3control: crate::s3control::S3Control,
+    pub(crate) kms: crate::kms_api::KmsApi,
     /// Readiness probe: true once the data directory is open (always, after start-up).
     pub(crate) ready: bool,
     request_seq: AtomicU64,
@@ -36,6 +37,7 @@ impl FrontDoor {
         s3: S3Service,
         query_api: crate::iam_api::QueryApi,
         s3control: crate::s3control::S3Control,
+        kms: crate::kms_api::KmsApi,
     ) -> Self {
         let mut prefix = [0u8; 8];
         let _ = SystemRandom::new().fill(&mut prefix);
@@ -43,6 +45,7 @@ impl FrontDoor {
             s3,
             query_api,
             s3control,
+            kms,
             ready: true,
             request_seq: AtomicU64::new(0),
             request_prefix: u64::from_be_bytes(prefix),
@@ -62,6 +65,9 @@ impl FrontDoor {
             "/health/ready" if self.ready => text(StatusCode::OK, "ready\n"),
             "/health/ready" => text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n"),
             p if crate::s3control::is_s3control(p) => self.s3control.handle(req, &id).await,
+            _ if let Some(op) = crate::kms_api::route(req.headers()) => {
+                self.kms.handle(&op, req).await
+            }
             // IAM and STS are told apart from S3 by the SigV4 credential scope's service.
             _ if let Some(service) = crate::iam_api::route(req.headers()) => {
                 self.query_api.handle(service, req, &id).await

@@ -8,6 +8,7 @@ mod bench;
 mod config;
 mod http;
 mod iam_api;
+mod kms_api;
 mod policy_cli;
 mod s3;
 mod s3control;
@@ -148,6 +149,8 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     let creds = config::load_root_credentials(&env, args.account_id.as_deref(), &args.data)?;
     let core = Arc::new(S3Core::open(&args.data, &root_key, Arc::new(SystemClock)).await?);
     let iam = Arc::new(iam_for(core.metadata(), &root_key));
+    // Key material rests sealed under its own subkey of the root key.
+    let kms_key = root_key.derive(b"coffer/kms/key-material/v1");
     drop(root_key);
     iam.register_root_key(
         &creds.account_id,
@@ -196,11 +199,26 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     }
     println!("Ready.");
     drop(creds);
+    let kms = Arc::new(coffer_kms::Kms::new(
+        core_for_control.metadata(),
+        &kms_key,
+        &args.region,
+        now_ms,
+    ));
+    let kms_api = kms_api::KmsApi {
+        kms,
+        iam: iam.clone(),
+    };
     let control = s3control::S3Control {
         core: core_for_control,
         iam: iam.clone(),
     };
-    let door = Arc::new(http::FrontDoor::new(s3, iam_api::QueryApi { iam }, control));
+    let door = Arc::new(http::FrontDoor::new(
+        s3,
+        iam_api::QueryApi { iam },
+        control,
+        kms_api,
+    ));
     http::serve(listener, door, shutdown_signal()).await;
     Ok(())
 }

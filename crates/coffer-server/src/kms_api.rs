@@ -1,0 +1,541 @@
+//! The AWS KMS JSON 1.1 API (`X-Amz-Target: TrentService.*`, SigV4 scope `kms`) over
+//! `coffer-kms`. Every call is judged by the key's policy and the caller's IAM policies.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use coffer_iam::{Iam, Identity, SessionInfo, fill_principal_context};
+use coffer_kms::{EncryptionContext, KeyMetadata, KeyState, Kms, KmsError};
+use coffer_policy::{Decision, Policy, PolicyKind, RequestContext, evaluate};
+use http::{HeaderMap, Request, Response, StatusCode};
+use http_body_util::BodyExt as _;
+use s3s::Body;
+use serde_json::{Value, json};
+
+use crate::iam_api::{ApiError, authenticate};
+use crate::sigv4::Rules;
+
+const MAX_BODY: usize = 1 << 20;
+
+/// The operation named by `X-Amz-Target`, if it is a KMS call.
+pub(crate) fn route(headers: &HeaderMap) -> Option<String> {
+    let t = headers.get("x-amz-target")?.to_str().ok()?;
+    t.strip_prefix("TrentService.").map(str::to_owned)
+}
+
+pub(crate) struct KmsApi {
+    pub(crate) kms: Arc<Kms>,
+    pub(crate) iam: Arc<Iam>,
+}
+
+/// KMS errors on the wire: `{"__type": ..., "message": ...}`.
+struct KmsFault {
+    status: StatusCode,
+    kind: &'static str,
+    message: String,
+}
+
+impl From<ApiError> for KmsFault {
+    fn from(e: ApiError) -> Self {
+        let (status, code, message) = e.parts();
+        let kind = match code {
+            "InvalidClientTokenId" => "UnrecognizedClientException",
+            "SignatureDoesNotMatch" | "IncompleteSignature" => "InvalidSignatureException",
+            "ExpiredToken" => "ExpiredTokenException",
+            "AccessDenied" => "AccessDeniedException",
+            other => other,
+        };
+        Self {
+            status,
+            kind,
+            message,
+        }
+    }
+}
+
+/// The one place key-service errors become KMS wire errors.
+impl From<KmsError> for KmsFault {
+    fn from(e: KmsError) -> Self {
+        let message = e.to_string();
+        let bad = StatusCode::BAD_REQUEST;
+        let (status, kind) = match &e {
+            KmsError::NotFound(_) => (bad, "NotFoundException"),
+            KmsError::Disabled(_) => (bad, "DisabledException"),
+            KmsError::InvalidState(_) => (bad, "KMSInvalidStateException"),
+            KmsError::InvalidCiphertext => (bad, "InvalidCiphertextException"),
+            KmsError::IncorrectKey => (bad, "IncorrectKeyException"),
+            KmsError::Validation(m) if m.starts_with("MalformedPolicyDocumentException") => {
+                (bad, "MalformedPolicyDocumentException")
+            }
+            KmsError::Validation(_) => (bad, "ValidationException"),
+            KmsError::AlreadyExists(_) => (bad, "AlreadyExistsException"),
+            KmsError::Corrupt | KmsError::Random | KmsError::Store(_) => {
+                tracing::error!(error = %message, "KMS internal error");
+                return Self {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    kind: "KMSInternalException",
+                    message: "An internal error occurred.".into(),
+                };
+            }
+        };
+        Self {
+            status,
+            kind,
+            message,
+        }
+    }
+}
+
+impl From<coffer_iam::IamError> for KmsFault {
+    fn from(e: coffer_iam::IamError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+fn validation(msg: impl Into<String>) -> KmsFault {
+    KmsFault {
+        status: StatusCode::BAD_REQUEST,
+        kind: "ValidationException",
+        message: msg.into(),
+    }
+}
+
+struct Call {
+    identity: Identity,
+    session: Option<SessionInfo>,
+    body: Value,
+}
+
+impl Call {
+    fn str(&self, name: &str) -> Result<&str, KmsFault> {
+        self.body.get(name).and_then(Value::as_str).ok_or_else(|| {
+            validation(format!("1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"))
+        })
+    }
+
+    fn opt(&self, name: &str) -> Option<&str> {
+        self.body.get(name).and_then(Value::as_str)
+    }
+
+    fn blob(&self, name: &str) -> Result<Vec<u8>, KmsFault> {
+        B64.decode(self.str(name)?)
+            .map_err(|_| validation(format!("{name} is not valid base64")))
+    }
+
+    fn context(&self, name: &str) -> Result<EncryptionContext, KmsFault> {
+        match self.body.get(name) {
+            None | Some(Value::Null) => Ok(EncryptionContext::new()),
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(k, v)| {
+                    v.as_str()
+                        .map(|v| (k.clone(), v.to_owned()))
+                        .ok_or_else(|| validation("EncryptionContext values must be strings"))
+                })
+                .collect(),
+            Some(_) => Err(validation("EncryptionContext must be a map of strings")),
+        }
+    }
+}
+
+impl KmsApi {
+    pub(crate) async fn handle(
+        &self,
+        op: &str,
+        req: Request<hyper::body::Incoming>,
+    ) -> Response<Body> {
+        let (status, body) = match self.handle_inner(op, req).await {
+            Ok(v) => (StatusCode::OK, v.to_string()),
+            Err(f) => (
+                f.status,
+                json!({"__type": f.kind, "message": f.message}).to_string(),
+            ),
+        };
+        let mut r = Response::new(Body::from(body));
+        *r.status_mut() = status;
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/x-amz-json-1.1"),
+        );
+        r
+    }
+
+    async fn handle_inner(
+        &self,
+        op: &str,
+        req: Request<hyper::body::Incoming>,
+    ) -> Result<Value, KmsFault> {
+        let (parts, body) = req.into_parts();
+        let body: Bytes = http_body_util::Limited::new(body, MAX_BODY)
+            .collect()
+            .await
+            .map_err(|_| validation("Request body is too large."))?
+            .to_bytes();
+        let (identity, session) = authenticate(
+            &self.iam,
+            &parts,
+            &body,
+            Rules {
+                normalize_path: true,
+                token_added_after_signing: false,
+            },
+        )?;
+        let body: Value = if body.is_empty() {
+            json!({})
+        } else {
+            serde_json::from_slice(&body).map_err(|_| validation("Malformed JSON body"))?
+        };
+        let call = Call {
+            identity,
+            session,
+            body,
+        };
+        self.dispatch(op, &call).await
+    }
+
+    /// Authorizes `op` on a key (key policy + IAM) and returns the key's metadata.
+    fn authorize_key(
+        &self,
+        call: &Call,
+        op: &str,
+        key_ref: &str,
+        context: &EncryptionContext,
+    ) -> Result<KeyMetadata, KmsFault> {
+        let account = call.identity.account().to_owned();
+        let (meta, policy_text) = self.kms.key_policy(&account, key_ref)?;
+        let policy = Policy::parse(&policy_text, PolicyKind::Resource)
+            .map_err(|_| KmsFault::from(KmsError::Corrupt))?;
+        let mut ctx = RequestContext::new(
+            call.identity.principal(),
+            format!("kms:{op}"),
+            meta.arn.clone(),
+        );
+        ctx.resource_account = Some(meta.account.clone());
+        fill_principal_context(
+            &call.identity,
+            call.session.as_ref(),
+            crate::now_ms(),
+            &mut ctx,
+        );
+        ctx.set("kms:CallerAccount", account.clone());
+        ctx.set_all(
+            "kms:EncryptionContextKeys",
+            context.keys().cloned().collect(),
+        );
+        for (k, v) in context {
+            ctx.set(&format!("kms:EncryptionContext:{k}"), v.clone());
+        }
+        let callers = self
+            .iam
+            .caller_policies(&call.identity, call.session.as_ref())?;
+        if evaluate(&callers.policy_set(Some(&policy)), &ctx) != Decision::Allow {
+            return Err(KmsFault {
+                status: StatusCode::BAD_REQUEST,
+                kind: "AccessDeniedException",
+                message: format!(
+                    "User: {} is not authorized to perform: kms:{op} on resource: {} because no resource-based policy allows the kms:{op} action",
+                    call.identity.arn(),
+                    meta.arn
+                ),
+            });
+        }
+        Ok(meta)
+    }
+
+    /// Account-level calls (CreateKey, ListKeys, ...): identity policies only.
+    fn authorize_account(&self, call: &Call, op: &str) -> Result<(), KmsFault> {
+        let mut ctx = RequestContext::new(call.identity.principal(), format!("kms:{op}"), "*");
+        fill_principal_context(
+            &call.identity,
+            call.session.as_ref(),
+            crate::now_ms(),
+            &mut ctx,
+        );
+        let callers = self
+            .iam
+            .caller_policies(&call.identity, call.session.as_ref())?;
+        if evaluate(&callers.policy_set(None), &ctx) != Decision::Allow {
+            return Err(KmsFault {
+                status: StatusCode::BAD_REQUEST,
+                kind: "AccessDeniedException",
+                message: format!(
+                    "User: {} is not authorized to perform: kms:{op} because no identity-based policy allows the kms:{op} action",
+                    call.identity.arn()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    async fn dispatch(&self, op: &str, call: &Call) -> Result<Value, KmsFault> {
+        let acct = call.identity.account().to_owned();
+        let none = EncryptionContext::new();
+        Ok(match op {
+            "CreateKey" => {
+                self.authorize_account(call, op)?;
+                if let Some(spec) = call.opt("KeySpec").or(call.opt("CustomerMasterKeySpec")) {
+                    if spec != "SYMMETRIC_DEFAULT" {
+                        return Err(KmsFault {
+                            status: StatusCode::BAD_REQUEST,
+                            kind: "UnsupportedOperationException",
+                            message: format!("KeySpec {spec} is not available yet."),
+                        });
+                    }
+                }
+                let tags = call.body.get("Tags").and_then(Value::as_array).map(|a| {
+                    a.iter()
+                        .filter_map(|t| {
+                            Some((
+                                t.get("TagKey")?.as_str()?.to_owned(),
+                                t.get("TagValue")?.as_str()?.to_owned(),
+                            ))
+                        })
+                        .collect()
+                });
+                let m = self
+                    .kms
+                    .create_key(
+                        &acct,
+                        call.opt("Description").unwrap_or(""),
+                        call.opt("Policy"),
+                        tags.unwrap_or_default(),
+                    )
+                    .await?;
+                json!({"KeyMetadata": key_metadata(&m)})
+            }
+            "DescribeKey" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                json!({"KeyMetadata": key_metadata(&m)})
+            }
+            "ListKeys" => {
+                self.authorize_account(call, op)?;
+                let keys: Vec<Value> = self
+                    .kms
+                    .list_keys(&acct)?
+                    .iter()
+                    .map(|m| json!({"KeyId": m.id, "KeyArn": m.arn}))
+                    .collect();
+                json!({"Keys": keys, "Truncated": false})
+            }
+            "EnableKey" | "DisableKey" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                self.kms
+                    .set_enabled(&m.account, &m.id, op == "EnableKey")
+                    .await?;
+                json!({})
+            }
+            "UpdateKeyDescription" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                self.kms
+                    .update_description(&m.account, &m.id, call.str("Description")?)
+                    .await?;
+                json!({})
+            }
+            "ScheduleKeyDeletion" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let days = call
+                    .body
+                    .get("PendingWindowInDays")
+                    .and_then(Value::as_u64)
+                    .map(|d| u32::try_from(d).unwrap_or(u32::MAX));
+                let m = self.kms.schedule_deletion(&m.account, &m.id, days).await?;
+                json!({
+                    "KeyId": m.arn,
+                    "DeletionDate": m.deletion_ms.unwrap_or(0) as f64 / 1000.0,
+                    "KeyState": m.state.as_str(),
+                    "PendingWindowInDays": days.unwrap_or(30),
+                })
+            }
+            "CancelKeyDeletion" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let m = self.kms.cancel_deletion(&m.account, &m.id).await?;
+                json!({"KeyId": m.arn})
+            }
+            "CreateAlias" => {
+                let m = self.authorize_key(call, op, call.str("TargetKeyId")?, &none)?;
+                self.kms
+                    .create_alias(&acct, call.str("AliasName")?, &m.id)
+                    .await?;
+                json!({})
+            }
+            "UpdateAlias" => {
+                let m = self.authorize_key(call, op, call.str("TargetKeyId")?, &none)?;
+                self.kms
+                    .update_alias(&acct, call.str("AliasName")?, &m.id)
+                    .await?;
+                json!({})
+            }
+            "DeleteAlias" => {
+                self.authorize_account(call, op)?;
+                self.kms.delete_alias(&acct, call.str("AliasName")?).await?;
+                json!({})
+            }
+            "ListAliases" => {
+                self.authorize_account(call, op)?;
+                let filter = call.opt("KeyId");
+                let aliases: Vec<Value> = self
+                    .kms
+                    .list_aliases(&acct)?
+                    .into_iter()
+                    .filter(|(_, _, target)| filter.is_none_or(|f| f == target))
+                    .map(|(name, arn, target)| json!({"AliasName": name, "AliasArn": arn, "TargetKeyId": target}))
+                    .collect();
+                json!({"Aliases": aliases, "Truncated": false})
+            }
+            "Encrypt" => {
+                let ctx = call.context("EncryptionContext")?;
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &ctx)?;
+                let ct = self
+                    .kms
+                    .encrypt(&m.account, &m.arn, &call.blob("Plaintext")?, &ctx)?;
+                json!({"CiphertextBlob": B64.encode(ct), "KeyId": m.arn, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"})
+            }
+            "Decrypt" => {
+                let ctx = call.context("EncryptionContext")?;
+                let blob = call.blob("CiphertextBlob")?;
+                // Authorize on the key the blob names (or the one the caller insists on).
+                let key_ref = match call.opt("KeyId") {
+                    Some(k) => k.to_owned(),
+                    None => blob_key_id(&blob)
+                        .ok_or_else(|| KmsFault::from(KmsError::InvalidCiphertext))?,
+                };
+                let m = self.authorize_key(call, op, &key_ref, &ctx).map_err(|f| {
+                    if call.opt("KeyId").is_none() && f.kind == "NotFoundException" {
+                        KmsError::InvalidCiphertext.into()
+                    } else {
+                        f
+                    }
+                })?;
+                let (m, pt) = self.kms.decrypt(
+                    &m.account,
+                    Some(call.opt("KeyId").unwrap_or(&m.arn)),
+                    &blob,
+                    &ctx,
+                )?;
+                json!({"KeyId": m.arn, "Plaintext": B64.encode(&pt[..]), "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"})
+            }
+            "ReEncrypt" => {
+                let blob = call.blob("CiphertextBlob")?;
+                let src_ctx = call.context("SourceEncryptionContext")?;
+                let dst_ctx = call.context("DestinationEncryptionContext")?;
+                let src_ref = match call.opt("SourceKeyId") {
+                    Some(k) => k.to_owned(),
+                    None => blob_key_id(&blob)
+                        .ok_or_else(|| KmsFault::from(KmsError::InvalidCiphertext))?,
+                };
+                let src = self.authorize_key(call, "ReEncryptFrom", &src_ref, &src_ctx)?;
+                let dst = self.authorize_key(
+                    call,
+                    "ReEncryptTo",
+                    call.str("DestinationKeyId")?,
+                    &dst_ctx,
+                )?;
+                let (src, pt) = self
+                    .kms
+                    .decrypt(&src.account, Some(&src.arn), &blob, &src_ctx)?;
+                let ct = self.kms.encrypt(&dst.account, &dst.arn, &pt, &dst_ctx)?;
+                json!({"CiphertextBlob": B64.encode(ct), "SourceKeyId": src.arn, "KeyId": dst.arn,
+                       "SourceEncryptionAlgorithm": "SYMMETRIC_DEFAULT", "DestinationEncryptionAlgorithm": "SYMMETRIC_DEFAULT"})
+            }
+            "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" => {
+                let ctx = call.context("EncryptionContext")?;
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &ctx)?;
+                let bytes = match (
+                    call.body.get("NumberOfBytes").and_then(Value::as_u64),
+                    call.opt("KeySpec"),
+                ) {
+                    (Some(_), Some(_)) => {
+                        return Err(validation(
+                            "Specify either KeySpec or NumberOfBytes, not both.",
+                        ));
+                    }
+                    (Some(n), None) => usize::try_from(n).unwrap_or(usize::MAX),
+                    (None, Some("AES_256")) => 32,
+                    (None, Some("AES_128")) => 16,
+                    (None, Some(other)) => {
+                        return Err(validation(format!("Invalid KeySpec {other}")));
+                    }
+                    (None, None) => {
+                        return Err(validation(
+                            "Please specify either number of bytes or key spec.",
+                        ));
+                    }
+                };
+                let dk = self
+                    .kms
+                    .generate_data_key(&m.account, &m.arn, bytes, &ctx)?;
+                let mut out =
+                    json!({"CiphertextBlob": B64.encode(&dk.ciphertext), "KeyId": dk.key_id});
+                if op == "GenerateDataKey" {
+                    out["Plaintext"] = json!(B64.encode(&dk.plaintext[..]));
+                }
+                out
+            }
+            "GenerateRandom" => {
+                self.authorize_account(call, op)?;
+                let n = call
+                    .body
+                    .get("NumberOfBytes")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                let bytes = self.kms.random(usize::try_from(n).unwrap_or(0))?;
+                json!({"Plaintext": B64.encode(bytes)})
+            }
+            "GetKeyPolicy" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let (_, policy) = self.kms.key_policy(&m.account, &m.id)?;
+                json!({"Policy": policy, "PolicyName": "default"})
+            }
+            "PutKeyPolicy" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                self.kms
+                    .put_key_policy(&m.account, &m.id, call.str("Policy")?)
+                    .await?;
+                json!({})
+            }
+            "ListKeyPolicies" => {
+                self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                json!({"PolicyNames": ["default"], "Truncated": false})
+            }
+            other => {
+                return Err(KmsFault {
+                    status: StatusCode::BAD_REQUEST,
+                    kind: "UnsupportedOperationException",
+                    message: format!("{other} is not available yet."),
+                });
+            }
+        })
+    }
+}
+
+/// The key id a ciphertext blob names (see FORMAT.md), for authorization before decrypting.
+fn blob_key_id(blob: &[u8]) -> Option<String> {
+    (blob.len() > 37 && blob[0] == 1)
+        .then(|| String::from_utf8(blob[1..37].to_vec()).ok())
+        .flatten()
+}
+
+fn key_metadata(m: &KeyMetadata) -> Value {
+    let mut v = json!({
+        "AWSAccountId": m.account,
+        "KeyId": m.id,
+        "Arn": m.arn,
+        "CreationDate": m.created_ms as f64 / 1000.0,
+        "Enabled": m.state == KeyState::Enabled,
+        "Description": m.description,
+        "KeyUsage": m.key_usage,
+        "KeyState": m.state.as_str(),
+        "Origin": m.origin,
+        "KeyManager": "CUSTOMER",
+        "CustomerMasterKeySpec": m.key_spec,
+        "KeySpec": m.key_spec,
+        "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"],
+        "MultiRegion": false,
+    });
+    if let Some(d) = m.deletion_ms {
+        v["DeletionDate"] = json!(d as f64 / 1000.0);
+    }
+    v
+}

@@ -275,14 +275,14 @@ impl KmsApi {
         Ok(match op {
             "CreateKey" => {
                 self.authorize_account(call, op)?;
-                if let Some(spec) = call.opt("KeySpec").or(call.opt("CustomerMasterKeySpec")) {
-                    if spec != "SYMMETRIC_DEFAULT" {
-                        return Err(KmsFault {
-                            status: StatusCode::BAD_REQUEST,
-                            kind: "UnsupportedOperationException",
-                            message: format!("KeySpec {spec} is not available yet."),
-                        });
-                    }
+                if let Some(spec) = call.opt("KeySpec").or(call.opt("CustomerMasterKeySpec"))
+                    && spec != "SYMMETRIC_DEFAULT"
+                {
+                    return Err(KmsFault {
+                        status: StatusCode::BAD_REQUEST,
+                        kind: "UnsupportedOperationException",
+                        message: format!("KeySpec {spec} is not available yet."),
+                    });
                 }
                 let tags = call.body.get("Tags").and_then(Value::as_array).map(|a| {
                     a.iter()

@@ -160,6 +160,42 @@ impl Kms {
         Ok(meta)
     }
 
+    /// The AWS-managed key behind `alias/aws/<service>` (e.g. `aws/s3`), created on first use.
+    pub async fn managed_key(&self, account: &str, service: &str) -> Result<KeyMetadata, KmsError> {
+        let alias = format!("alias/aws/{service}");
+        let _g = self.write_lock.lock().await;
+        if let Some(id) = self.alias_target(account, &alias)? {
+            return Ok(self.record(account, &id)?.meta);
+        }
+        drop(_g);
+        let key = self
+            .create_key(
+                account,
+                &format!(
+                    "Default key that protects my {service} objects when no other key is defined"
+                ),
+                None,
+                vec![],
+            )
+            .await?;
+        let op = KvOp::Create {
+            ns: NS.into(),
+            key: alias_key(account, &alias),
+            value: key.id.clone().into_bytes(),
+        };
+        match self.meta.kv_apply(vec![op]).await {
+            Ok(()) => Ok(key),
+            // Another request created it first: use theirs (ours stays unused, as in a race on AWS).
+            Err(StoreError::KvConflict(_)) => {
+                let id = self
+                    .alias_target(account, &alias)?
+                    .ok_or(KmsError::Corrupt)?;
+                Ok(self.record(account, &id)?.meta)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Resolves a key id, key ARN, alias name or alias ARN within `account` (an ARN may name
     /// another account: cross-account use).
     pub fn describe_key(&self, account: &str, key_ref: &str) -> Result<KeyMetadata, KmsError> {

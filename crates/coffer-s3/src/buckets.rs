@@ -9,9 +9,27 @@ const ENCRYPTION_CONFIG: &str = "encryption";
 
 /// A bucket's default encryption. Every object is encrypted whatever this says; it chooses
 /// how (today SSE-S3 only: SSE-KMS and DSSE-KMS come with the key service).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct DefaultEncryption {
+    /// `None` (or absent in old records) means AES256.
+    #[serde(default)]
+    pub kms_key: Option<String>,
+    #[serde(default)]
+    pub kms: bool,
     pub bucket_key_enabled: bool,
+}
+
+impl DefaultEncryption {
+    pub(crate) fn as_request(&self) -> crate::Encryption {
+        if self.kms {
+            crate::Encryption::SseKms {
+                key: self.kms_key.clone(),
+                bucket_key: self.bucket_key_enabled,
+            }
+        } else {
+            crate::Encryption::SseS3
+        }
+    }
 }
 
 /// Name under which a bucket's tag set is kept in its configs.
@@ -90,18 +108,33 @@ impl S3Core {
         &self,
         bucket: &str,
         algorithm: Option<&str>,
+        kms_key: Option<&str>,
         bucket_key_enabled: bool,
     ) -> Result<(), S3Error> {
         self.require_bucket(bucket)?;
-        let value = match algorithm {
+        let config = match algorithm {
             None => None,
-            Some("AES256") => Some(
-                serde_json::to_vec(&DefaultEncryption { bucket_key_enabled }).unwrap_or_default(),
-            ),
-            Some(a @ ("aws:kms" | "aws:kms:dsse")) => {
-                return Err(S3Error::NotImplemented(format!(
-                    "Default encryption {a} needs the key service, which is not available yet; objects are encrypted with AES256 (SSE-S3)."
-                )));
+            Some("AES256") => Some(DefaultEncryption {
+                kms_key: None,
+                kms: false,
+                bucket_key_enabled,
+            }),
+            Some("aws:kms") => {
+                if self.kms.is_none() {
+                    return Err(S3Error::NotImplemented(
+                        "SSE-KMS needs the key service, which is not attached.".into(),
+                    ));
+                }
+                Some(DefaultEncryption {
+                    kms_key: kms_key.map(str::to_owned),
+                    kms: true,
+                    bucket_key_enabled,
+                })
+            }
+            Some("aws:kms:dsse") => {
+                return Err(S3Error::NotImplemented(
+                    "DSSE-KMS is not available yet.".into(),
+                ));
             }
             Some(other) => {
                 return Err(S3Error::InvalidArgument(format!(
@@ -109,6 +142,7 @@ impl S3Core {
                 )));
             }
         };
+        let value = config.map(|c| serde_json::to_vec(&c).unwrap_or_default());
         self.meta
             .put_bucket_config(bucket, ENCRYPTION_CONFIG, value)
             .await

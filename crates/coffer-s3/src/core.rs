@@ -39,6 +39,7 @@ pub struct S3Core {
     pub(crate) rng: SystemRandom,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) access_cache: crate::access::AccessCache,
+    pub(crate) kms: Option<Arc<coffer_kms::Kms>>,
 }
 
 impl S3Core {
@@ -72,6 +73,7 @@ impl S3Core {
             rng,
             clock,
             access_cache: crate::access::AccessCache::default(),
+            kms: None,
         };
         let referenced = core.meta.referenced_blobs()?;
         let swept = core.blobs.sweep(&referenced)?;
@@ -79,6 +81,11 @@ impl S3Core {
             tracing::info!(swept, "removed blob files left by an interrupted write");
         }
         Ok(core)
+    }
+
+    /// Lets objects be encrypted with KMS keys (SSE-KMS).
+    pub fn attach_kms(&mut self, kms: Arc<coffer_kms::Kms>) {
+        self.kms = Some(kms);
     }
 
     /// The metadata store, shared with the other domains (IAM) of the same data directory.

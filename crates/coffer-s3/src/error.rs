@@ -73,6 +73,9 @@ pub enum S3Error {
     /// Stored bytes failed authentication: tampering or disk corruption. Never user data.
     #[error("stored object failed integrity check")]
     Corrupt,
+    /// The key service refused (disabled key, missing key, ...).
+    #[error(transparent)]
+    Kms(coffer_kms::KmsError),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error(transparent)]

@@ -47,6 +47,8 @@ pub(crate) struct StoredMeta {
     /// Plaintext sizes of the parts, for multipart objects (GetObjectAttributes, partNumber).
     #[serde(default)]
     pub(crate) part_sizes: Vec<u64>,
+    #[serde(default)]
+    pub(crate) encryption: crate::ObjectEncryption,
 }
 
 impl StoredMeta {
@@ -72,6 +74,7 @@ pub struct ObjectInfo {
     pub meta: ObjectMeta,
     pub checksum: Option<StoredChecksum>,
     pub part_sizes: Vec<u64>,
+    pub encryption: crate::ObjectEncryption,
 }
 
 impl ObjectInfo {
@@ -87,6 +90,7 @@ impl ObjectInfo {
             meta: stored.meta,
             checksum: stored.checksum,
             part_sizes: stored.part_sizes,
+            encryption: stored.encryption,
         })
     }
 }

@@ -23,6 +23,8 @@ pub const MAX_PART_NUMBER: u32 = 10_000;
 struct UploadMeta {
     meta: ObjectMeta,
     checksum_algorithm: Option<ChecksumAlgorithm>,
+    #[serde(default)]
+    encryption: crate::ObjectEncryption,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -63,14 +65,17 @@ impl S3Core {
         key: &str,
         meta: ObjectMeta,
         checksum_algorithm: Option<ChecksumAlgorithm>,
+        encryption: Option<crate::Encryption>,
     ) -> Result<String, S3Error> {
         crate::objects::validate_key(key)?;
         self.require_bucket(bucket)?;
         validate_tags(&meta.tags)?;
+        let encryption = self.effective_encryption(bucket, encryption).await?;
         let upload_id = self.random_hex(24)?;
         let stored = UploadMeta {
             meta,
             checksum_algorithm,
+            encryption,
         };
         let rec = UploadRecord {
             upload_id: upload_id.clone(),
@@ -154,7 +159,11 @@ impl S3Core {
         integrity: Integrity,
     ) -> Result<PartInfo, S3Error> {
         let context = part_context(bucket, key, upload_id, part_number);
-        let written = self.write_segment(body, context, integrity).await?;
+        let upload = self.upload_record(bucket, key, upload_id)?;
+        let encryption = upload_meta(&upload)?.encryption;
+        let written = self
+            .write_segment(body, context, integrity, (bucket, key, &encryption))
+            .await?;
         let now = self.now_ms();
         let etag = etag_of(&written.md5);
         let checksum = written.checksum;
@@ -241,10 +250,12 @@ impl S3Core {
             _ => None,
         };
         let now = self.now_ms();
+        let encryption = upload_meta.encryption.clone();
         let stored_meta = StoredMeta {
             meta: upload_meta.meta,
             checksum: checksum.clone(),
             part_sizes: chosen.iter().map(|p| p.size).collect(),
+            encryption: encryption.clone(),
         };
         let rec = ObjectRecord {
             bucket: bucket.to_owned(),
@@ -263,6 +274,7 @@ impl S3Core {
             .map_err(no_such_upload)?;
         self.release_blobs(freed);
         Ok(PutResult {
+            encryption,
             etag,
             checksum: checksum.map(|c| c.value),
             version_id: NULL_VERSION.to_owned(),

@@ -18,11 +18,14 @@ pub struct PutRequest {
     pub meta: ObjectMeta,
     pub body: BodyStream,
     pub integrity: Integrity,
+    /// `None`: the bucket's default encryption.
+    pub encryption: Option<crate::Encryption>,
 }
 
 /// What a write returns to the client.
 #[derive(Debug, Clone)]
 pub struct PutResult {
+    pub encryption: crate::ObjectEncryption,
     pub etag: String,
     pub checksum: Option<ChecksumValue>,
     pub version_id: String,
@@ -149,6 +152,8 @@ pub struct CopyRequest {
     /// `x-amz-tagging-directive: REPLACE` with these tags; `None` copies the source's.
     pub replace_tags: Option<Vec<Tag>>,
     pub source_conditions: Conditions,
+    /// `None`: the destination bucket's default encryption (as S3 does for copies).
+    pub encryption: Option<crate::Encryption>,
 }
 
 impl S3Core {
@@ -158,7 +163,17 @@ impl S3Core {
         validate_tags(&req.meta.tags)?;
         let nonce = self.random_hex(8)?;
         let context = object_context(&req.bucket, &req.key, NULL_VERSION, &nonce);
-        let written = self.write_segment(req.body, context, req.integrity).await?;
+        let encryption = self
+            .effective_encryption(&req.bucket, req.encryption)
+            .await?;
+        let written = self
+            .write_segment(
+                req.body,
+                context,
+                req.integrity,
+                (&req.bucket, &req.key, &encryption),
+            )
+            .await?;
         let etag = etag_of(&written.md5);
         let stored = StoredMeta {
             meta: req.meta,
@@ -167,6 +182,7 @@ impl S3Core {
                 composite: false,
             }),
             part_sizes: Vec::new(),
+            encryption: encryption.clone(),
         };
         let now = self.now_ms();
         let rec = ObjectRecord {
@@ -182,6 +198,7 @@ impl S3Core {
         let freed = self.meta.put_object(rec).await?;
         self.release_blobs(freed);
         Ok(PutResult {
+            encryption,
             etag,
             checksum: written.checksum,
             version_id: NULL_VERSION.to_owned(),
@@ -239,7 +256,11 @@ impl S3Core {
                 e => e,
             })?;
         let same = req.source_bucket == req.bucket && req.source_key == req.key;
-        if same && req.metadata_directive == MetadataDirective::Copy && req.replace_tags.is_none() {
+        if same
+            && req.metadata_directive == MetadataDirective::Copy
+            && req.replace_tags.is_none()
+            && req.encryption.is_none()
+        {
             return Err(S3Error::InvalidRequest(
                 "This copy request is illegal because it is trying to copy an object to itself \
                  without changing the object's metadata, storage class, website redirect \
@@ -264,6 +285,7 @@ impl S3Core {
             meta,
             body,
             integrity,
+            encryption: req.encryption,
         })
         .await
     }

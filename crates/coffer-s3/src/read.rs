@@ -65,7 +65,7 @@ impl S3Core {
                     Location::Blob(id) => Source::File(Arc::new(self.blobs.open_blob(id)?)),
                 };
                 plan.push_back(SegmentRead {
-                    opener: Arc::new(sealing.opener(&self.service_key)?),
+                    opener: Arc::new(self.opener_for(&sealing, &rec.bucket, &rec.key)?),
                     source,
                     plain_len: seg.plain_len,
                     range: a - seg_start..b - seg_start,

@@ -1,8 +1,10 @@
 //! How one segment was sealed, stored opaquely by the store beside the segment:
-//! `version:u8 = 1 || kind:u8 (1 = SSE-S3) || nonce_prefix[4] || wrapped_len:u16 ||
-//! wrapped data key || context`. The context is the object identity bound into every package
-//! and into the key wrap: `bucket NUL key NUL origin`, where origin is `v:<version>` for a PUT
-//! or `u:<upload id>:<part>` for a part.
+//! `version:u8 = 1 || kind:u8 || nonce_prefix[4] || wrap || context`, where for
+//! kind 1 (SSE-S3) `wrap = len:u16 || data key wrapped by the service key`, and for
+//! kind 2 (SSE-KMS) `wrap = len:u16 || KMS ciphertext of the data key || len:u16 || key ARN`.
+//! The context is the object identity bound into every package and into the key wrap:
+//! `bucket NUL key NUL origin`, where origin is `v:<version>` for a PUT or
+//! `u:<upload id>:<part>` for a part.
 
 use aws_lc_rs::rand::SecureRandom;
 use coffer_crypto::{DataKey, NONCE_PREFIX_LEN, PackageOpener, PackageSealer, WrappingKey};
@@ -11,15 +13,24 @@ use crate::S3Error;
 
 const VERSION: u8 = 1;
 const KIND_SSE_S3: u8 = 1;
+const KIND_SSE_KMS: u8 = 2;
+
+/// Who holds the segment's data key.
+pub(crate) enum Wrap {
+    /// Wrapped by the SSE-S3 service key.
+    ServiceKey(Vec<u8>),
+    /// A KMS ciphertext blob of the data key, made under `key_arn`.
+    Kms { blob: Vec<u8>, key_arn: String },
+}
 
 pub(crate) struct Sealing {
     pub(crate) nonce_prefix: [u8; NONCE_PREFIX_LEN],
-    pub(crate) wrapped_key: Vec<u8>,
+    pub(crate) wrap: Wrap,
     pub(crate) context: Vec<u8>,
 }
 
 impl Sealing {
-    /// A fresh data key for a new segment with identity `context`, and its sealer.
+    /// A fresh SSE-S3 data key for a new segment with identity `context`, and its sealer.
     pub(crate) fn create(
         service_key: &WrappingKey,
         rng: &dyn SecureRandom,
@@ -31,48 +42,92 @@ impl Sealing {
         Ok((
             Self {
                 nonce_prefix: sealer.nonce_prefix(),
-                wrapped_key,
+                wrap: Wrap::ServiceKey(wrapped_key),
                 context,
             },
             sealer,
         ))
     }
 
-    pub(crate) fn opener(&self, service_key: &WrappingKey) -> Result<PackageOpener, S3Error> {
-        let data_key = service_key
-            .unwrap(&self.wrapped_key, &self.context)
-            .map_err(|_| S3Error::Corrupt)?;
+    /// A segment sealed with a data key KMS generated (its plaintext in `data_key`).
+    pub(crate) fn create_kms(
+        data_key: &DataKey,
+        blob: Vec<u8>,
+        key_arn: String,
+        rng: &dyn SecureRandom,
+        context: Vec<u8>,
+    ) -> Result<(Self, PackageSealer), S3Error> {
+        let sealer = PackageSealer::new(data_key, rng, &context)?;
+        Ok((
+            Self {
+                nonce_prefix: sealer.nonce_prefix(),
+                wrap: Wrap::Kms { blob, key_arn },
+                context,
+            },
+            sealer,
+        ))
+    }
+
+    /// The opener once the data key is known (SSE-KMS keys come from KMS, see `S3Core`).
+    pub(crate) fn opener_with(&self, data_key: &DataKey) -> Result<PackageOpener, S3Error> {
         Ok(PackageOpener::new(
-            &data_key,
+            data_key,
             self.nonce_prefix,
             &self.context,
         )?)
     }
 
+    pub(crate) fn unwrap_service_key(
+        &self,
+        service_key: &WrappingKey,
+        wrapped: &[u8],
+    ) -> Result<DataKey, S3Error> {
+        service_key
+            .unwrap(wrapped, &self.context)
+            .map_err(|_| S3Error::Corrupt)
+    }
+
     pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(8 + self.wrapped_key.len() + self.context.len());
+        let mut out = Vec::with_capacity(128 + self.context.len());
         out.push(VERSION);
-        out.push(KIND_SSE_S3);
-        out.extend_from_slice(&self.nonce_prefix);
-        out.extend_from_slice(&(self.wrapped_key.len() as u16).to_be_bytes());
-        out.extend_from_slice(&self.wrapped_key);
+        match &self.wrap {
+            Wrap::ServiceKey(w) => {
+                out.push(KIND_SSE_S3);
+                out.extend_from_slice(&self.nonce_prefix);
+                put16(&mut out, w);
+            }
+            Wrap::Kms { blob, key_arn } => {
+                out.push(KIND_SSE_KMS);
+                out.extend_from_slice(&self.nonce_prefix);
+                put16(&mut out, blob);
+                put16(&mut out, key_arn.as_bytes());
+            }
+        }
         out.extend_from_slice(&self.context);
         out
     }
 
     pub(crate) fn decode(b: &[u8]) -> Result<Self, S3Error> {
-        if b.len() < 8 || b[0] != VERSION || b[1] != KIND_SSE_S3 {
+        if b.len() < 8 || b[0] != VERSION {
             return Err(S3Error::Corrupt);
         }
         let mut nonce_prefix = [0u8; NONCE_PREFIX_LEN];
         nonce_prefix.copy_from_slice(&b[2..6]);
-        let n = u16::from_be_bytes([b[6], b[7]]) as usize;
-        let wrapped_key = b.get(8..8 + n).ok_or(S3Error::Corrupt)?.to_vec();
-        let context = b[8 + n..].to_vec();
+        let mut rest = &b[6..];
+        let wrap = match b[1] {
+            KIND_SSE_S3 => Wrap::ServiceKey(take16(&mut rest)?.to_vec()),
+            KIND_SSE_KMS => {
+                let blob = take16(&mut rest)?.to_vec();
+                let key_arn =
+                    String::from_utf8(take16(&mut rest)?.to_vec()).map_err(|_| S3Error::Corrupt)?;
+                Wrap::Kms { blob, key_arn }
+            }
+            _ => return Err(S3Error::Corrupt),
+        };
         Ok(Self {
             nonce_prefix,
-            wrapped_key,
-            context,
+            wrap,
+            context: rest.to_vec(),
         })
     }
 
@@ -86,6 +141,21 @@ impl Sealing {
         expected.push(0);
         self.context.starts_with(&expected)
     }
+}
+
+fn put16(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u16).to_be_bytes());
+    out.extend_from_slice(b);
+}
+
+fn take16<'a>(b: &mut &'a [u8]) -> Result<&'a [u8], S3Error> {
+    if b.len() < 2 {
+        return Err(S3Error::Corrupt);
+    }
+    let n = u16::from_be_bytes([b[0], b[1]]) as usize;
+    let v = b.get(2..2 + n).ok_or(S3Error::Corrupt)?;
+    *b = &b[2 + n..];
+    Ok(v)
 }
 
 /// Identity of a segment written by a PUT or copy.

@@ -13,7 +13,6 @@ use futures::{Stream, StreamExt as _};
 use tokio::task::JoinHandle;
 
 use crate::checksum::{Hashers, Integrity};
-use crate::sealing::Sealing;
 use crate::{ChecksumValue, S3Core, S3Error};
 
 /// A request body (or a copy source) as a stream of plaintext chunks.
@@ -42,8 +41,10 @@ impl S3Core {
         mut body: BodyStream,
         context: Vec<u8>,
         integrity: Integrity,
+        target: (&str, &str, &crate::ObjectEncryption),
     ) -> Result<Written, S3Error> {
-        let (sealing, sealer) = Sealing::create(&self.service_key, &self.rng, context)?;
+        let (bucket, key, enc) = target;
+        let (sealing, sealer) = self.new_sealing(enc, bucket, key, context)?;
         let mut hashers = Hashers::new(integrity.algorithm);
         let mut out = SealedOutput {
             sealer,

@@ -44,6 +44,7 @@ async fn put(core: &S3Core, key: &str, data: Vec<u8>) {
         meta: ObjectMeta::default(),
         body: body(data),
         integrity: Integrity::default(),
+        encryption: None,
     })
     .await
     .unwrap();
@@ -207,7 +208,7 @@ async fn multipart_copy_and_listing() {
         .await
         .unwrap();
     let id = core
-        .create_upload("bkt", "mp", ObjectMeta::default(), None)
+        .create_upload("bkt", "mp", ObjectMeta::default(), None, None)
         .await
         .unwrap();
     let p1 = pattern(5 * 1024 * 1024, 1);
@@ -270,6 +271,7 @@ async fn multipart_copy_and_listing() {
         meta: ObjectMeta::default(),
         replace_tags: None,
         source_conditions: Conditions::default(),
+        encryption: None,
     })
     .await
     .unwrap();

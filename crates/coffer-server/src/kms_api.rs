@@ -31,10 +31,10 @@ pub(crate) struct KmsApi {
 }
 
 /// KMS errors on the wire: `{"__type": ..., "message": ...}`.
-struct KmsFault {
-    status: StatusCode,
-    kind: &'static str,
-    message: String,
+pub(crate) struct KmsFault {
+    pub(crate) status: StatusCode,
+    pub(crate) kind: &'static str,
+    pub(crate) message: String,
 }
 
 impl From<ApiError> for KmsFault {
@@ -203,45 +203,16 @@ impl KmsApi {
         key_ref: &str,
         context: &EncryptionContext,
     ) -> Result<KeyMetadata, KmsFault> {
-        let account = call.identity.account().to_owned();
-        let (meta, policy_text) = self.kms.key_policy(&account, key_ref)?;
-        let policy = Policy::parse(&policy_text, PolicyKind::Resource)
-            .map_err(|_| KmsFault::from(KmsError::Corrupt))?;
-        let mut ctx = RequestContext::new(
-            call.identity.principal(),
-            format!("kms:{op}"),
-            meta.arn.clone(),
-        );
-        ctx.resource_account = Some(meta.account.clone());
-        fill_principal_context(
+        authorize_key_use(
+            &self.kms,
+            &self.iam,
             &call.identity,
             call.session.as_ref(),
-            crate::now_ms(),
-            &mut ctx,
-        );
-        ctx.set("kms:CallerAccount", account.clone());
-        ctx.set_all(
-            "kms:EncryptionContextKeys",
-            context.keys().cloned().collect(),
-        );
-        for (k, v) in context {
-            ctx.set(&format!("kms:EncryptionContext:{k}"), v.clone());
-        }
-        let callers = self
-            .iam
-            .caller_policies(&call.identity, call.session.as_ref())?;
-        if evaluate(&callers.policy_set(Some(&policy)), &ctx) != Decision::Allow {
-            return Err(KmsFault {
-                status: StatusCode::BAD_REQUEST,
-                kind: "AccessDeniedException",
-                message: format!(
-                    "User: {} is not authorized to perform: kms:{op} on resource: {} because no resource-based policy allows the kms:{op} action",
-                    call.identity.arn(),
-                    meta.arn
-                ),
-            });
-        }
-        Ok(meta)
+            op,
+            key_ref,
+            context,
+            None,
+        )
     }
 
     /// Account-level calls (CreateKey, ListKeys, ...): identity policies only.
@@ -508,6 +479,52 @@ impl KmsApi {
             }
         })
     }
+}
+
+/// Judges `kms:<op>` on a key for a caller: the key policy and the caller's IAM policies, with
+/// the encryption context (and `kms:ViaService` when another service, S3, calls for them).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn authorize_key_use(
+    kms: &Kms,
+    iam: &Iam,
+    identity: &Identity,
+    session: Option<&SessionInfo>,
+    op: &str,
+    key_ref: &str,
+    context: &EncryptionContext,
+    via_service: Option<&str>,
+) -> Result<KeyMetadata, KmsFault> {
+    let account = identity.account().to_owned();
+    let (meta, policy_text) = kms.key_policy(&account, key_ref)?;
+    let policy = Policy::parse(&policy_text, PolicyKind::Resource)
+        .map_err(|_| KmsFault::from(KmsError::Corrupt))?;
+    let mut ctx = RequestContext::new(identity.principal(), format!("kms:{op}"), meta.arn.clone());
+    ctx.resource_account = Some(meta.account.clone());
+    fill_principal_context(identity, session, crate::now_ms(), &mut ctx);
+    ctx.set("kms:CallerAccount", account);
+    ctx.set_all(
+        "kms:EncryptionContextKeys",
+        context.keys().cloned().collect(),
+    );
+    for (k, v) in context {
+        ctx.set(&format!("kms:EncryptionContext:{k}"), v.clone());
+    }
+    if let Some(v) = via_service {
+        ctx.set("kms:ViaService", v);
+    }
+    let callers = iam.caller_policies(identity, session)?;
+    if evaluate(&callers.policy_set(Some(&policy)), &ctx) != Decision::Allow {
+        return Err(KmsFault {
+            status: StatusCode::BAD_REQUEST,
+            kind: "AccessDeniedException",
+            message: format!(
+                "User: {} is not authorized to perform: kms:{op} on resource: {} because no resource-based policy allows the kms:{op} action",
+                identity.arn(),
+                meta.arn
+            ),
+        });
+    }
+    Ok(meta)
 }
 
 /// The key id a ciphertext blob names (see FORMAT.md), for authorization before decrypting.

@@ -147,11 +147,20 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     }
     let env = |k: &str| std::env::var(k).ok();
     let creds = config::load_root_credentials(&env, args.account_id.as_deref(), &args.data)?;
-    let core = Arc::new(S3Core::open(&args.data, &root_key, Arc::new(SystemClock)).await?);
+    let mut core = S3Core::open(&args.data, &root_key, Arc::new(SystemClock)).await?;
     let iam = Arc::new(iam_for(core.metadata(), &root_key));
     // Key material rests sealed under its own subkey of the root key.
     let kms_key = root_key.derive(b"coffer/kms/key-material/v1");
     drop(root_key);
+    let kms = Arc::new(coffer_kms::Kms::new(
+        core.metadata(),
+        &kms_key,
+        &args.region,
+        now_ms,
+    ));
+    drop(kms_key);
+    core.attach_kms(kms.clone());
+    let core = Arc::new(core);
     iam.register_root_key(
         &creds.account_id,
         &creds.access_key_id,
@@ -163,6 +172,7 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     let s3 = s3::service(
         core,
         iam.clone(),
+        kms.clone(),
         creds.account_id.clone(),
         args.region.clone(),
         !args.disable_sigv2,
@@ -199,12 +209,6 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     }
     println!("Ready.");
     drop(creds);
-    let kms = Arc::new(coffer_kms::Kms::new(
-        core_for_control.metadata(),
-        &kms_key,
-        &args.region,
-        now_ms,
-    ));
     let kms_api = kms_api::KmsApi {
         kms,
         iam: iam.clone(),

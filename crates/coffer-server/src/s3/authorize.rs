@@ -32,6 +32,7 @@ pub(crate) struct RequestView<'a> {
 pub(crate) struct Authorizer {
     pub(crate) core: Arc<S3Core>,
     pub(crate) iam: Arc<Iam>,
+    pub(crate) kms: Arc<coffer_kms::Kms>,
     pub(crate) region: String,
 }
 
@@ -62,6 +63,49 @@ impl Authorizer {
         self.core
             .authorize(bucket, &mut ctx, caller.policies.policy_set(None))
             .map_err(s3_wire)
+    }
+
+    /// SSE-KMS: the requester itself needs `kms:<op>` on the key, via S3 (`kms:ViaService`).
+    pub(crate) fn check_kms(
+        &self,
+        view: &RequestView<'_>,
+        op: &str,
+        key_arn: &str,
+        bucket: &str,
+        key: &str,
+    ) -> S3Result<()> {
+        let caller = self.caller(view)?;
+        let Some(identity) = &caller.identity else {
+            return Err(s3s::s3_error!(AccessDenied, "Access Denied"));
+        };
+        let via = format!("s3.{}.amazonaws.com", self.region);
+        crate::kms_api::authorize_key_use(
+            &self.kms,
+            &self.iam,
+            identity,
+            caller.session.as_ref(),
+            op,
+            key_arn,
+            &coffer_s3::kms_context(bucket, key),
+            Some(&via),
+        )
+        .map(|_| ())
+        .map_err(|f| {
+            let mut e = s3s::S3Error::with_message(
+                if f.kind == "AccessDeniedException" {
+                    s3s::S3ErrorCode::AccessDenied
+                } else {
+                    s3s::S3ErrorCode::Custom(format!("KMS.{}", f.kind).into())
+                },
+                f.message,
+            );
+            e.set_status_code(if f.kind == "AccessDeniedException" {
+                http::StatusCode::FORBIDDEN
+            } else {
+                f.status
+            });
+            e
+        })
     }
 
     fn caller(&self, view: &RequestView<'_>) -> S3Result<Caller> {

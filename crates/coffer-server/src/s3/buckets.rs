@@ -111,9 +111,9 @@ impl CofferS3 {
                 "The XML you provided was not well-formed or did not validate against our published schema"
             ));
         };
-        let algorithm = rule
-            .apply_server_side_encryption_by_default
-            .map(|d| d.sse_algorithm.as_str().to_owned());
+        let default = rule.apply_server_side_encryption_by_default;
+        let kms_key = default.as_ref().and_then(|d| d.kms_master_key_id.clone());
+        let algorithm = default.map(|d| d.sse_algorithm.as_str().to_owned());
         let Some(algorithm) = algorithm else {
             return Err(s3_error!(
                 MalformedXML,
@@ -124,6 +124,7 @@ impl CofferS3 {
             .set_default_encryption(
                 &input.bucket,
                 Some(&algorithm),
+                kms_key.as_deref(),
                 rule.bucket_key_enabled.unwrap_or(false),
             )
             .await
@@ -141,8 +142,12 @@ impl CofferS3 {
             .map_err(s3_wire)?;
         let rule = ServerSideEncryptionRule {
             apply_server_side_encryption_by_default: Some(ServerSideEncryptionByDefault {
-                kms_master_key_id: None,
-                sse_algorithm: ServerSideEncryption::from_static(ServerSideEncryption::AES256),
+                kms_master_key_id: enc.kms_key.clone(),
+                sse_algorithm: ServerSideEncryption::from_static(if enc.kms {
+                    ServerSideEncryption::AWS_KMS
+                } else {
+                    ServerSideEncryption::AES256
+                }),
             }),
             bucket_key_enabled: Some(enc.bucket_key_enabled),
         };
@@ -158,7 +163,7 @@ impl CofferS3 {
         req: S3Request<DeleteBucketEncryptionInput>,
     ) -> S3Result<S3Response<DeleteBucketEncryptionOutput>> {
         self.core
-            .set_default_encryption(&req.input.bucket, None, false)
+            .set_default_encryption(&req.input.bucket, None, None, false)
             .await
             .map_err(s3_wire)?;
         super::no_content(DeleteBucketEncryptionOutput {})

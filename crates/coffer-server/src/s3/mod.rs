@@ -36,6 +36,7 @@ pub(crate) struct CofferS3 {
 pub(crate) fn service(
     core: Arc<S3Core>,
     iam: Arc<Iam>,
+    kms: Arc<coffer_kms::Kms>,
     account_id: String,
     region: String,
     allow_sigv2: bool,
@@ -43,6 +44,7 @@ pub(crate) fn service(
     let authorizer = Arc::new(authorize::Authorizer {
         core: core.clone(),
         iam: iam.clone(),
+        kms,
         region: region.clone(),
     });
     let mut b = S3ServiceBuilder::new(CofferS3 {

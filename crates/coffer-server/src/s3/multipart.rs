@@ -42,14 +42,20 @@ impl CofferS3 {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let input = req.input;
-        if let Some(s) = &input.server_side_encryption
-            && s.as_str() != ServerSideEncryption::AES256
-        {
-            return Err(s3_error!(
-                NotImplemented,
-                "Server-side encryption {} is not available yet",
-                s.as_str()
-            ));
+        let requested = super::objects::requested_encryption(
+            input.server_side_encryption.as_ref(),
+            input.ssekms_key_id.as_ref(),
+            input.bucket_key_enabled,
+        )?;
+        let encryption = self
+            .core
+            .effective_encryption(&input.bucket, requested)
+            .await
+            .map_err(s3_wire)?;
+        if let Some(arn) = &encryption.kms_key_arn {
+            let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
+            self.auth
+                .check_kms(&v, "GenerateDataKey", arn, &input.bucket, &input.key)?;
         }
         let algorithm = input
             .checksum_algorithm
@@ -76,7 +82,13 @@ impl CofferS3 {
         .map_err(s3_wire)?;
         let id = self
             .core
-            .create_upload(&input.bucket, &input.key, meta, algorithm)
+            .create_upload(
+                &input.bucket,
+                &input.key,
+                meta,
+                algorithm,
+                Some(encryption.as_request()),
+            )
             .await
             .map_err(s3_wire)?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
@@ -85,9 +97,9 @@ impl CofferS3 {
             upload_id: Some(id),
             checksum_algorithm: input.checksum_algorithm,
             checksum_type: algorithm.map(|_| ChecksumType::from_static(ChecksumType::COMPOSITE)),
-            server_side_encryption: Some(ServerSideEncryption::from_static(
-                ServerSideEncryption::AES256,
-            )),
+            server_side_encryption: super::objects::sse_fields(&encryption).0,
+            ssekms_key_id: super::objects::sse_fields(&encryption).1,
+            bucket_key_enabled: super::objects::sse_fields(&encryption).2,
             ..Default::default()
         }))
     }
@@ -214,9 +226,9 @@ impl CofferS3 {
             key: Some(input.key.clone()),
             e_tag: Some(etag(&r.etag)),
             location: Some(format!("/{}/{}", input.bucket, input.key)),
-            server_side_encryption: Some(ServerSideEncryption::from_static(
-                ServerSideEncryption::AES256,
-            )),
+            server_side_encryption: super::objects::sse_fields(&r.encryption).0,
+            ssekms_key_id: super::objects::sse_fields(&r.encryption).1,
+            bucket_key_enabled: super::objects::sse_fields(&r.encryption).2,
             ..Default::default()
         };
         if r.checksum.is_some() {

@@ -12,20 +12,57 @@ use super::convert::{
 use super::wire::s3_wire;
 use super::{CofferS3, no_content};
 
-fn sse() -> Option<ServerSideEncryption> {
-    Some(ServerSideEncryption::from_static(
-        ServerSideEncryption::AES256,
-    ))
+/// The encryption a request asks for (`None`: the bucket's default).
+pub(super) fn requested_encryption(
+    sse: Option<&ServerSideEncryption>,
+    kms_key: Option<&String>,
+    bucket_key: Option<bool>,
+) -> S3Result<Option<coffer_s3::Encryption>> {
+    match sse.map(ServerSideEncryption::as_str) {
+        None if kms_key.is_some() => Err(s3_error!(
+            InvalidArgument,
+            "Server Side Encryption with KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms"
+        )),
+        None => Ok(None),
+        Some(ServerSideEncryption::AES256) => Ok(Some(coffer_s3::Encryption::SseS3)),
+        Some(ServerSideEncryption::AWS_KMS) => Ok(Some(coffer_s3::Encryption::SseKms {
+            key: kms_key.cloned(),
+            bucket_key: bucket_key.unwrap_or(false),
+        })),
+        Some(ServerSideEncryption::AWS_KMS_DSSE) => {
+            Err(s3_error!(NotImplemented, "DSSE-KMS is not available yet."))
+        }
+        Some(_) => Err(s3_error!(
+            InvalidArgument,
+            "The encryption method specified is not supported"
+        )),
+    }
 }
 
-/// Every object is SSE-S3 for now: other algorithms are refused rather than ignored.
-fn check_sse(requested: Option<&ServerSideEncryption>) -> S3Result<()> {
-    match requested.map(ServerSideEncryption::as_str) {
-        None | Some(ServerSideEncryption::AES256) => Ok(()),
-        Some(other) => Err(s3_error!(
-            NotImplemented,
-            "Server-side encryption {other} is not available yet; this server encrypts every object with AES256 (SSE-S3)."
-        )),
+/// `x-amz-server-side-encryption`, its KMS key id and bucket-key flag for a response.
+pub(super) fn sse_fields(
+    e: &coffer_s3::ObjectEncryption,
+) -> (Option<ServerSideEncryption>, Option<String>, Option<bool>) {
+    let alg = ServerSideEncryption::from(e.algorithm.clone());
+    match &e.kms_key_arn {
+        Some(arn) => (Some(alg), Some(arn.clone()), Some(e.bucket_key_enabled)),
+        None => (Some(alg), None, None),
+    }
+}
+
+/// Authorization's view of a request whose input has been taken apart.
+pub(super) fn view<'a>(
+    credentials: &'a Option<s3s::auth::Credentials>,
+    uri: &'a http::Uri,
+    headers: &'a http::HeaderMap,
+    extensions: &'a http::Extensions,
+) -> super::authorize::RequestView<'a> {
+    super::authorize::RequestView {
+        credentials: credentials.as_ref(),
+        uri,
+        headers,
+        peer: extensions.get::<super::PeerAddr>().map(|p| p.0),
+        op: "",
     }
 }
 
@@ -53,7 +90,21 @@ impl CofferS3 {
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let mut input = req.input;
-        check_sse(input.server_side_encryption.as_ref())?;
+        let requested = requested_encryption(
+            input.server_side_encryption.as_ref(),
+            input.ssekms_key_id.as_ref(),
+            input.bucket_key_enabled,
+        )?;
+        let encryption = self
+            .core
+            .effective_encryption(&input.bucket, requested)
+            .await
+            .map_err(s3_wire)?;
+        if let Some(arn) = &encryption.kms_key_arn {
+            let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
+            self.auth
+                .check_kms(&v, "GenerateDataKey", arn, &input.bucket, &input.key)?;
+        }
         let algorithm = input.checksum_algorithm.take();
         let integrity = integrity(
             input.content_md5.as_deref(),
@@ -79,11 +130,15 @@ impl CofferS3 {
             meta,
             body: request_body(input.body),
             integrity,
+            encryption: Some(encryption.as_request()),
         };
         let r = self.core.put_object(put).await.map_err(s3_wire)?;
+        let (sse, kms_key, bucket_key) = sse_fields(&r.encryption);
         let mut out = PutObjectOutput {
             e_tag: Some(etag(&r.etag)),
-            server_side_encryption: sse(),
+            server_side_encryption: sse,
+            ssekms_key_id: kms_key,
+            bucket_key_enabled: bucket_key,
             ..Default::default()
         };
         set_checksum!(out, r.checksum.as_ref());
@@ -145,12 +200,23 @@ impl CofferS3 {
             }
             parts_count = Some(i32::try_from(sizes.len()).unwrap_or(i32::MAX));
         }
+        // SSE-KMS objects need the requester's own kms:Decrypt, judged before any byte is read.
+        if let Ok(head) =
+            self.core
+                .head_object(&input.bucket, &input.key, &coffer_s3::Conditions::default())
+            && let Some(arn) = &head.encryption.kms_key_arn
+        {
+            let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
+            self.auth
+                .check_kms(&v, "Decrypt", arn, &input.bucket, &input.key)?;
+        }
         let r = self
             .core
             .get_object(&input.bucket, &input.key, range, &conds)
             .await
             .map_err(s3_wire)?;
         let info = r.info;
+        let (sse, kms_key, bucket_key) = sse_fields(&info.encryption);
         let (len, content_range) = match &r.range {
             Some(rg) => (
                 rg.end - rg.start,
@@ -186,7 +252,9 @@ impl CofferS3 {
             last_modified: Some(timestamp(info.last_modified_ms)),
             metadata: user_metadata(&info),
             parts_count,
-            server_side_encryption: sse(),
+            server_side_encryption: sse,
+            ssekms_key_id: kms_key,
+            bucket_key_enabled: bucket_key,
             tag_count: (!info.meta.tags.is_empty())
                 .then(|| i32::try_from(info.meta.tags.len()).unwrap_or(0)),
             ..Default::default()
@@ -236,7 +304,9 @@ impl CofferS3 {
             metadata: user_metadata(&info),
             parts_count: (!info.part_sizes.is_empty())
                 .then(|| i32::try_from(info.part_sizes.len()).unwrap_or(0)),
-            server_side_encryption: sse(),
+            server_side_encryption: sse_fields(&info.encryption).0,
+            ssekms_key_id: sse_fields(&info.encryption).1,
+            bucket_key_enabled: sse_fields(&info.encryption).2,
             ..Default::default()
         };
         if wants_checksum(input.checksum_mode.as_ref()) {
@@ -330,7 +400,11 @@ impl CofferS3 {
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let input = req.input;
-        check_sse(input.server_side_encryption.as_ref())?;
+        let requested = requested_encryption(
+            input.server_side_encryption.as_ref(),
+            input.ssekms_key_id.as_ref(),
+            input.bucket_key_enabled,
+        )?;
         let CopySource::Bucket {
             bucket: src_bucket,
             key: src_key,
@@ -391,17 +465,40 @@ impl CofferS3 {
             input.copy_source_if_modified_since,
             input.copy_source_if_unmodified_since,
         );
+        let (src_bucket, src_key): (String, String) = (src_bucket.into(), src_key.into());
+        let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
+        if let Ok(src) =
+            self.core
+                .head_object(&src_bucket, &src_key, &coffer_s3::Conditions::default())
+            && let Some(arn) = &src.encryption.kms_key_arn
+        {
+            self.auth
+                .check_kms(&v, "Decrypt", arn, &src_bucket, &src_key)?;
+        }
+        // A copy without SSE headers takes the destination's default; with them, it may change
+        // an object's encryption in place (a copy onto itself).
+        let explicit = requested.is_some();
+        let encryption = self
+            .core
+            .effective_encryption(&input.bucket, requested)
+            .await
+            .map_err(s3_wire)?;
+        if let Some(arn) = &encryption.kms_key_arn {
+            self.auth
+                .check_kms(&v, "GenerateDataKey", arn, &input.bucket, &input.key)?;
+        }
         let r = self
             .core
             .copy_object(CopyRequest {
-                source_bucket: src_bucket.into(),
-                source_key: src_key.into(),
+                source_bucket: src_bucket,
+                source_key: src_key,
                 bucket: input.bucket,
                 key: input.key,
                 metadata_directive: directive,
                 meta,
                 replace_tags,
                 source_conditions,
+                encryption: explicit.then(|| encryption.as_request()),
             })
             .await
             .map_err(s3_wire)?;
@@ -413,7 +510,9 @@ impl CofferS3 {
         set_checksum!(result, r.checksum.as_ref());
         Ok(S3Response::new(CopyObjectOutput {
             copy_object_result: Some(result),
-            server_side_encryption: sse(),
+            server_side_encryption: sse_fields(&r.encryption).0,
+            ssekms_key_id: sse_fields(&r.encryption).1,
+            bucket_key_enabled: sse_fields(&r.encryption).2,
             ..Default::default()
         }))
     }

@@ -47,6 +47,7 @@ pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
         S3Error::InvalidTag(_) => with(C::InvalidTag),
         S3Error::NoSuchTagSet => with(C::NoSuchTagSet),
         S3Error::Body(source) => body_wire(source),
+        S3Error::Kms(k) => kms_wire(&k),
         S3Error::Corrupt | S3Error::Crypto(_) => {
             tracing::error!(error = %msg, "stored data failed authentication");
             s3_error!(
@@ -74,4 +75,31 @@ fn body_wire(source: Box<dyn std::error::Error + Send + Sync>) -> s3s::S3Error {
         Ok(inner) => s3_wire(*inner),
         Err(other) => s3_error!(IncompleteBody, "{other}"),
     }
+}
+
+/// KMS refusals seen through S3 (a disabled key makes the GET fail with the KMS error).
+fn kms_wire(e: &coffer_kms::KmsError) -> s3s::S3Error {
+    use coffer_kms::KmsError as K;
+    let (status, code) = match e {
+        K::NotFound(_) => (http::StatusCode::BAD_REQUEST, "KMS.NotFoundException"),
+        K::Disabled(_) => (http::StatusCode::BAD_REQUEST, "KMS.DisabledException"),
+        K::InvalidState(_) => (
+            http::StatusCode::BAD_REQUEST,
+            "KMS.KMSInvalidStateException",
+        ),
+        K::IncorrectKey => (http::StatusCode::BAD_REQUEST, "KMS.IncorrectKeyException"),
+        K::Validation(_) | K::AlreadyExists(_) => {
+            (http::StatusCode::BAD_REQUEST, "InvalidArgument")
+        }
+        K::InvalidCiphertext | K::Corrupt | K::Random | K::Store(_) => {
+            tracing::error!(error = %e, "KMS failure under S3");
+            return s3_error!(
+                InternalError,
+                "We encountered an internal error. Please try again."
+            );
+        }
+    };
+    let mut err = s3s::S3Error::with_message(S3ErrorCode::Custom(code.into()), e.to_string());
+    err.set_status_code(status);
+    err
 }

@@ -1,0 +1,117 @@
+"""SSE-KMS (issue 4, first part): seed 004's recipe, GET/range/multipart/copy under KMS keys,
+key state surfacing through S3, and the requester's own KMS permissions."""
+
+import json
+import os
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import ACCESS_KEY, SECRET_KEY
+
+ACCT = "111122223333"
+
+
+def err(e):
+    r = e.value.response
+    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"], r["Error"].get("Message", "")
+
+
+def test_seed004_recipe_with_cli(server, tmp_path):
+    bucket = f"awscookbook306-{uuid.uuid4().hex[:8]}"
+    alias = f"alias/awscookbook306-{uuid.uuid4().hex[:6]}"
+    server.aws("s3", "mb", f"s3://{bucket}")
+    key_id = server.aws("kms", "create-key", "--tags", "TagKey=Name,TagValue=AWSCookbook306Key", "--description",
+                        "AWSCookbook S3 CMK", "--query", "KeyMetadata.KeyId", "--output", "text").stdout.decode().strip()
+    server.aws("kms", "create-alias", "--alias-name", alias, "--target-key-id", key_id)
+    server.aws("s3api", "put-bucket-encryption", "--bucket", bucket, "--server-side-encryption-configuration", json.dumps(
+        {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id},
+                    "BucketKeyEnabled": True}]}))
+    template = {"Version": "2012-10-17", "Id": "PutObjectPolicy", "Statement": [{
+        "Sid": "DenyUnEncryptedObjectUploads", "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::BUCKET_NAME/*",
+        "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}}]}
+    policy = tmp_path / "bucket-policy.json"
+    policy.write_text(json.dumps(template).replace("BUCKET_NAME", bucket))
+    server.aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy", f"file://{policy}")
+    f = tmp_path / "book.txt"
+    f.write_bytes(b"cookbook 3.6")
+    r = server.aws("s3", "cp", str(f), f"s3://{bucket}/book.txt", check=False)
+    assert r.returncode != 0 and b"AccessDenied" in r.stderr
+    server.aws("s3", "cp", str(f), f"s3://{bucket}/book.txt", "--sse", "aws:kms")
+    head = json.loads(server.aws("s3api", "head-object", "--bucket", bucket, "--key", "book.txt").stdout)
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"] == f"arn:aws:kms:us-east-1:{ACCT}:key/{key_id}"
+    assert head["BucketKeyEnabled"] is True
+    out = tmp_path / "back.txt"
+    server.aws("s3", "cp", f"s3://{bucket}/book.txt", str(out))
+    assert out.read_bytes() == b"cookbook 3.6"
+
+
+def test_sse_kms_objects_and_key_states(server, s3, bucket):
+    kms = server.client_for(ACCESS_KEY, SECRET_KEY, service="kms")
+    key = kms.create_key()["KeyMetadata"]
+    body = os.urandom(300_000)
+    r = s3.put_object(Bucket=bucket, Key="k", Body=body, ServerSideEncryption="aws:kms", SSEKMSKeyId=key["KeyId"])
+    assert r["ServerSideEncryption"] == "aws:kms" and r["SSEKMSKeyId"] == key["Arn"]
+    g = s3.get_object(Bucket=bucket, Key="k", Range="bytes=65530-131080")
+    assert g["Body"].read() == body[65530:131081] and g["SSEKMSKeyId"] == key["Arn"]
+    # Without a key id: the account's AWS-managed aws/s3 key, created on first use.
+    d = s3.put_object(Bucket=bucket, Key="default", Body=b"x", ServerSideEncryption="aws:kms")
+    aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
+    assert d["SSEKMSKeyId"].endswith(aliases["alias/aws/s3"])
+    # Multipart and copy keep or change the encryption.
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp", ServerSideEncryption="aws:kms", SSEKMSKeyId=key["Arn"])
+    assert up["ServerSideEncryption"] == "aws:kms"
+    p1 = os.urandom(5 * 1024 * 1024)
+    e1 = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up["UploadId"], PartNumber=1, Body=p1)["ETag"]
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up["UploadId"], MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}]})
+    assert s3.head_object(Bucket=bucket, Key="mp")["SSEKMSKeyId"] == key["Arn"]
+    assert s3.get_object(Bucket=bucket, Key="mp")["Body"].read() == p1
+    s3.copy_object(Bucket=bucket, Key="k", CopySource=f"{bucket}/k", ServerSideEncryption="AES256")
+    h = s3.head_object(Bucket=bucket, Key="k")
+    assert h["ServerSideEncryption"] == "AES256" and "SSEKMSKeyId" not in h
+    s3.copy_object(Bucket=bucket, Key="k", CopySource=f"{bucket}/k", ServerSideEncryption="aws:kms", SSEKMSKeyId=key["KeyId"])
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == body
+    # A disabled key makes the GET fail with the KMS error; re-enabled, it works.
+    kms.disable_key(KeyId=key["KeyId"])
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="k")
+    assert err(e)[:2] == ("KMS.DisabledException", 400)
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="k2", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId=key["KeyId"])
+    assert err(e)[0] == "KMS.DisabledException"
+    kms.enable_key(KeyId=key["KeyId"])
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == body
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="k3", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId=str(uuid.uuid4()))
+    assert err(e)[0] == "KMS.NotFoundException"
+
+
+def test_requester_needs_kms_permissions(server, s3, bucket):
+    kms = server.client_for(ACCESS_KEY, SECRET_KEY, service="kms")
+    iam = server.client_for(ACCESS_KEY, SECRET_KEY, service="iam")
+    key = kms.create_key()["KeyMetadata"]
+    s3.put_object(Bucket=bucket, Key="secret", Body=b"kms", ServerSideEncryption="aws:kms", SSEKMSKeyId=key["KeyId"])
+    name = f"s3only-{uuid.uuid4().hex[:6]}"
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="s3", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    k = iam.create_access_key(UserName=name)["AccessKey"]
+    user = server.client_for(k["AccessKeyId"], k["SecretAccessKey"])
+    with pytest.raises(ClientError) as e:
+        user.get_object(Bucket=bucket, Key="secret")
+    assert err(e)[:2] == ("AccessDenied", 403) and "kms:Decrypt" in err(e)[2]
+    with pytest.raises(ClientError) as e:
+        user.put_object(Bucket=bucket, Key="new", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId=key["KeyId"])
+    assert "kms:GenerateDataKey" in err(e)[2]
+    # Allowed only through S3 (kms:ViaService), as S3 users usually are.
+    iam.put_user_policy(UserName=name, PolicyName="kms-via-s3", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key["Arn"],
+         "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}}]}))
+    assert user.get_object(Bucket=bucket, Key="secret")["Body"].read() == b"kms"
+    user_kms = server.client_for(k["AccessKeyId"], k["SecretAccessKey"], service="kms")
+    with pytest.raises(ClientError) as e:
+        user_kms.generate_data_key(KeyId=key["KeyId"], KeySpec="AES_256")
+    assert err(e)[0] == "AccessDeniedException"

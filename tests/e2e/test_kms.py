@@ -130,3 +130,32 @@ def test_key_policy_governs_users(server, kms):
     with pytest.raises(ClientError) as e:
         kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy='{"Statement": 1}')
     assert err(e)[0] == "MalformedPolicyDocumentException"
+
+
+def test_aws_encryption_sdk_cli_roundtrip(server, kms, tmp_path):
+    """aws-encryption-sdk-cli (PyPI) encrypts and decrypts a file through Coffer's KMS."""
+    import os
+    import subprocess
+    from conftest import ROOT
+    arn = kms.create_key(Description="esdk")["KeyMetadata"]["Arn"]
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_DEFAULT_REGION="us-east-1",
+               AWS_ENDPOINT_URL_KMS=server.endpoint, AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    cli = str(ROOT / ".venv" / "bin" / "aws-encryption-cli")
+    src, enc, out = tmp_path / "in.txt", tmp_path / "in.enc", tmp_path / "out.txt"
+    src.write_bytes(b"top secret file\n" * 1000)
+    common = ["--wrapping-keys", f"key={arn}", "--commitment-policy", "require-encrypt-require-decrypt", "-S"]
+    r = subprocess.run([cli, "--encrypt", "--input", str(src), "--output", str(enc), "--encryption-context", "purpose=test", *common],
+                       env=env, capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert b"top secret" not in enc.read_bytes()
+    r = subprocess.run([cli, "--decrypt", "--input", str(enc), "--output", str(out), "--encryption-context", "purpose=test", *common],
+                       env=env, capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes() == src.read_bytes()
+    # A tampered message does not decrypt.
+    data = bytearray(enc.read_bytes())
+    data[len(data) // 2] ^= 1
+    enc.write_bytes(bytes(data))
+    r = subprocess.run([cli, "--decrypt", "--input", str(enc), "--output", str(tmp_path / "bad.txt"), *common],
+                       env=env, capture_output=True, timeout=120)
+    assert r.returncode != 0

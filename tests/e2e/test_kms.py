@@ -159,3 +159,26 @@ def test_aws_encryption_sdk_cli_roundtrip(server, kms, tmp_path):
     r = subprocess.run([cli, "--decrypt", "--input", str(enc), "--output", str(tmp_path / "bad.txt"), *common],
                        env=env, capture_output=True, timeout=120)
     assert r.returncode != 0
+
+
+def test_rotation_and_tags(kms):
+    key = kms.create_key(Tags=[{"TagKey": "env", "TagValue": "dev"}])["KeyMetadata"]
+    assert kms.list_resource_tags(KeyId=key["KeyId"])["Tags"] == [{"TagKey": "env", "TagValue": "dev"}]
+    kms.tag_resource(KeyId=key["KeyId"], Tags=[{"TagKey": "team", "TagValue": "sec"}])
+    kms.untag_resource(KeyId=key["KeyId"], TagKeys=["env"])
+    assert kms.list_resource_tags(KeyId=key["KeyId"])["Tags"] == [{"TagKey": "team", "TagValue": "sec"}]
+    old = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"before rotation")["CiphertextBlob"]
+    assert kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is False
+    # (Periods outside 90..2560 are refused by botocore itself; the server's own check is unit-tested.)
+    kms.enable_key_rotation(KeyId=key["KeyId"], RotationPeriodInDays=180)
+    st = kms.get_key_rotation_status(KeyId=key["KeyId"])
+    assert st["KeyRotationEnabled"] is True and st["RotationPeriodInDays"] == 180
+    kms.rotate_key_on_demand(KeyId=key["KeyId"])
+    rotations = kms.list_key_rotations(KeyId=key["KeyId"])["Rotations"]
+    assert [r["RotationType"] for r in rotations] == ["ON_DEMAND"]
+    new = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"after rotation")["CiphertextBlob"]
+    assert old[37:41] != new[37:41]  # a different key version made it
+    assert kms.decrypt(CiphertextBlob=old)["Plaintext"] == b"before rotation"
+    assert kms.decrypt(CiphertextBlob=new)["Plaintext"] == b"after rotation"
+    kms.disable_key_rotation(KeyId=key["KeyId"])
+    assert kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"] is False

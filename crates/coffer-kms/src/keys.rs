@@ -58,6 +58,23 @@ struct KeyVersion {
     version: u32,
     sealed_material: String,
     created_ms: i64,
+    /// How this version came to be: `None` for the original, else AUTOMATIC / ON_DEMAND.
+    #[serde(default)]
+    rotation: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy)]
+struct Rotation {
+    period_days: u32,
+    next_ms: i64,
+}
+
+/// GetKeyRotationStatus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationStatus {
+    pub enabled: bool,
+    pub period_days: Option<u32>,
+    pub next_rotation_ms: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -67,6 +84,8 @@ struct KeyRecord {
     tags: Vec<(String, String)>,
     versions: Vec<KeyVersion>,
     current: u32,
+    #[serde(default)]
+    rotation: Option<Rotation>,
 }
 
 /// GenerateDataKey's answer: the plaintext key (zeroized on drop) and its KMS ciphertext.
@@ -141,10 +160,7 @@ impl Kms {
             key_usage: "ENCRYPT_DECRYPT".into(),
             origin: "AWS_KMS".into(),
         };
-        let mut material = Zeroizing::new([0u8; 32]);
-        self.rng
-            .fill(material.as_mut())
-            .map_err(|_| KmsError::Random)?;
+        let material = self.fresh_material()?;
         let record = KeyRecord {
             meta: meta.clone(),
             policy,
@@ -153,8 +169,10 @@ impl Kms {
                 version: 1,
                 sealed_material: self.seal(&id, 1, material.as_ref())?,
                 created_ms: now,
+                rotation: None,
             }],
             current: 1,
+            rotation: None,
         };
         self.put(&format!("key/{id}"), &record).await?;
         Ok(meta)
@@ -327,6 +345,172 @@ impl Kms {
         })
         .await?;
         out.ok_or(KmsError::Corrupt)
+    }
+
+    /// EnableKeyRotation: every `period_days` (90 to 2560, default 365) a new version becomes
+    /// current; earlier versions still decrypt what they encrypted.
+    pub async fn enable_rotation(
+        &self,
+        account: &str,
+        key_ref: &str,
+        period_days: Option<u32>,
+    ) -> Result<(), KmsError> {
+        let days = period_days.unwrap_or(365);
+        if !(90..=2560).contains(&days) {
+            return Err(KmsError::Validation(format!(
+                "1 validation error detected: Value '{days}' at 'rotationPeriodInDays' failed to satisfy constraint: Member must have value between 90 and 2560"
+            )));
+        }
+        let now = (self.now_ms)();
+        self.update(account, key_ref, |r| {
+            check_state(&r.meta)?;
+            r.rotation = Some(Rotation {
+                period_days: days,
+                next_ms: now + i64::from(days) * 86_400_000,
+            });
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn disable_rotation(&self, account: &str, key_ref: &str) -> Result<(), KmsError> {
+        self.update(account, key_ref, |r| {
+            check_state(&r.meta)?;
+            r.rotation = None;
+            Ok(())
+        })
+        .await
+    }
+
+    pub fn rotation_status(
+        &self,
+        account: &str,
+        key_ref: &str,
+    ) -> Result<RotationStatus, KmsError> {
+        let r = self.record(account, key_ref)?;
+        Ok(RotationStatus {
+            enabled: r.rotation.is_some(),
+            period_days: r.rotation.map(|x| x.period_days),
+            next_rotation_ms: r.rotation.map(|x| x.next_ms),
+        })
+    }
+
+    /// RotateKeyOnDemand: a new version now, whatever the schedule.
+    pub async fn rotate_now(&self, account: &str, key_ref: &str) -> Result<(), KmsError> {
+        let material = self.fresh_material()?;
+        let now = (self.now_ms)();
+        self.update(account, key_ref, |r| {
+            check_state(&r.meta)?;
+            self.add_version(r, &material, now, "ON_DEMAND")
+        })
+        .await
+    }
+
+    /// ListKeyRotations: (version id, rotation date, AUTOMATIC/ON_DEMAND), oldest first.
+    pub fn rotations(
+        &self,
+        account: &str,
+        key_ref: &str,
+    ) -> Result<Vec<(u32, i64, String)>, KmsError> {
+        let r = self.record(account, key_ref)?;
+        Ok(r.versions
+            .iter()
+            .filter_map(|v| Some((v.version, v.created_ms, v.rotation.clone()?)))
+            .collect())
+    }
+
+    /// Rotates every enabled key whose rotation is due (the server calls this periodically).
+    pub async fn rotate_due_keys(&self) -> Result<usize, KmsError> {
+        let now = (self.now_ms)();
+        let due: Vec<(String, String)> = self
+            .meta
+            .kv_list(NS, "key/")?
+            .into_iter()
+            .filter_map(|(_, v)| serde_json::from_slice::<KeyRecord>(&v).ok())
+            .filter(|r| {
+                r.meta.state == KeyState::Enabled && r.rotation.is_some_and(|x| now >= x.next_ms)
+            })
+            .map(|r| (r.meta.account, r.meta.id))
+            .collect();
+        for (account, id) in &due {
+            let material = self.fresh_material()?;
+            self.update(account, id, |r| {
+                let Some(rot) = r.rotation else { return Ok(()) };
+                if now < rot.next_ms {
+                    return Ok(()); // another rotation got there first
+                }
+                r.rotation = Some(Rotation {
+                    period_days: rot.period_days,
+                    next_ms: now + i64::from(rot.period_days) * 86_400_000,
+                });
+                self.add_version(r, &material, now, "AUTOMATIC")
+            })
+            .await?;
+        }
+        Ok(due.len())
+    }
+
+    pub async fn tag(
+        &self,
+        account: &str,
+        key_ref: &str,
+        tags: Vec<(String, String)>,
+    ) -> Result<(), KmsError> {
+        self.update(account, key_ref, |r| {
+            for (k, v) in tags {
+                r.tags.retain(|(x, _)| *x != k);
+                r.tags.push((k, v));
+            }
+            if r.tags.len() > 50 {
+                return Err(KmsError::Validation(
+                    "TagException: a key can have at most 50 tags".into(),
+                ));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn untag(
+        &self,
+        account: &str,
+        key_ref: &str,
+        keys: &[String],
+    ) -> Result<(), KmsError> {
+        self.update(account, key_ref, |r| {
+            r.tags.retain(|(k, _)| !keys.contains(k));
+            Ok(())
+        })
+        .await
+    }
+
+    pub fn tags(&self, account: &str, key_ref: &str) -> Result<Vec<(String, String)>, KmsError> {
+        Ok(self.record(account, key_ref)?.tags)
+    }
+
+    fn fresh_material(&self) -> Result<Zeroizing<[u8; 32]>, KmsError> {
+        let mut m = Zeroizing::new([0u8; 32]);
+        self.rng.fill(m.as_mut()).map_err(|_| KmsError::Random)?;
+        Ok(m)
+    }
+
+    fn add_version(
+        &self,
+        r: &mut KeyRecord,
+        material: &[u8; 32],
+        now: i64,
+        kind: &str,
+    ) -> Result<(), KmsError> {
+        let version = r.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1;
+        let sealed_material = self.seal(&r.meta.id, version, material)?;
+        r.versions.push(KeyVersion {
+            version,
+            sealed_material,
+            created_ms: now,
+            rotation: Some(kind.to_owned()),
+        });
+        r.current = version;
+        Ok(())
     }
 
     pub async fn create_alias(
@@ -819,6 +1003,57 @@ mod tests {
             Err(KmsError::InvalidCiphertext)
         ));
         assert!(k.list_keys(A).unwrap().is_empty());
+    }
+
+    #[test]
+    fn rotation_keeps_old_ciphertext_readable() {
+        static NOW: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+        let now = || NOW.load(std::sync::atomic::Ordering::SeqCst);
+        let dir = tempfile::tempdir().unwrap();
+        let k = kms(dir.path(), now);
+        let key = block(k.create_key(A, "r", None, vec![])).unwrap();
+        let ctx = EncryptionContext::new();
+        let v1 = k.encrypt(A, &key.id, b"one", &ctx).unwrap();
+        assert!(block(k.enable_rotation(A, &key.id, Some(89))).is_err());
+        block(k.enable_rotation(A, &key.id, Some(90))).unwrap();
+        assert_eq!(block(k.rotate_due_keys()).unwrap(), 0);
+        NOW.store(90 * 86_400_000, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(block(k.rotate_due_keys()).unwrap(), 1);
+        let v2 = k.encrypt(A, &key.id, b"two", &ctx).unwrap();
+        block(k.rotate_now(A, &key.id)).unwrap();
+        let v3 = k.encrypt(A, &key.id, b"three", &ctx).unwrap();
+        // Each ciphertext names its version; all still decrypt.
+        assert_eq!(
+            (
+                v1[37..41].to_vec(),
+                v2[37..41].to_vec(),
+                v3[37..41].to_vec()
+            ),
+            (
+                1u32.to_be_bytes().to_vec(),
+                2u32.to_be_bytes().to_vec(),
+                3u32.to_be_bytes().to_vec()
+            )
+        );
+        for (ct, pt) in [(v1, &b"one"[..]), (v2, b"two"), (v3, b"three")] {
+            assert_eq!(&k.decrypt(A, None, &ct, &ctx).unwrap().1[..], pt);
+        }
+        let kinds: Vec<String> = k
+            .rotations(A, &key.id)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.2)
+            .collect();
+        assert_eq!(kinds, ["AUTOMATIC", "ON_DEMAND"]);
+        let st = k.rotation_status(A, &key.id).unwrap();
+        assert!(st.enabled && st.next_rotation_ms == Some(180 * 86_400_000));
+        block(k.tag(A, &key.id, vec![("env".into(), "prod".into())])).unwrap();
+        assert_eq!(
+            k.tags(A, &key.id).unwrap(),
+            vec![("env".to_owned(), "prod".to_owned())]
+        );
+        block(k.untag(A, &key.id, &["env".to_owned()])).unwrap();
+        assert!(k.tags(A, &key.id).unwrap().is_empty());
     }
 
     #[test]

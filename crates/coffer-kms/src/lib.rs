@@ -18,4 +18,6 @@ mod error;
 mod keys;
 
 pub use error::KmsError;
-pub use keys::{DataKeyPair, EncryptionContext, KeyMetadata, KeyState, Kms, MAX_PLAINTEXT};
+pub use keys::{
+    DataKeyPair, EncryptionContext, KeyMetadata, KeyState, Kms, MAX_PLAINTEXT, RotationStatus,
+};

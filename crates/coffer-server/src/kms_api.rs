@@ -255,23 +255,13 @@ impl KmsApi {
                         message: format!("KeySpec {spec} is not available yet."),
                     });
                 }
-                let tags = call.body.get("Tags").and_then(Value::as_array).map(|a| {
-                    a.iter()
-                        .filter_map(|t| {
-                            Some((
-                                t.get("TagKey")?.as_str()?.to_owned(),
-                                t.get("TagValue")?.as_str()?.to_owned(),
-                            ))
-                        })
-                        .collect()
-                });
                 let m = self
                     .kms
                     .create_key(
                         &acct,
                         call.opt("Description").unwrap_or(""),
                         call.opt("Policy"),
-                        tags.unwrap_or_default(),
+                        tag_list(&call.body),
                     )
                     .await?;
                 json!({"KeyMetadata": key_metadata(&m)})
@@ -454,6 +444,77 @@ impl KmsApi {
                 let bytes = self.kms.random(usize::try_from(n).unwrap_or(0))?;
                 json!({"Plaintext": B64.encode(bytes)})
             }
+            "EnableKeyRotation" | "DisableKeyRotation" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                if op == "EnableKeyRotation" {
+                    let days = call
+                        .body
+                        .get("RotationPeriodInDays")
+                        .and_then(Value::as_u64)
+                        .map(|d| u32::try_from(d).unwrap_or(u32::MAX));
+                    self.kms.enable_rotation(&m.account, &m.id, days).await?;
+                } else {
+                    self.kms.disable_rotation(&m.account, &m.id).await?;
+                }
+                json!({})
+            }
+            "GetKeyRotationStatus" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let st = self.kms.rotation_status(&m.account, &m.id)?;
+                let mut out = json!({"KeyId": m.arn, "KeyRotationEnabled": st.enabled});
+                if let (Some(p), Some(n)) = (st.period_days, st.next_rotation_ms) {
+                    out["RotationPeriodInDays"] = json!(p);
+                    out["NextRotationDate"] = json!(n as f64 / 1000.0);
+                }
+                out
+            }
+            "RotateKeyOnDemand" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                self.kms.rotate_now(&m.account, &m.id).await?;
+                json!({"KeyId": m.arn})
+            }
+            "ListKeyRotations" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let rotations: Vec<Value> = self
+                    .kms
+                    .rotations(&m.account, &m.id)?
+                    .into_iter()
+                    .map(|(_, at, kind)| json!({"KeyId": m.arn, "RotationDate": at as f64 / 1000.0, "RotationType": kind}))
+                    .collect();
+                json!({"Rotations": rotations, "Truncated": false})
+            }
+            "TagResource" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                self.kms
+                    .tag(&m.account, &m.id, tag_list(&call.body))
+                    .await?;
+                json!({})
+            }
+            "UntagResource" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let keys: Vec<String> = call
+                    .body
+                    .get("TagKeys")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|k| k.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.kms.untag(&m.account, &m.id, &keys).await?;
+                json!({})
+            }
+            "ListResourceTags" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let tags: Vec<Value> = self
+                    .kms
+                    .tags(&m.account, &m.id)?
+                    .into_iter()
+                    .map(|(k, v)| json!({"TagKey": k, "TagValue": v}))
+                    .collect();
+                json!({"Tags": tags, "Truncated": false})
+            }
             "GetKeyPolicy" => {
                 let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
                 let (_, policy) = self.kms.key_policy(&m.account, &m.id)?;
@@ -525,6 +586,23 @@ pub(crate) fn authorize_key_use(
         });
     }
     Ok(meta)
+}
+
+/// `Tags: [{TagKey, TagValue}]` of a request body.
+fn tag_list(body: &Value) -> Vec<(String, String)> {
+    body.get("Tags")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| {
+                    Some((
+                        t.get("TagKey")?.as_str()?.to_owned(),
+                        t.get("TagValue")?.as_str()?.to_owned(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The key id a ciphertext blob names (see FORMAT.md), for authorization before decrypting.

@@ -160,6 +160,7 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     ));
     drop(kms_key);
     core.attach_kms(kms.clone());
+    spawn_key_rotation(kms.clone());
     let core = Arc::new(core);
     iam.register_root_key(
         &creds.account_id,
@@ -240,6 +241,23 @@ fn iam_for(
 fn now_ms() -> i64 {
     use coffer_s3::Clock as _;
     SystemClock.now_ms()
+}
+
+/// Rotates KMS keys whose automatic rotation is due, once a minute.
+fn spawn_key_rotation(kms: Arc<coffer_kms::Kms>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match kms.rotate_due_keys().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(keys = n, "rotated KMS keys"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "KMS key rotation failed; retrying next minute")
+                }
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

@@ -35,7 +35,9 @@ class Server:
     def __init__(self, data_dir, extra_env=None):
         self.data_dir = Path(data_dir)
         self.port = free_port()
+        self.tls_port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.https_endpoint = f"https://127.0.0.1:{self.tls_port}"
         self.extra_env = extra_env or {}
         self.proc = None
         self.log = self.data_dir.parent / f"server-{self.port}.log"
@@ -57,7 +59,7 @@ class Server:
         logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
             [str(BIN), "server", "--data", str(self.data_dir), "--listen", f"127.0.0.1:{self.port}",
-             "--region", REGION, *self.start_args],
+             "--tls-listen", f"127.0.0.1:{self.tls_port}", "--region", REGION, *self.start_args],
             stdout=subprocess.PIPE, stderr=logf, env=self.env(),
         )
         deadline = time.time() + 30
@@ -92,10 +94,12 @@ class Server:
             raise AssertionError(f"coffer {' '.join(args)} failed: {r.stderr.decode()}")
         return r.stdout.decode()
 
-    def client_for(self, access_key, secret_key, service="s3", **config):
+    def client_for(self, access_key, secret_key, service="s3", https=False, **config):
         cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config)
-        return boto3.client(service, endpoint_url=self.endpoint, aws_access_key_id=access_key,
-                            aws_secret_access_key=secret_key, region_name=REGION, config=cfg)
+        endpoint = self.https_endpoint if https else self.endpoint
+        verify = str(self.data_dir / "tls" / "cert.pem") if https else None
+        return boto3.client(service, endpoint_url=endpoint, aws_access_key_id=access_key,
+                            aws_secret_access_key=secret_key, region_name=REGION, config=cfg, verify=verify)
 
     def client(self, **config):
         cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config)

@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 pub(crate) const DEFAULT_DATA_DIR: &str = "./coffer-data";
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:9000";
 pub(crate) const DEFAULT_REGION: &str = "us-east-1";
+pub(crate) const DEFAULT_TLS_LISTEN: &str = "127.0.0.1:9443";
 
 const ENV_ROOT_KEY: &str = "COFFER_ROOT_KEY";
 const ENV_ACCESS_KEY: &str = "COFFER_ROOT_ACCESS_KEY";
@@ -196,6 +197,10 @@ pub(crate) struct ServerArgs {
     pub(crate) root_key_file: Option<PathBuf>,
     pub(crate) account_id: Option<String>,
     pub(crate) disable_sigv2: bool,
+    pub(crate) tls_listen: SocketAddr,
+    pub(crate) tls_cert: Option<PathBuf>,
+    pub(crate) tls_key: Option<PathBuf>,
+    pub(crate) https_only: bool,
 }
 
 fn random_digits(n: usize) -> Result<String, ConfigError> {

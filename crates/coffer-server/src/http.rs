@@ -14,6 +14,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use s3s::Body;
 use s3s::service::S3Service;
+
+use crate::s3::Connection;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
@@ -122,10 +124,12 @@ fn text(status: StatusCode, body: &'static str) -> Response<Body> {
     r
 }
 
-/// Serves until `shutdown` resolves; connections in flight are then left to finish.
+/// Serves until `shutdown` resolves; connections in flight are then left to finish. With
+/// `tls`, every connection is a TLS handshake first (HTTPS).
 pub(crate) async fn serve(
     listener: TcpListener,
     door: Arc<FrontDoor>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
@@ -148,21 +152,42 @@ pub(crate) async fn serve(
         // Without it small responses wait for the client's delayed ACK (~40 ms each).
         let _ = stream.set_nodelay(true);
         let door = door.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let svc = service_fn(move |mut req: Request<Incoming>| {
-                let door = door.clone();
-                // aws:SourceIp comes from the connection, never from a header.
-                req.extensions_mut().insert(crate::s3::PeerAddr(peer));
-                async move { Ok::<_, Infallible>(door.handle(req).await) }
-            });
-            if let Err(e) = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), svc)
-                .await
-            {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            match tls {
+                None => serve_connection(stream, door, Connection { peer, tls: None }).await,
+                Some(acceptor) => match acceptor.accept(stream).await {
+                    Ok(stream) => {
+                        let version = match stream.get_ref().1.protocol_version() {
+                            Some(rustls::ProtocolVersion::TLSv1_3) => Some("1.3"),
+                            Some(rustls::ProtocolVersion::TLSv1_2) => Some("1.2"),
+                            _ => Some("unknown"),
+                        };
+                        serve_connection(stream, door, Connection { peer, tls: version }).await;
+                    }
+                    Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                },
             }
             drop(permit);
         });
+    }
+}
+
+async fn serve_connection<IO>(io: IO, door: Arc<FrontDoor>, conn: Connection)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = service_fn(move |mut req: Request<Incoming>| {
+        let door = door.clone();
+        // aws:SourceIp and aws:SecureTransport come from the connection, never from a header.
+        req.extensions_mut().insert(conn);
+        async move { Ok::<_, Infallible>(door.handle(req).await) }
+    });
+    if let Err(e) = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), svc)
+        .await
+    {
+        tracing::debug!(peer = %conn.peer, error = %e, "connection ended with an error");
     }
 }

@@ -13,6 +13,7 @@ mod policy_cli;
 mod s3;
 mod s3control;
 mod sigv4;
+mod tls;
 
 use std::net::SocketAddr;
 use std::os::unix::fs::DirBuilderExt as _;
@@ -60,6 +61,18 @@ enum Command {
         /// regions do. Accepted by default so that policies can deny them.
         #[arg(long)]
         disable_sigv2: bool,
+        /// HTTPS listen address.
+        #[arg(long, default_value = config::DEFAULT_TLS_LISTEN)]
+        tls_listen: SocketAddr,
+        /// Certificate chain (PEM) for HTTPS; without it a self-signed one is made on first start.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// Private key (PEM) for `--tls-cert`.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Serve HTTPS only (no plain-HTTP listener).
+        #[arg(long)]
+        https_only: bool,
     },
     /// Accounts on this data directory.
     #[command(subcommand)]
@@ -101,6 +114,10 @@ fn main() -> ExitCode {
             root_key_file,
             account_id,
             disable_sigv2,
+            tls_listen,
+            tls_cert,
+            tls_key,
+            https_only,
         } => runtime.block_on(run_server(ServerArgs {
             data,
             listen,
@@ -108,6 +125,10 @@ fn main() -> ExitCode {
             root_key_file,
             account_id,
             disable_sigv2,
+            tls_listen,
+            tls_cert,
+            tls_key,
+            https_only,
         })),
         Command::Bench(args) => runtime.block_on(bench::run(args)),
         Command::Policy(cmd) => policy_cli::run(cmd),
@@ -178,12 +199,35 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
         args.region.clone(),
         !args.disable_sigv2,
     );
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    let addr = listener.local_addr()?;
+    let (tls_config, cert_source) = tls::server_config(
+        args.tls_cert.as_deref(),
+        args.tls_key.as_deref(),
+        &args.data,
+    )?;
+    let tls_listener = tokio::net::TcpListener::bind(args.tls_listen).await?;
+    let tls_addr = tls_listener.local_addr()?;
+    let listener = match args.https_only {
+        true => None,
+        false => Some(tokio::net::TcpListener::bind(args.listen).await?),
+    };
+    let addr = match &listener {
+        Some(l) => l.local_addr()?.to_string(),
+        None => "(plain HTTP off: --https-only)".to_owned(),
+    };
     println!(
         "Coffer S3 endpoint: http://{addr}  (region {}, account {})",
         args.region, creds.account_id
     );
+    match &cert_source {
+        tls::CertSource::Given(p) => println!(
+            "HTTPS endpoint: https://{tls_addr}  (certificate {})",
+            p.display()
+        ),
+        tls::CertSource::SelfSigned(p) => println!(
+            "HTTPS endpoint: https://{tls_addr}  (self-signed certificate: aws --ca-bundle {})",
+            p.display()
+        ),
+    }
     match &creds.source {
         CredentialSource::Environment => {
             println!("Root credentials: from COFFER_ROOT_ACCESS_KEY / COFFER_ROOT_SECRET_KEY");
@@ -224,7 +268,22 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
         control,
         kms_api,
     ));
-    http::serve(listener, door, shutdown_signal()).await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let https = tokio::spawn(http::serve(
+        tls_listener,
+        door.clone(),
+        Some(tokio_rustls::TlsAcceptor::from(tls_config)),
+        stopped(stop_rx.clone()),
+    ));
+    if let Some(listener) = listener {
+        tokio::spawn(http::serve(listener, door, None, stopped(stop_rx)));
+    }
+    shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    let _ = https.await;
     Ok(())
 }
 

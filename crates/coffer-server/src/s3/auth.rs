@@ -9,7 +9,7 @@ use s3s::auth::{S3Auth, SecretKey};
 use s3s::dto::{CopyObjectInput, CopySource, PostObjectInput, UploadPartCopyInput};
 use s3s::{S3Request, S3Result};
 
-use super::authorize::{Authorizer, PeerAddr, RequestView, action_for};
+use super::authorize::{Authorizer, Connection, RequestView, action_for};
 
 /// Longest validity of a presigned URL, as S3: 7 days.
 pub(crate) const MAX_PRESIGN_EXPIRES_SECS: u64 = 604_800;
@@ -51,7 +51,7 @@ impl S3Access for AccessGate {
         if let Some(query) = cx.uri().query() {
             check_presign_expiry(query)?;
         }
-        let peer = cx.extensions_mut().get::<PeerAddr>().map(|p| p.0);
+        let peer = cx.extensions_mut().get::<Connection>().copied();
         let op = cx.s3_op().name();
         if op == "PostObject" {
             return Ok(());
@@ -60,7 +60,7 @@ impl S3Access for AccessGate {
             credentials: cx.credentials(),
             uri: cx.uri(),
             headers: cx.headers(),
-            peer,
+            conn: peer,
             op,
         };
         if !self.allow_sigv2 && super::authorize::is_sigv2(&view) {
@@ -82,12 +82,12 @@ impl S3Access for AccessGate {
     }
 
     async fn post_object(&self, req: &mut S3Request<PostObjectInput>) -> S3Result<()> {
-        let peer = req.extensions.get::<PeerAddr>().map(|p| p.0);
+        let peer = req.extensions.get::<Connection>().copied();
         let view = RequestView {
             credentials: req.credentials.as_ref(),
             uri: &req.uri,
             headers: &req.headers,
-            peer,
+            conn: peer,
             op: "PostObject",
         };
         self.auth.check(
@@ -131,12 +131,12 @@ impl AccessGate {
         let CopySource::Bucket { bucket, key, .. } = source else {
             return Ok(());
         };
-        let peer = extensions.get::<PeerAddr>().map(|p| p.0);
+        let peer = extensions.get::<Connection>().copied();
         let view = RequestView {
             credentials,
             uri,
             headers,
-            peer,
+            conn: peer,
             op: "GetObject",
         };
         self.auth

@@ -15,16 +15,22 @@ use time::OffsetDateTime;
 
 use super::wire::s3_wire;
 
-/// The peer address of the connection, put into each request's extensions by the front door.
+/// The connection a request came on (peer address, TLS version if any), put into each
+/// request's extensions by the front door: `aws:SourceIp`, `aws:SecureTransport` and
+/// `s3:TlsVersion` come from here, never from headers.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct PeerAddr(pub(crate) SocketAddr);
+pub(crate) struct Connection {
+    pub(crate) peer: SocketAddr,
+    /// `"1.2"` or `"1.3"` over HTTPS.
+    pub(crate) tls: Option<&'static str>,
+}
 
 /// One request as authorization sees it.
 pub(crate) struct RequestView<'a> {
     pub(crate) credentials: Option<&'a Credentials>,
     pub(crate) uri: &'a Uri,
     pub(crate) headers: &'a HeaderMap,
-    pub(crate) peer: Option<SocketAddr>,
+    pub(crate) conn: Option<Connection>,
     /// s3s operation name (`PutObject`, `PostObject`, ...).
     pub(crate) op: &'a str,
 }
@@ -200,11 +206,21 @@ impl Authorizer {
                 .unwrap_or_default(),
         )
         .set("aws:EpochTime", now.unix_timestamp().to_string())
-        .set("aws:SecureTransport", "false")
+        .set(
+            "aws:SecureTransport",
+            if view.conn.and_then(|c| c.tls).is_some() {
+                "true"
+            } else {
+                "false"
+            },
+        )
         .set("aws:ViaAWSService", "false")
         .set("aws:RequestedRegion", self.region.clone());
-        if let Some(peer) = view.peer {
-            ctx.set("aws:SourceIp", peer.ip().to_string());
+        if let Some(conn) = view.conn {
+            ctx.set("aws:SourceIp", conn.peer.ip().to_string());
+            if let Some(v) = conn.tls {
+                ctx.set("s3:TlsVersion", v);
+            }
         }
         if let Some(identity) = &caller.identity {
             coffer_iam::fill_principal_context(

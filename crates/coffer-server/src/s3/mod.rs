@@ -20,7 +20,7 @@ use s3s::dto::*;
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3, S3Request, S3Response, S3Result};
 
-pub(crate) use authorize::PeerAddr;
+pub(crate) use authorize::Connection;
 pub(crate) use convert::url_decode;
 
 /// Per-server S3 state.

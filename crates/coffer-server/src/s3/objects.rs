@@ -61,7 +61,7 @@ pub(super) fn view<'a>(
         credentials: credentials.as_ref(),
         uri,
         headers,
-        peer: extensions.get::<super::PeerAddr>().map(|p| p.0),
+        conn: extensions.get::<super::Connection>().copied(),
         op: "",
     }
 }
@@ -341,12 +341,12 @@ impl CofferS3 {
         self.core.bucket(&input.bucket).map_err(s3_wire)?;
         let quiet = input.delete.quiet.unwrap_or(false);
         let (mut deleted, mut errors) = (Vec::new(), Vec::new());
-        let peer = req.extensions.get::<super::PeerAddr>().map(|p| p.0);
+        let peer = req.extensions.get::<super::Connection>().copied();
         let view = super::authorize::RequestView {
             credentials: req.credentials.as_ref(),
             uri: &req.uri,
             headers: &req.headers,
-            peer,
+            conn: peer,
             op: "DeleteObject",
         };
         for obj in input.delete.objects {

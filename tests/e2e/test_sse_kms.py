@@ -1,6 +1,7 @@
 """SSE-KMS (issue 4, first part): seed 004's recipe, GET/range/multipart/copy under KMS keys,
 key state surfacing through S3, and the requester's own KMS permissions."""
 
+import base64
 import json
 import os
 import uuid
@@ -115,3 +116,35 @@ def test_requester_needs_kms_permissions(server, s3, bucket):
     with pytest.raises(ClientError) as e:
         user_kms.generate_data_key(KeyId=key["KeyId"], KeySpec="AES_256")
     assert err(e)[0] == "AccessDeniedException"
+
+
+def test_audit_trail_records_kms_use_without_secrets(server, s3, bucket):
+    """Every KMS call, direct or by S3 for a requester, lands in the trail `coffer audit` reads;
+    plaintext and ciphertext never do."""
+    kms = server.client_for(ACCESS_KEY, SECRET_KEY, service="kms")
+    key = kms.create_key(Description="audited")["KeyMetadata"]
+    secret = b"audit-plaintext-" + uuid.uuid4().hex.encode()
+    ct = kms.encrypt(KeyId=key["KeyId"], Plaintext=secret, EncryptionContext={"app": "audit"})["CiphertextBlob"]
+    with pytest.raises(ClientError):
+        kms.decrypt(CiphertextBlob=ct, EncryptionContext={"app": "wrong"})
+    s3.put_object(Bucket=bucket, Key="audited", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId=key["KeyId"])
+
+    def records(*args):
+        out = server.coffer("audit", "--key", key["KeyId"], *args)
+        return [json.loads(line) for line in out.splitlines()]
+
+    enc = records("--event", "Encrypt")
+    assert len(enc) == 1
+    assert enc[0]["userIdentity"]["arn"] == f"arn:aws:iam::{ACCT}:root"
+    assert enc[0]["userIdentity"]["accessKeyId"] == ACCESS_KEY
+    assert enc[0]["requestParameters"] == {"keyId": key["KeyId"], "encryptionContext": {"app": "audit"}}
+    assert enc[0]["resources"] == [{"ARN": key["Arn"], "type": "AWS::KMS::Key"}]
+    via_s3 = records("--event", "GenerateDataKey")
+    assert len(via_s3) == 1 and via_s3[0]["userIdentity"]["invokedBy"] == "s3.amazonaws.com"
+    assert via_s3[0]["requestParameters"]["encryptionContext"] == {"aws:s3:arn": f"arn:aws:s3:::{bucket}/audited"}
+    # The failed decrypt names no key (the blob did not open) but is in the trail as an error.
+    failed = [json.loads(line) for line in server.coffer("audit", "--event", "Decrypt", "--errors").splitlines()]
+    assert any(r["errorCode"] == "InvalidCiphertextException" and r["requestParameters"]["encryptionContext"] == {"app": "wrong"}
+               for r in failed)
+    trail = (server.data_dir / "audit" / "kms.jsonl").read_bytes()
+    assert secret not in trail and base64.b64encode(secret) not in trail and base64.b64encode(ct) not in trail

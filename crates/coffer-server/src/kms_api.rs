@@ -28,6 +28,31 @@ pub(crate) fn route(headers: &HeaderMap) -> Option<String> {
 pub(crate) struct KmsApi {
     pub(crate) kms: Arc<Kms>,
     pub(crate) iam: Arc<Iam>,
+    pub(crate) audit: Arc<crate::audit::AuditLog>,
+}
+
+/// Request fields safe to put in the audit trail (never plaintext, ciphertext or policies).
+const AUDITED_PARAMS: [&str; 12] = [
+    "KeyId",
+    "EncryptionContext",
+    "NumberOfBytes",
+    "KeySpec",
+    "AliasName",
+    "TargetKeyId",
+    "PendingWindowInDays",
+    "DestinationKeyId",
+    "SourceKeyId",
+    "RotationPeriodInDays",
+    "SourceEncryptionContext",
+    "DestinationEncryptionContext",
+];
+
+/// What the audit trail needs to know about a call, gathered as it runs.
+#[derive(Default)]
+struct Trace {
+    identity: Option<Identity>,
+    access_key_id: Option<String>,
+    params: Value,
 }
 
 /// KMS errors on the wire: `{"__type": ..., "message": ...}`.
@@ -146,7 +171,33 @@ impl KmsApi {
         op: &str,
         req: Request<hyper::body::Incoming>,
     ) -> Response<Body> {
-        let (status, body) = match self.handle_inner(op, req).await {
+        let source_ip = req
+            .extensions()
+            .get::<crate::s3::Connection>()
+            .map(|c| c.peer);
+        let mut trace = Trace {
+            access_key_id: access_key_of(req.headers()),
+            ..Trace::default()
+        };
+        let outcome = self.handle_inner(op, req, &mut trace).await;
+        let key_arn = outcome.as_ref().ok().and_then(|v| {
+            v.get("KeyMetadata")
+                .and_then(|m| m.get("Arn"))
+                .or_else(|| v.get("KeyId"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
+        self.audit.record(crate::audit::Event {
+            name: op,
+            identity: trace.identity.as_ref(),
+            access_key_id: trace.access_key_id.as_deref(),
+            source_ip,
+            request: trace.params,
+            key_arn: key_arn.as_deref(),
+            error: outcome.as_ref().err().map(|f| (f.kind, f.message.as_str())),
+            invoked_by: None,
+        });
+        let (status, body) = match outcome {
             Ok(v) => (StatusCode::OK, v.to_string()),
             Err(f) => (
                 f.status,
@@ -166,6 +217,7 @@ impl KmsApi {
         &self,
         op: &str,
         req: Request<hyper::body::Incoming>,
+        trace: &mut Trace,
     ) -> Result<Value, KmsFault> {
         let (parts, body) = req.into_parts();
         let body: Bytes = http_body_util::Limited::new(body, MAX_BODY)
@@ -182,11 +234,13 @@ impl KmsApi {
                 token_added_after_signing: false,
             },
         )?;
+        trace.identity = Some(identity.clone());
         let body: Value = if body.is_empty() {
             json!({})
         } else {
             serde_json::from_slice(&body).map_err(|_| validation("Malformed JSON body"))?
         };
+        trace.params = audited_params(&body);
         let call = Call {
             identity,
             session,
@@ -586,6 +640,31 @@ pub(crate) fn authorize_key_use(
         });
     }
     Ok(meta)
+}
+
+/// The request fields the trail may keep, renamed to CloudTrail's camelCase.
+fn audited_params(body: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for name in AUDITED_PARAMS {
+        if let Some(v) = body.get(name) {
+            let mut camel = name.to_owned();
+            camel[..1].make_ascii_lowercase();
+            out.insert(camel, v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+/// The access key id of a SigV4 `Authorization` header (never the signature).
+pub(crate) fn access_key_of(headers: &HeaderMap) -> Option<String> {
+    let auth = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    Some(
+        auth.split("Credential=")
+            .nth(1)?
+            .split('/')
+            .next()?
+            .to_owned(),
+    )
 }
 
 /// `Tags: [{TagKey, TagValue}]` of a request body.

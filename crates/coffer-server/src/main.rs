@@ -4,6 +4,7 @@
 //! Domain crates below it never see HTTP, XML, environment variables or flags.
 
 mod admin_cli;
+mod audit;
 mod bench;
 mod config;
 mod http;
@@ -80,6 +81,8 @@ enum Command {
     /// Account guardrails (the SCP equivalent).
     #[command(subcommand)]
     Guardrail(admin_cli::GuardrailCommand),
+    /// Read the audit trail of KMS use.
+    Audit(audit::AuditArgs),
     /// Policy tools.
     #[command(subcommand)]
     Policy(policy_cli::PolicyCommand),
@@ -132,6 +135,7 @@ fn main() -> ExitCode {
         })),
         Command::Bench(args) => runtime.block_on(bench::run(args)),
         Command::Policy(cmd) => policy_cli::run(cmd),
+        Command::Audit(args) => audit::run(args),
         Command::Account(cmd) => runtime.block_on(admin_cli::account(cmd)),
         Command::Guardrail(cmd) => runtime.block_on(admin_cli::guardrail(cmd)),
     };
@@ -191,10 +195,12 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     .await?;
 
     let core_for_control = core.clone();
+    let audit = Arc::new(audit::AuditLog::open(&args.data, &args.region)?);
     let s3 = s3::service(
         core,
         iam.clone(),
         kms.clone(),
+        audit.clone(),
         creds.account_id.clone(),
         args.region.clone(),
         !args.disable_sigv2,
@@ -257,6 +263,7 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     let kms_api = kms_api::KmsApi {
         kms,
         iam: iam.clone(),
+        audit,
     };
     let control = s3control::S3Control {
         core: core_for_control,

@@ -39,6 +39,7 @@ pub(crate) struct Authorizer {
     pub(crate) core: Arc<S3Core>,
     pub(crate) iam: Arc<Iam>,
     pub(crate) kms: Arc<coffer_kms::Kms>,
+    pub(crate) audit: Arc<crate::audit::AuditLog>,
     pub(crate) region: String,
 }
 
@@ -85,18 +86,29 @@ impl Authorizer {
             return Err(s3s::s3_error!(AccessDenied, "Access Denied"));
         };
         let via = format!("s3.{}.amazonaws.com", self.region);
-        crate::kms_api::authorize_key_use(
+        let context = coffer_s3::kms_context(bucket, key);
+        let decided = crate::kms_api::authorize_key_use(
             &self.kms,
             &self.iam,
             identity,
             caller.session.as_ref(),
             op,
             key_arn,
-            &coffer_s3::kms_context(bucket, key),
+            &context,
             Some(&via),
-        )
-        .map(|_| ())
-        .map_err(|f| {
+        );
+        // S3 uses KMS on the requester's behalf: that use is in the trail too.
+        self.audit.record(crate::audit::Event {
+            name: op,
+            identity: Some(identity),
+            access_key_id: view.credentials.map(|c| c.access_key.as_str()),
+            source_ip: view.conn.map(|c| c.peer),
+            request: serde_json::json!({"keyId": key_arn, "encryptionContext": context}),
+            key_arn: Some(key_arn),
+            error: decided.as_ref().err().map(|f| (f.kind, f.message.as_str())),
+            invoked_by: Some("s3.amazonaws.com"),
+        });
+        decided.map(|_| ()).map_err(|f| {
             let mut e = s3s::S3Error::with_message(
                 if f.kind == "AccessDeniedException" {
                     s3s::S3ErrorCode::AccessDenied

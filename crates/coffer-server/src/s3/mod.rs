@@ -37,6 +37,7 @@ pub(crate) fn service(
     core: Arc<S3Core>,
     iam: Arc<Iam>,
     kms: Arc<coffer_kms::Kms>,
+    audit: Arc<crate::audit::AuditLog>,
     account_id: String,
     region: String,
     allow_sigv2: bool,
@@ -45,6 +46,7 @@ pub(crate) fn service(
         core: core.clone(),
         iam: iam.clone(),
         kms,
+        audit,
         region: region.clone(),
     });
     let mut b = S3ServiceBuilder::new(CofferS3 {

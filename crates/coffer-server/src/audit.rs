@@ -1,0 +1,150 @@
+//! The audit trail: one CloudTrail-shaped JSON record per KMS call (and per S3 request that
+//! used KMS), appended to `DATA/audit/kms.jsonl`. Records never hold plaintext, ciphertext or
+//! key material. `coffer audit` reads and filters them.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
+use coffer_iam::Identity;
+use serde_json::{Value, json};
+
+const FILE: &str = "kms.jsonl";
+
+/// Append-only log; one line per record, written whole under a lock.
+pub(crate) struct AuditLog {
+    file: Mutex<File>,
+    region: String,
+}
+
+/// One event to record.
+pub(crate) struct Event<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) identity: Option<&'a Identity>,
+    pub(crate) access_key_id: Option<&'a str>,
+    pub(crate) source_ip: Option<SocketAddr>,
+    /// Only safe parameters: key id, encryption context, sizes, specs.
+    pub(crate) request: Value,
+    pub(crate) key_arn: Option<&'a str>,
+    pub(crate) error: Option<(&'a str, &'a str)>,
+    /// `s3.amazonaws.com` when S3 called KMS for the requester.
+    pub(crate) invoked_by: Option<&'a str>,
+}
+
+impl AuditLog {
+    pub(crate) fn open(data_dir: &Path, region: &str) -> std::io::Result<Self> {
+        let dir = data_dir.join("audit");
+        fs::create_dir_all(&dir)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(FILE))?;
+        Ok(Self {
+            file: Mutex::new(file),
+            region: region.to_owned(),
+        })
+    }
+
+    pub(crate) fn record(&self, e: Event<'_>) {
+        let now = time::OffsetDateTime::now_utc();
+        let mut id = [0u8; 16];
+        let _ = SystemRandom::new().fill(&mut id);
+        let user = match e.identity {
+            None => json!({"type": "AWSAccount"}),
+            Some(i) => {
+                let kind = match i {
+                    Identity::Root { .. } => "Root",
+                    Identity::User { .. } => "IAMUser",
+                    Identity::Role { .. } => "AssumedRole",
+                };
+                json!({"type": kind, "arn": i.arn(), "accountId": i.account(), "principalId": i.user_id(), "accessKeyId": e.access_key_id})
+            }
+        };
+        let mut rec = json!({
+            "eventVersion": "1.08",
+            "eventTime": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "eventSource": "kms.amazonaws.com",
+            "eventName": e.name,
+            "awsRegion": self.region,
+            "sourceIPAddress": e.invoked_by.map(str::to_owned).or_else(|| e.source_ip.map(|a| a.ip().to_string())),
+            "userIdentity": user,
+            "requestParameters": e.request,
+            "responseElements": Value::Null,
+            "eventID": id.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            "readOnly": matches!(e.name, "DescribeKey" | "ListKeys" | "ListAliases" | "GetKeyPolicy" | "GetKeyRotationStatus" | "ListKeyRotations" | "ListResourceTags" | "ListKeyPolicies"),
+            "eventType": "AwsApiCall",
+            "resources": e.key_arn.map(|a| json!([{"ARN": a, "type": "AWS::KMS::Key"}])).unwrap_or(json!([])),
+        });
+        if let Some(by) = e.invoked_by {
+            rec["userIdentity"]["invokedBy"] = json!(by);
+        }
+        if let Some((code, msg)) = e.error {
+            rec["errorCode"] = json!(code);
+            rec["errorMessage"] = json!(msg);
+        }
+        let mut line = rec.to_string();
+        line.push('\n');
+        if let Ok(mut f) = self.file.lock()
+            && let Err(err) = f.write_all(line.as_bytes())
+        {
+            tracing::error!(error = %err, "audit record could not be written");
+        }
+    }
+}
+
+/// `coffer audit`: filter the trail.
+#[derive(clap::Args, Debug)]
+pub(crate) struct AuditArgs {
+    #[arg(long, default_value = crate::config::DEFAULT_DATA_DIR)]
+    data: PathBuf,
+    /// Only this event name (Encrypt, GenerateDataKey, ...).
+    #[arg(long)]
+    event: Option<String>,
+    /// Only events about this key (ARN or id).
+    #[arg(long)]
+    key: Option<String>,
+    /// Only events by this principal ARN.
+    #[arg(long)]
+    principal: Option<String>,
+    /// Only failed calls.
+    #[arg(long)]
+    errors: bool,
+    /// At most this many (the latest).
+    #[arg(long)]
+    limit: Option<usize>,
+}
+
+pub(crate) fn run(args: AuditArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let path = args.data.join("audit").join(FILE);
+    let file = File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out: Vec<String> = Vec::new();
+    for line in BufReader::new(file).lines() {
+        let line = line?;
+        let Ok(v) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        let keep = args.event.as_deref().is_none_or(|e| v["eventName"] == e)
+            && args.key.as_deref().is_none_or(|k| {
+                v["resources"].as_array().is_some_and(|r| {
+                    r.iter()
+                        .any(|x| x["ARN"].as_str().is_some_and(|a| a.ends_with(k)))
+                })
+            })
+            && args
+                .principal
+                .as_deref()
+                .is_none_or(|p| v["userIdentity"]["arn"] == p)
+            && (!args.errors || v.get("errorCode").is_some());
+        if keep {
+            out.push(line);
+        }
+    }
+    let skip = args.limit.map_or(0, |l| out.len().saturating_sub(l));
+    for line in &out[skip..] {
+        println!("{line}");
+    }
+    Ok(())
+}

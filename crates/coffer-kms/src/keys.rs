@@ -1,5 +1,6 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -53,7 +54,7 @@ pub struct KeyMetadata {
     pub origin: String,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, Clone)]
 struct KeyVersion {
     version: u32,
     sealed_material: String,
@@ -77,7 +78,7 @@ pub struct RotationStatus {
     pub next_rotation_ms: Option<i64>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, Clone)]
 struct KeyRecord {
     meta: KeyMetadata,
     policy: String,
@@ -102,6 +103,35 @@ pub struct Kms {
     now_ms: fn() -> i64,
     region: String,
     write_lock: Mutex<()>,
+    /// Keys as used per request: record, parsed policy and unsealed material, so a call costs
+    /// neither a store read nor a policy parse nor an unseal. Keyed by (account, key ref).
+    cache: std::sync::Mutex<KeyCache>,
+    /// Bumped after every write; a cache entry from an older generation is reloaded.
+    generation: AtomicU64,
+}
+
+/// (account, key ref) -> (generation loaded at, key).
+type KeyCache = HashMap<(String, String), (u64, Arc<LoadedKey>)>;
+
+/// Most cached key references kept before the cache starts over.
+const CACHE_LIMIT: usize = 10_000;
+
+/// A key ready for use: its record, its parsed policy, and the AEAD of each material version
+/// (aws-lc clears key schedules when they drop).
+struct LoadedKey {
+    record: KeyRecord,
+    policy: Arc<Policy>,
+    materials: Vec<(u32, LessSafeKey)>,
+}
+
+impl LoadedKey {
+    fn material(&self, version: u32) -> Result<&LessSafeKey, KmsError> {
+        self.materials
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, k)| k)
+            .ok_or(KmsError::InvalidCiphertext)
+    }
 }
 
 impl Kms {
@@ -119,6 +149,8 @@ impl Kms {
             now_ms,
             region: region.to_owned(),
             write_lock: Mutex::new(()),
+            cache: std::sync::Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -201,7 +233,7 @@ impl Kms {
             key: alias_key(account, &alias),
             value: key.id.clone().into_bytes(),
         };
-        match self.meta.kv_apply(vec![op]).await {
+        match self.apply(vec![op]).await {
             Ok(()) => Ok(key),
             // Another request created it first: use theirs (ours stays unused, as in a race on AWS).
             Err(StoreError::KvConflict(_)) => {
@@ -231,7 +263,7 @@ impl Kms {
         Ok(out)
     }
 
-    /// The key policy text and metadata, for the caller's authorization decision.
+    /// The key policy text and metadata (GetKeyPolicy).
     pub fn key_policy(
         &self,
         account: &str,
@@ -239,6 +271,16 @@ impl Kms {
     ) -> Result<(KeyMetadata, String), KmsError> {
         let r = self.record(account, key_ref)?;
         Ok((r.meta, r.policy))
+    }
+
+    /// The key's metadata and parsed policy, for the caller's authorization decision.
+    pub fn key_for_authorization(
+        &self,
+        account: &str,
+        key_ref: &str,
+    ) -> Result<(KeyMetadata, Arc<Policy>), KmsError> {
+        let k = self.loaded(account, key_ref)?;
+        Ok((k.record.meta.clone(), k.policy.clone()))
     }
 
     pub async fn put_key_policy(
@@ -526,7 +568,7 @@ impl Kms {
             key: alias_key(account, alias),
             value: target.meta.id.into_bytes(),
         };
-        match self.meta.kv_apply(vec![op]).await {
+        match self.apply(vec![op]).await {
             Ok(()) => Ok(()),
             Err(StoreError::KvConflict(_)) => Err(KmsError::AlreadyExists(format!(
                 "An alias with the name arn:aws:kms:{}:{account}:{alias} already exists",
@@ -550,7 +592,7 @@ impl Kms {
             key: alias_key(account, alias),
             value: target.meta.id.into_bytes(),
         };
-        self.meta.kv_apply(vec![op]).await?;
+        self.apply(vec![op]).await?;
         Ok(())
     }
 
@@ -559,7 +601,7 @@ impl Kms {
             ns: NS.into(),
             key: alias_key(account, alias),
         };
-        match self.meta.kv_apply(vec![op]).await {
+        match self.apply(vec![op]).await {
             Ok(()) => Ok(()),
             Err(StoreError::KvMissing(_)) => {
                 Err(KmsError::NotFound(format!("Alias {alias} is not found.")))
@@ -595,8 +637,8 @@ impl Kms {
                 "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length between 1 and {MAX_PLAINTEXT}"
             )));
         }
-        let r = self.usable(account, key_ref)?;
-        self.seal_with(&r, plaintext, context)
+        let k = self.usable(account, key_ref)?;
+        self.seal_with(&k, plaintext, context)
     }
 
     /// Decrypts a blob. `key_ref`, if given, must name the key the blob was made under.
@@ -610,23 +652,17 @@ impl Kms {
         let b = blob::parse(ciphertext)?;
         // The blob names its key; look it up in whichever account owns it.
         let owner = match key_ref {
-            Some(k) => self.record(account, k)?,
-            None => self.record(account, b.key_id).map_err(|e| match e {
+            Some(k) => self.loaded(account, k)?,
+            None => self.loaded(account, b.key_id).map_err(|e| match e {
                 KmsError::NotFound(_) => KmsError::InvalidCiphertext,
                 other => other,
             })?,
         };
-        if owner.meta.id != b.key_id {
+        if owner.record.meta.id != b.key_id {
             return Err(KmsError::IncorrectKey);
         }
-        check_state(&owner.meta)?;
-        let v = owner
-            .versions
-            .iter()
-            .find(|v| v.version == b.key_version)
-            .ok_or(KmsError::InvalidCiphertext)?;
-        let material = self.unseal(&owner.meta.id, v)?;
-        let key = aead(&material)?;
+        check_state(&owner.record.meta)?;
+        let key = owner.material(b.key_version)?;
         let mut buf = b.sealed.to_vec();
         let aad = blob::aad(b.header, context);
         let plain_len = key
@@ -638,7 +674,7 @@ impl Kms {
             .map_err(|_| KmsError::InvalidCiphertext)?
             .len();
         buf.truncate(plain_len);
-        Ok((owner.meta, Zeroizing::new(buf)))
+        Ok((owner.record.meta.clone(), Zeroizing::new(buf)))
     }
 
     /// GenerateDataKey: `bytes` random bytes (1 to 1024) and their ciphertext.
@@ -654,11 +690,11 @@ impl Kms {
                 "1 validation error detected: Value at 'numberOfBytes' failed to satisfy constraint: Member must have value between 1 and 1024".into(),
             ));
         }
-        let r = self.usable(account, key_ref)?;
+        let k = self.usable(account, key_ref)?;
         let plaintext = Zeroizing::new(self.random(bytes)?);
-        let ciphertext = self.seal_with(&r, &plaintext, context)?;
+        let ciphertext = self.seal_with(&k, &plaintext, context)?;
         Ok(DataKeyPair {
-            key_id: r.meta.arn.clone(),
+            key_id: k.record.meta.arn.clone(),
             plaintext,
             ciphertext,
         })
@@ -679,18 +715,13 @@ impl Kms {
 
     fn seal_with(
         &self,
-        r: &KeyRecord,
+        k: &LoadedKey,
         plaintext: &[u8],
         context: &EncryptionContext,
     ) -> Result<Vec<u8>, KmsError> {
-        let v = r
-            .versions
-            .iter()
-            .find(|v| v.version == r.current)
-            .ok_or(KmsError::Corrupt)?;
-        let material = self.unseal(&r.meta.id, v)?;
-        let key = aead(&material)?;
-        let header = blob::header(&r.meta.id, v.version)?;
+        let r = &k.record;
+        let key = k.material(r.current).map_err(|_| KmsError::Corrupt)?;
+        let header = blob::header(&r.meta.id, r.current)?;
         let mut nonce = [0u8; 12];
         self.rng.fill(&mut nonce).map_err(|_| KmsError::Random)?;
         let mut buf = plaintext.to_vec();
@@ -709,13 +740,73 @@ impl Kms {
         Ok(out)
     }
 
-    fn usable(&self, account: &str, key_ref: &str) -> Result<KeyRecord, KmsError> {
-        let r = self.record(account, key_ref)?;
-        check_state(&r.meta)?;
-        Ok(r)
+    fn usable(&self, account: &str, key_ref: &str) -> Result<Arc<LoadedKey>, KmsError> {
+        let k = self.loaded(account, key_ref)?;
+        check_state(&k.record.meta)?;
+        Ok(k)
     }
 
     fn record(&self, account: &str, key_ref: &str) -> Result<KeyRecord, KmsError> {
+        Ok(self.loaded(account, key_ref)?.record.clone())
+    }
+
+    /// The key `key_ref` names, from the cache when no write has happened since it was loaded.
+    fn loaded(&self, account: &str, key_ref: &str) -> Result<Arc<LoadedKey>, KmsError> {
+        let generation = self.generation.load(Ordering::Acquire);
+        let cache_key = (account.to_owned(), key_ref.to_owned());
+        let hit = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&cache_key)
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, k)| k.clone());
+        let k = match hit {
+            Some(k) => k,
+            None => {
+                let record = self.load_record(account, key_ref)?;
+                let policy = Policy::parse(&record.policy, PolicyKind::Resource)
+                    .map_err(|_| KmsError::Corrupt)?;
+                let materials = record
+                    .versions
+                    .iter()
+                    .map(|v| Ok((v.version, aead(&self.unseal(&record.meta.id, v)?)?)))
+                    .collect::<Result<_, KmsError>>()?;
+                let k = Arc::new(LoadedKey {
+                    record,
+                    policy: Arc::new(policy),
+                    materials,
+                });
+                let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+                if cache.len() >= CACHE_LIMIT {
+                    cache.clear();
+                }
+                cache.insert(cache_key, (generation, k.clone()));
+                k
+            }
+        };
+        // Time passes without writes: a key whose deletion date came is gone even if cached.
+        if self.due_for_deletion(&k.record.meta) {
+            let acct = self
+                .resolve_ref(account, key_ref)
+                .map(|(a, _)| a.to_owned());
+            return Err(not_found(
+                key_ref,
+                acct.as_deref().unwrap_or(account),
+                &self.region,
+            ));
+        }
+        Ok(k)
+    }
+
+    /// Applies writes, then retires every cached key (they may be stale now).
+    async fn apply(&self, ops: Vec<KvOp>) -> Result<(), StoreError> {
+        let r = self.meta.kv_apply(ops).await;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        r
+    }
+
+    fn load_record(&self, account: &str, key_ref: &str) -> Result<KeyRecord, KmsError> {
         let (acct, id) = self.resolve_ref(account, key_ref)?;
         let r: KeyRecord = match self.meta.kv_get(NS, &format!("key/{id}"))? {
             Some(v) => serde_json::from_slice(&v).map_err(|_| KmsError::Corrupt)?,
@@ -787,13 +878,12 @@ impl Kms {
 
     async fn put(&self, key: &str, r: &KeyRecord) -> Result<(), KmsError> {
         let value = serde_json::to_vec(r).map_err(|_| KmsError::Corrupt)?;
-        self.meta
-            .kv_apply(vec![KvOp::Put {
-                ns: NS.into(),
-                key: key.into(),
-                value,
-            }])
-            .await?;
+        self.apply(vec![KvOp::Put {
+            ns: NS.into(),
+            key: key.into(),
+            value,
+        }])
+        .await?;
         Ok(())
     }
 
@@ -955,6 +1045,35 @@ mod tests {
                 .unwrap()
                 .is_some()
         );
+    }
+
+    #[test]
+    fn cached_keys_follow_every_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = kms(dir.path(), || 1_000);
+        let ctx = EncryptionContext::new();
+        let a = block(k.create_key(A, "a", None, vec![])).unwrap();
+        let b = block(k.create_key(A, "b", None, vec![])).unwrap();
+        block(k.create_alias(A, "alias/app", &a.id)).unwrap();
+        // Warm the cache for every reference, then change what each one means.
+        let before = k.encrypt(A, "alias/app", b"x", &ctx).unwrap();
+        assert_eq!(blob::parse(&before).unwrap().key_id, a.id);
+        let (_, p) = k.key_for_authorization(A, &a.id).unwrap();
+        assert!(!p.mentions_condition_key("aws:SourceIp"));
+
+        block(k.update_alias(A, "alias/app", &b.id)).unwrap();
+        let after = k.encrypt(A, "alias/app", b"x", &ctx).unwrap();
+        assert_eq!(blob::parse(&after).unwrap().key_id, b.id);
+
+        let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}"#;
+        block(k.put_key_policy(A, &a.id, policy)).unwrap();
+        let (_, p) = k.key_for_authorization(A, &a.id).unwrap();
+        assert!(p.mentions_condition_key("aws:SourceIp"));
+
+        block(k.rotate_now(A, &a.id)).unwrap();
+        let rotated = k.encrypt(A, &a.id, b"x", &ctx).unwrap();
+        assert_eq!(blob::parse(&rotated).unwrap().key_version, 2);
+        assert_eq!(&k.decrypt(A, None, &before, &ctx).unwrap().1[..], b"x");
     }
 
     #[test]

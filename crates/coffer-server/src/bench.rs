@@ -48,6 +48,60 @@ pub(crate) struct BenchArgs {
     /// Concurrent requests for the large-object phases.
     #[arg(long, default_value_t = 2)]
     large_concurrency: usize,
+    /// Which phases: `s3` (plain PUT/GET), `kms` (GenerateDataKey, Decrypt, SSE-KMS vs SSE-S3
+    /// small objects), or `all`.
+    #[arg(long, value_enum, default_value_t = Suite::S3)]
+    suite: Suite,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Suite {
+    S3,
+    Kms,
+    All,
+}
+
+/// One request a phase sends.
+struct Call {
+    method: Method,
+    path: String,
+    /// `s3` or `kms`: the SigV4 scope.
+    service: &'static str,
+    headers: Vec<(String, String)>,
+    body: Bytes,
+}
+
+impl Call {
+    fn s3(method: Method, path: String, body: Bytes) -> Self {
+        Self {
+            method,
+            path,
+            service: "s3",
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    fn kms(op: &str, body: &serde_json::Value) -> Self {
+        Self {
+            method: Method::POST,
+            path: "/".to_owned(),
+            service: "kms",
+            headers: vec![
+                ("x-amz-target".to_owned(), format!("TrentService.{op}")),
+                (
+                    "content-type".to_owned(),
+                    "application/x-amz-json-1.1".to_owned(),
+                ),
+            ],
+            body: Bytes::from(body.to_string()),
+        }
+    }
+
+    fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
 }
 
 struct Target {
@@ -57,69 +111,71 @@ struct Target {
     access_key: String,
     secret: String,
     region: String,
-    /// Signing key and its day: derived once per day, not per request.
-    key: std::sync::Mutex<Option<(String, aws_lc_rs::hmac::Key)>>,
+    /// Signing keys by (day, service): derived once per day, not per request.
+    keys: std::sync::Mutex<Vec<(String, &'static str, aws_lc_rs::hmac::Key)>>,
 }
 
 impl Target {
-    fn key_for(&self, day: &str) -> aws_lc_rs::hmac::Key {
-        let mut guard = self.key.lock().unwrap_or_else(|p| p.into_inner());
-        match &*guard {
-            Some((d, k)) if d == day => k.clone(),
-            _ => {
-                let k = sigv4::signing_key(&self.secret, day, &self.region, "s3");
-                *guard = Some((day.to_owned(), k.clone()));
-                k
-            }
+    fn key_for(&self, day: &str, service: &'static str) -> aws_lc_rs::hmac::Key {
+        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, _, k)) = keys.iter().find(|(d, s, _)| d == day && *s == service) {
+            return k.clone();
         }
+        let k = sigv4::signing_key(&self.secret, day, &self.region, service);
+        keys.retain(|(d, _, _)| d == day);
+        keys.push((day.to_owned(), service, k.clone()));
+        k
     }
 
-    async fn send(&self, method: Method, path: &str, body: Bytes) -> Result<(u16, u64), String> {
+    /// Sends `call` and returns its status and response body.
+    async fn send(&self, call: &Call) -> Result<(u16, Bytes), String> {
         let date = sigv4::amz_date(OffsetDateTime::now_utc());
-        let headers = vec![
+        // S3 may leave the payload unsigned; other services sign its hash.
+        let payload_hash = match call.service {
+            "s3" => "UNSIGNED-PAYLOAD".to_owned(),
+            _ => sigv4::hex_sha256(&call.body),
+        };
+        let mut headers = vec![
             ("host".to_owned(), self.host.clone()),
-            (
-                "x-amz-content-sha256".to_owned(),
-                "UNSIGNED-PAYLOAD".to_owned(),
-            ),
+            ("x-amz-content-sha256".to_owned(), payload_hash.clone()),
             ("x-amz-date".to_owned(), date.clone()),
         ];
+        headers.extend(call.headers.iter().cloned());
         let parts = RequestParts {
-            method: method.as_str(),
-            raw_path: path,
+            method: call.method.as_str(),
+            raw_path: &call.path,
             raw_query: "",
             headers: &headers,
-            payload_hash: "UNSIGNED-PAYLOAD",
+            payload_hash: &payload_hash,
         };
         let auth = sigv4::authorization(
             &parts,
             &self.access_key,
-            &self.key_for(&date[..8]),
+            &self.key_for(&date[..8], call.service),
             &date,
             &self.region,
-            "s3",
+            call.service,
         );
         let mut req = Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.endpoint));
+            .method(call.method.clone())
+            .uri(format!("{}{}", self.endpoint, call.path));
         for (n, v) in &headers {
             req = req.header(n, v);
         }
         let req = req
             .header("authorization", auth)
-            .header("content-length", body.len())
-            .body(Full::new(body))
+            .header("content-length", call.body.len())
+            .body(Full::new(call.body.clone()))
             .map_err(|e| e.to_string())?;
         let resp = self.client.request(req).await.map_err(|e| e.to_string())?;
         let status = resp.status().as_u16();
-        let mut body = resp.into_body();
-        let mut n = 0u64;
-        while let Some(frame) = body.frame().await {
-            if let Ok(data) = frame.map_err(|e| e.to_string())?.into_data() {
-                n += data.len() as u64;
-            }
-        }
-        Ok((status, n))
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        Ok((status, body))
     }
 }
 
@@ -132,27 +188,20 @@ struct PhaseResult {
     errors: usize,
 }
 
+/// Sends `count` requests made by `call_of(i)` from `concurrency` workers.
 async fn phase(
     target: &Arc<Target>,
     name: &str,
-    method: Method,
     count: usize,
     concurrency: usize,
-    key_of: impl Fn(usize) -> String + Send + Sync + 'static,
-    body: Bytes,
+    call_of: impl Fn(usize) -> Call + Send + Sync + 'static,
 ) -> PhaseResult {
     let next = Arc::new(AtomicUsize::new(0));
-    let key_of = Arc::new(key_of);
+    let call_of = Arc::new(call_of);
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (t, next, key_of, body, method) = (
-            target.clone(),
-            next.clone(),
-            key_of.clone(),
-            body.clone(),
-            method.clone(),
-        );
+        let (t, next, call_of) = (target.clone(), next.clone(), call_of.clone());
         tasks.push(tokio::spawn(async move {
             let (mut lat, mut bytes, mut errors) = (Vec::new(), 0u64, 0usize);
             loop {
@@ -160,13 +209,14 @@ async fn phase(
                 if i >= count {
                     break;
                 }
+                let call = call_of(i);
                 let t0 = Instant::now();
-                match t.send(method.clone(), &key_of(i), body.clone()).await {
-                    Ok((200, n)) => {
-                        bytes += if method == Method::GET {
-                            n
-                        } else {
+                match t.send(&call).await {
+                    Ok((200, body)) => {
+                        bytes += if call.method == Method::GET {
                             body.len() as u64
+                        } else {
+                            call.body.len() as u64
                         }
                     }
                     _ => errors += 1,
@@ -219,87 +269,31 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error
         access_key: args.access_key.clone(),
         secret: args.secret_key.clone(),
         region: args.region.clone(),
-        key: std::sync::Mutex::new(None),
+        keys: std::sync::Mutex::new(Vec::new()),
     });
     let bucket = args.bucket.clone();
     let (status, _) = target
-        .send(Method::PUT, &format!("/{bucket}"), Bytes::new())
+        .send(&Call::s3(Method::PUT, format!("/{bucket}"), Bytes::new()))
         .await?;
     if status != 200 && status != 409 {
         return Err(format!("cannot create bucket {bucket}: HTTP {status}").into());
     }
-    let small = Bytes::from(vec![0xA5u8; args.small_size]);
-    let large = Bytes::from(
-        (0..args.large_mib * 1024 * 1024)
-            .map(|i| (i % 251) as u8)
-            .collect::<Vec<u8>>(),
-    );
-    let n = args.small_count;
-    let b1 = bucket.clone();
-    let b2 = bucket.clone();
-    let b3 = bucket.clone();
-    let b4 = bucket.clone();
     let mut results = Vec::new();
-    let size = args.small_size;
-    results.push(
-        phase(
-            &target,
-            &format!("PUT {size} B"),
-            Method::PUT,
-            n,
-            args.concurrency,
-            move |i| format!("/{b1}/small/{i}"),
-            small.clone(),
-        )
-        .await,
-    );
-    results.push(
-        phase(
-            &target,
-            &format!("GET {size} B"),
-            Method::GET,
-            n * 2,
-            args.concurrency,
-            move |i| format!("/{b2}/small/{}", i % n),
-            Bytes::new(),
-        )
-        .await,
-    );
-    let lc = args.large_count;
-    let mib = args.large_mib;
-    results.push(
-        phase(
-            &target,
-            &format!("PUT {mib} MiB"),
-            Method::PUT,
-            lc,
-            args.large_concurrency,
-            move |i| format!("/{b3}/large/{i}"),
-            large.clone(),
-        )
-        .await,
-    );
-    results.push(
-        phase(
-            &target,
-            &format!("GET {mib} MiB"),
-            Method::GET,
-            lc * 2,
-            args.large_concurrency,
-            move |i| format!("/{b4}/large/{}", i % lc),
-            Bytes::new(),
-        )
-        .await,
-    );
+    if args.suite != Suite::Kms {
+        results.extend(s3_phases(&target, &args).await);
+    }
+    if args.suite != Suite::S3 {
+        results.extend(kms_phases(&target, &args).await?);
+    }
 
     println!(
-        "{:<14} {:>8} {:>7} {:>11} {:>10} {:>9} {:>9}",
+        "{:<22} {:>8} {:>7} {:>11} {:>10} {:>9} {:>9}",
         "phase", "ops", "errors", "ops/s", "MB/s", "p50 ms", "p99 ms"
     );
     for r in &results {
         let secs = r.elapsed.as_secs_f64();
         println!(
-            "{:<14} {:>8} {:>7} {:>11.0} {:>10.1} {:>9.2} {:>9.2}",
+            "{:<22} {:>8} {:>7} {:>11.0} {:>10.1} {:>9.2} {:>9.2}",
             r.name,
             r.ops,
             r.errors,
@@ -313,4 +307,131 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error
         return Err("some requests failed".into());
     }
     Ok(())
+}
+
+/// Plain PUT/GET of small objects, then of large ones.
+async fn s3_phases(target: &Arc<Target>, args: &BenchArgs) -> Vec<PhaseResult> {
+    let small = Bytes::from(vec![0xA5u8; args.small_size]);
+    let large = Bytes::from(
+        (0..args.large_mib * 1024 * 1024)
+            .map(|i| (i % 251) as u8)
+            .collect::<Vec<u8>>(),
+    );
+    let (n, size, lc, mib) = (
+        args.small_count,
+        args.small_size,
+        args.large_count,
+        args.large_mib,
+    );
+    let b = args.bucket.clone();
+    let mut out = Vec::new();
+    let put = {
+        let b = b.clone();
+        move |i| Call::s3(Method::PUT, format!("/{b}/small/{i}"), small.clone())
+    };
+    out.push(phase(target, &format!("PUT {size} B"), n, args.concurrency, put).await);
+    let get = {
+        let b = b.clone();
+        move |i| Call::s3(Method::GET, format!("/{b}/small/{}", i % n), Bytes::new())
+    };
+    out.push(
+        phase(
+            target,
+            &format!("GET {size} B"),
+            n * 2,
+            args.concurrency,
+            get,
+        )
+        .await,
+    );
+    let put = {
+        let b = b.clone();
+        move |i| Call::s3(Method::PUT, format!("/{b}/large/{i}"), large.clone())
+    };
+    out.push(
+        phase(
+            target,
+            &format!("PUT {mib} MiB"),
+            lc,
+            args.large_concurrency,
+            put,
+        )
+        .await,
+    );
+    let get = move |i| Call::s3(Method::GET, format!("/{b}/large/{}", i % lc), Bytes::new());
+    out.push(
+        phase(
+            target,
+            &format!("GET {mib} MiB"),
+            lc * 2,
+            args.large_concurrency,
+            get,
+        )
+        .await,
+    );
+    out
+}
+
+/// KMS GenerateDataKey and Decrypt, then small objects under SSE-KMS next to SSE-S3.
+async fn kms_phases(
+    target: &Arc<Target>,
+    args: &BenchArgs,
+) -> Result<Vec<PhaseResult>, Box<dyn std::error::Error>> {
+    let (status, body) = target
+        .send(&Call::kms(
+            "CreateKey",
+            &serde_json::json!({"Description": "coffer bench"}),
+        ))
+        .await?;
+    let created: serde_json::Value = serde_json::from_slice(&body)?;
+    let key_id = created["KeyMetadata"]["KeyId"]
+        .as_str()
+        .ok_or_else(|| format!("CreateKey failed: HTTP {status}"))?
+        .to_owned();
+    let context = serde_json::json!({"bench": "coffer"});
+    let gdk =
+        serde_json::json!({"KeyId": key_id, "KeySpec": "AES_256", "EncryptionContext": context});
+    let (_, body) = target.send(&Call::kms("GenerateDataKey", &gdk)).await?;
+    let blob = serde_json::from_slice::<serde_json::Value>(&body)?["CiphertextBlob"]
+        .as_str()
+        .ok_or("GenerateDataKey failed")?
+        .to_owned();
+    let decrypt = serde_json::json!({"CiphertextBlob": blob, "EncryptionContext": context});
+
+    let (n, size, c) = (args.small_count, args.small_size, args.concurrency);
+    let mut out = Vec::new();
+    out.push(
+        phase(target, "KMS GenerateDataKey", n, c, move |_| {
+            Call::kms("GenerateDataKey", &gdk)
+        })
+        .await,
+    );
+    out.push(
+        phase(target, "KMS Decrypt", n, c, move |_| {
+            Call::kms("Decrypt", &decrypt)
+        })
+        .await,
+    );
+    let small = Bytes::from(vec![0x5Au8; size]);
+    for (label, sse, dir) in [
+        ("SSE-S3", "AES256", "sse-s3"),
+        ("SSE-KMS", "aws:kms", "sse-kms"),
+    ] {
+        let (b, body, key_id) = (args.bucket.clone(), small.clone(), key_id.clone());
+        let put = move |i| {
+            let call = Call::s3(Method::PUT, format!("/{b}/{dir}/{i}"), body.clone())
+                .with_header("x-amz-server-side-encryption", sse);
+            match sse {
+                "aws:kms" => {
+                    call.with_header("x-amz-server-side-encryption-aws-kms-key-id", &key_id)
+                }
+                _ => call,
+            }
+        };
+        out.push(phase(target, &format!("PUT {size} B {label}"), n, c, put).await);
+        let b = args.bucket.clone();
+        let get = move |i| Call::s3(Method::GET, format!("/{b}/{dir}/{}", i % n), Bytes::new());
+        out.push(phase(target, &format!("GET {size} B {label}"), n * 2, c, get).await);
+    }
+    Ok(out)
 }

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
 use coffer_iam::{Iam, Identity, SessionInfo, fill_principal_context};
 use coffer_kms::{EncryptionContext, KeyMetadata, KeyState, Kms, KmsError};
-use coffer_policy::{Decision, Policy, PolicyKind, RequestContext, evaluate};
+use coffer_policy::{Decision, RequestContext, evaluate};
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::BodyExt as _;
 use s3s::Body;
@@ -610,9 +610,7 @@ pub(crate) fn authorize_key_use(
     via_service: Option<&str>,
 ) -> Result<KeyMetadata, KmsFault> {
     let account = identity.account().to_owned();
-    let (meta, policy_text) = kms.key_policy(&account, key_ref)?;
-    let policy = Policy::parse(&policy_text, PolicyKind::Resource)
-        .map_err(|_| KmsFault::from(KmsError::Corrupt))?;
+    let (meta, policy) = kms.key_for_authorization(&account, key_ref)?;
     let mut ctx = RequestContext::new(identity.principal(), format!("kms:{op}"), meta.arn.clone());
     ctx.resource_account = Some(meta.account.clone());
     fill_principal_context(identity, session, crate::now_ms(), &mut ctx);

@@ -78,7 +78,8 @@ impl S3Access for AccessGate {
         if op == "DeleteObjects" {
             return Ok(());
         }
-        self.auth.check(&view, &action_for(op), bucket, key)
+        self.auth.check(&view, &action_for(op), bucket, key)?;
+        refuse_sse_c(op, cx.headers())
     }
 
     async fn post_object(&self, req: &mut S3Request<PostObjectInput>) -> S3Result<()> {
@@ -116,6 +117,33 @@ impl S3Access for AccessGate {
             &req.extensions,
             &req.input.copy_source,
         )
+    }
+}
+
+/// SSE-C is not built yet. Storing the object under SSE-S3 instead would silently drop the
+/// protection the client asked for, so a request carrying customer-key headers is refused:
+/// writes as not implemented; reads as AWS answers them for an object that is not SSE-C.
+fn refuse_sse_c(op: &str, headers: &http::HeaderMap) -> S3Result<()> {
+    const SSE_C: [&str; 6] = [
+        "x-amz-server-side-encryption-customer-algorithm",
+        "x-amz-server-side-encryption-customer-key",
+        "x-amz-server-side-encryption-customer-key-md5",
+        "x-amz-copy-source-server-side-encryption-customer-algorithm",
+        "x-amz-copy-source-server-side-encryption-customer-key",
+        "x-amz-copy-source-server-side-encryption-customer-key-md5",
+    ];
+    if !SSE_C.iter().any(|h| headers.contains_key(*h)) {
+        return Ok(());
+    }
+    match op {
+        "GetObject" | "HeadObject" | "GetObjectAttributes" => Err(s3s::s3_error!(
+            InvalidRequest,
+            "The encryption parameters are not applicable to this object."
+        )),
+        _ => Err(s3s::s3_error!(
+            NotImplemented,
+            "Server-side encryption with customer-provided keys (SSE-C) is not available yet."
+        )),
     }
 }
 

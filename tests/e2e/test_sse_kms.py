@@ -66,7 +66,9 @@ def test_sse_kms_objects_and_key_states(server, s3, bucket):
     up = s3.create_multipart_upload(Bucket=bucket, Key="mp", ServerSideEncryption="aws:kms", SSEKMSKeyId=key["Arn"])
     assert up["ServerSideEncryption"] == "aws:kms"
     p1 = os.urandom(5 * 1024 * 1024)
-    e1 = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up["UploadId"], PartNumber=1, Body=p1)["ETag"]
+    part = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up["UploadId"], PartNumber=1, Body=p1)
+    assert part["ServerSideEncryption"] == "aws:kms" and part["SSEKMSKeyId"] == key["Arn"]
+    e1 = part["ETag"]
     s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up["UploadId"], MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}]})
     assert s3.head_object(Bucket=bucket, Key="mp")["SSEKMSKeyId"] == key["Arn"]
     assert s3.get_object(Bucket=bucket, Key="mp")["Body"].read() == p1
@@ -107,11 +109,23 @@ def test_requester_needs_kms_permissions(server, s3, bucket):
     with pytest.raises(ClientError) as e:
         user.put_object(Bucket=bucket, Key="new", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId=key["KeyId"])
     assert "kms:GenerateDataKey" in err(e)[2]
+    # Each part of an SSE-KMS upload needs kms:GenerateDataKey too (S3 makes a key per part).
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp-user", ServerSideEncryption="aws:kms", SSEKMSKeyId=key["KeyId"])
+    with pytest.raises(ClientError) as e:
+        user.upload_part(Bucket=bucket, Key="mp-user", UploadId=up["UploadId"], PartNumber=1, Body=b"p")
+    assert err(e)[:2] == ("AccessDenied", 403) and "kms:GenerateDataKey" in err(e)[2]
+    with pytest.raises(ClientError) as e:
+        user.upload_part_copy(Bucket=bucket, Key="mp-user", UploadId=up["UploadId"], PartNumber=1,
+                              CopySource=f"{bucket}/secret")
+    assert err(e)[:2] == ("AccessDenied", 403)
     # Allowed only through S3 (kms:ViaService), as S3 users usually are.
     iam.put_user_policy(UserName=name, PolicyName="kms-via-s3", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key["Arn"],
          "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}}]}))
     assert user.get_object(Bucket=bucket, Key="secret")["Body"].read() == b"kms"
+    assert user.upload_part(Bucket=bucket, Key="mp-user", UploadId=up["UploadId"], PartNumber=1, Body=b"p")["ETag"]
+    assert user.upload_part_copy(Bucket=bucket, Key="mp-user", UploadId=up["UploadId"], PartNumber=2,
+                                 CopySource=f"{bucket}/secret")["SSEKMSKeyId"] == key["Arn"]
     user_kms = server.client_for(k["AccessKeyId"], k["SecretAccessKey"], service="kms")
     with pytest.raises(ClientError) as e:
         user_kms.generate_data_key(KeyId=key["KeyId"], KeySpec="AES_256")

@@ -106,6 +106,16 @@ impl S3Core {
             .await
     }
 
+    /// The encryption an upload's parts are sealed under (fixed when it was created).
+    pub fn upload_encryption(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<crate::ObjectEncryption, S3Error> {
+        Ok(upload_meta(&self.upload_record(bucket, key, upload_id)?)?.encryption)
+    }
+
     /// UploadPartCopy: a part made from (a range of) an existing object.
     #[allow(clippy::too_many_arguments)]
     pub async fn upload_part_copy(

@@ -104,12 +104,34 @@ impl CofferS3 {
         }))
     }
 
+    /// The upload's encryption; under SSE-KMS each part needs the requester's
+    /// `kms:GenerateDataKey` (S3 makes a data key per part), as on AWS.
+    fn part_encryption(
+        &self,
+        v: &super::authorize::RequestView<'_>,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> S3Result<coffer_s3::ObjectEncryption> {
+        let encryption = self
+            .core
+            .upload_encryption(bucket, key, upload_id)
+            .map_err(s3_wire)?;
+        if let Some(arn) = &encryption.kms_key_arn {
+            self.auth
+                .check_kms(v, "GenerateDataKey", arn, bucket, key)?;
+        }
+        Ok(encryption)
+    }
+
     pub(super) async fn op_upload_part(
         &self,
         req: S3Request<UploadPartInput>,
     ) -> S3Result<S3Response<UploadPartOutput>> {
         let mut input = req.input;
         let n = part_number(input.part_number)?;
+        let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
+        let encryption = self.part_encryption(&v, &input.bucket, &input.key, &input.upload_id)?;
         let algorithm = input.checksum_algorithm.take();
         let integrity = integrity(
             input.content_md5.as_deref(),
@@ -130,11 +152,12 @@ impl CofferS3 {
             )
             .await
             .map_err(s3_wire)?;
+        let (sse, kms_key, bucket_key) = super::objects::sse_fields(&encryption);
         let mut out = UploadPartOutput {
             e_tag: Some(etag(&p.etag)),
-            server_side_encryption: Some(ServerSideEncryption::from_static(
-                ServerSideEncryption::AES256,
-            )),
+            server_side_encryption: sse,
+            ssekms_key_id: kms_key,
+            bucket_key_enabled: bucket_key,
             ..Default::default()
         };
         set_checksum!(out, p.checksum.as_ref());
@@ -158,6 +181,16 @@ impl CofferS3 {
                 "Copying from an access point is not available yet"
             ));
         };
+        let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
+        let encryption = self.part_encryption(&v, &input.bucket, &input.key, &input.upload_id)?;
+        if let Ok(src) =
+            self.core
+                .head_object(&src_bucket, &src_key, &coffer_s3::Conditions::default())
+            && let Some(arn) = &src.encryption.kms_key_arn
+        {
+            self.auth
+                .check_kms(&v, "Decrypt", arn, &src_bucket, &src_key)?;
+        }
         let range = input
             .copy_source_range
             .as_deref()
@@ -189,11 +222,12 @@ impl CofferS3 {
             ..Default::default()
         };
         set_checksum!(result, p.checksum.as_ref());
+        let (sse, kms_key, bucket_key) = super::objects::sse_fields(&encryption);
         Ok(S3Response::new(UploadPartCopyOutput {
             copy_part_result: Some(result),
-            server_side_encryption: Some(ServerSideEncryption::from_static(
-                ServerSideEncryption::AES256,
-            )),
+            server_side_encryption: sse,
+            ssekms_key_id: kms_key,
+            bucket_key_enabled: bucket_key,
             ..Default::default()
         }))
     }

@@ -183,14 +183,7 @@ impl CofferS3 {
         };
         let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
         let encryption = self.part_encryption(&v, &input.bucket, &input.key, &input.upload_id)?;
-        if let Ok(src) =
-            self.core
-                .head_object(&src_bucket, &src_key, &coffer_s3::Conditions::default())
-            && let Some(arn) = &src.encryption.kms_key_arn
-        {
-            self.auth
-                .check_kms(&v, "Decrypt", arn, &src_bucket, &src_key)?;
-        }
+        self.check_source_kms(&v, &src_bucket, &src_key)?;
         let range = input
             .copy_source_range
             .as_deref()

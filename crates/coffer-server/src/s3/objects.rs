@@ -85,6 +85,24 @@ fn checksum_type(info: &ObjectInfo) -> Option<ChecksumType> {
 }
 
 impl CofferS3 {
+    /// A copy reads its source: under SSE-KMS that needs the requester's `kms:Decrypt`. (A
+    /// missing source is reported by the copy itself.)
+    pub(super) fn check_source_kms(
+        &self,
+        v: &super::authorize::RequestView<'_>,
+        bucket: &str,
+        key: &str,
+    ) -> S3Result<()> {
+        if let Ok(src) = self
+            .core
+            .head_object(bucket, key, &coffer_s3::Conditions::default())
+            && let Some(arn) = &src.encryption.kms_key_arn
+        {
+            self.auth.check_kms(v, "Decrypt", arn, bucket, key)?;
+        }
+        Ok(())
+    }
+
     pub(super) async fn op_put_object(
         &self,
         req: S3Request<PutObjectInput>,
@@ -467,14 +485,7 @@ impl CofferS3 {
         );
         let (src_bucket, src_key): (String, String) = (src_bucket.into(), src_key.into());
         let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
-        if let Ok(src) =
-            self.core
-                .head_object(&src_bucket, &src_key, &coffer_s3::Conditions::default())
-            && let Some(arn) = &src.encryption.kms_key_arn
-        {
-            self.auth
-                .check_kms(&v, "Decrypt", arn, &src_bucket, &src_key)?;
-        }
+        self.check_source_kms(&v, &src_bucket, &src_key)?;
         // A copy without SSE headers takes the destination's default; with them, it may change
         // an object's encryption in place (a copy onto itself).
         let explicit = requested.is_some();

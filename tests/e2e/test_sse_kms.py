@@ -181,3 +181,50 @@ def test_sse_c_is_refused_not_silently_downgraded(server, bucket):
     with pytest.raises(ClientError) as e:
         s3.create_multipart_upload(Bucket=bucket, Key="m", SSECustomerAlgorithm="AES256", SSECustomerKey=key)
     assert err(e)[:2] == ("NotImplemented", 501)
+
+
+def test_bucket_keys_call_kms_once_per_lifetime(fresh_server):
+    """With BucketKeyEnabled, N PUTs make one GenerateDataKey (context: the bucket ARN), as the
+    audit trail shows; objects stay readable after a restart (no cache) and follow the key's
+    state even while the bucket key is cached."""
+    s3 = fresh_server.client_for(ACCESS_KEY, SECRET_KEY)
+    kms = fresh_server.client_for(ACCESS_KEY, SECRET_KEY, service="kms")
+    key = kms.create_key()["KeyMetadata"]
+    s3.create_bucket(Bucket="bkeys")
+    s3.put_bucket_encryption(Bucket="bkeys", ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["KeyId"]},
+        "BucketKeyEnabled": True}]})
+    bodies = {f"o{i}": os.urandom(100 + i) for i in range(20)}
+    for k, body in bodies.items():
+        r = s3.put_object(Bucket="bkeys", Key=k, Body=body)
+        assert r["BucketKeyEnabled"] is True and r["SSEKMSKeyId"] == key["Arn"]
+    for k, body in bodies.items():
+        assert s3.get_object(Bucket="bkeys", Key=k)["Body"].read() == body
+
+    def trail(event):
+        out = fresh_server.coffer("audit", "--event", event, "--key", key["KeyId"])
+        return [json.loads(line) for line in out.splitlines()]
+
+    gdk = trail("GenerateDataKey")
+    assert len(gdk) == 1
+    assert gdk[0]["requestParameters"]["encryptionContext"] == {"aws:s3:arn": "arn:aws:s3:::bkeys"}
+    assert len(trail("Decrypt")) == 1
+    # Without bucket keys: one data key per object.
+    s3.create_bucket(Bucket="no-bkeys")
+    for i in range(3):
+        s3.put_object(Bucket="no-bkeys", Key=f"o{i}", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId=key["KeyId"])
+    assert len(trail("GenerateDataKey")) == 1 + 3
+    # A cached bucket key still follows the KMS key's state.
+    kms.disable_key(KeyId=key["KeyId"])
+    for op in (lambda: s3.get_object(Bucket="bkeys", Key="o1"), lambda: s3.put_object(Bucket="bkeys", Key="new", Body=b"n")):
+        with pytest.raises(ClientError) as e:
+            op()
+        assert err(e)[0] == "KMS.DisabledException"
+    kms.enable_key(KeyId=key["KeyId"])
+    # After a restart nothing is cached: the bucket key is decrypted through KMS again.
+    fresh_server.stop()
+    fresh_server.start()
+    s3 = fresh_server.client_for(ACCESS_KEY, SECRET_KEY)
+    for k, body in bodies.items():
+        assert s3.get_object(Bucket="bkeys", Key=k, Range="bytes=1-10")["Body"].read() == body[1:11]
+    assert len(trail("Decrypt")) == 2

@@ -273,6 +273,12 @@ impl Kms {
         Ok((r.meta, r.policy))
     }
 
+    /// Ok if the key exists and is enabled (for uses of key-derived material cached elsewhere,
+    /// such as S3 Bucket Keys, which must still follow the key's state).
+    pub fn check_usable(&self, account: &str, key_ref: &str) -> Result<(), KmsError> {
+        self.usable(account, key_ref).map(|_| ())
+    }
+
     /// The key's metadata and parsed policy, for the caller's authorization decision.
     pub fn key_for_authorization(
         &self,

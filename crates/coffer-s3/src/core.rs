@@ -40,6 +40,7 @@ pub struct S3Core {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) access_cache: crate::access::AccessCache,
     pub(crate) kms: Option<Arc<coffer_kms::Kms>>,
+    pub(crate) bucket_keys: crate::bucket_keys::BucketKeys,
 }
 
 impl S3Core {
@@ -74,6 +75,7 @@ impl S3Core {
             clock,
             access_cache: crate::access::AccessCache::default(),
             kms: None,
+            bucket_keys: Default::default(),
         };
         let referenced = core.meta.referenced_blobs()?;
         let swept = core.blobs.sweep(&referenced)?;

@@ -3,11 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use coffer_crypto::{DataKey, PackageOpener, PackageSealer};
+use std::sync::Arc;
+
+use coffer_crypto::{DataKey, PackageOpener, PackageSealer, WrappingKey};
 use coffer_kms::KmsError;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::bucket_keys::BucketKey;
 use crate::sealing::{Sealing, Wrap};
 use crate::{S3Core, S3Error};
 
@@ -107,13 +110,38 @@ impl S3Core {
         };
         let kms = self.kms()?;
         let owner = self.require_bucket(bucket)?.owner;
+        if enc.bucket_key_enabled {
+            let bk = match self.bucket_keys.for_sealing(bucket, arn) {
+                // A reused bucket key still follows its KMS key's state (disabled: refused).
+                Some(bk) => {
+                    kms.check_usable(&owner, arn).map_err(S3Error::Kms)?;
+                    bk
+                }
+                None => {
+                    let dk = kms
+                        .generate_data_key(&owner, arn, 32, &bucket_context(bucket))
+                        .map_err(S3Error::Kms)?;
+                    let bk = Arc::new(BucketKey::new(
+                        WrappingKey::new(&data_key_of(&dk.plaintext)?),
+                        dk.ciphertext,
+                    ));
+                    self.bucket_keys.keep_for_sealing(bucket, arn, bk.clone());
+                    bk
+                }
+            };
+            return Sealing::create_under_bucket_key(
+                &bk.wrapping,
+                bk.blob.clone(),
+                arn.to_owned(),
+                &self.rng,
+                context,
+            );
+        }
         let dk = kms
             .generate_data_key(&owner, arn, 32, &kms_context(bucket, key))
             .map_err(S3Error::Kms)?;
-        let mut raw = Zeroizing::new([0u8; 32]);
-        raw.copy_from_slice(&dk.plaintext);
         Sealing::create_kms(
-            &DataKey::from_bytes(raw),
+            &data_key_of(&dk.plaintext)?,
             dk.ciphertext,
             dk.key_id,
             &self.rng,
@@ -142,12 +170,42 @@ impl S3Core {
                         KmsError::InvalidCiphertext | KmsError::IncorrectKey => S3Error::Corrupt,
                         other => S3Error::Kms(other),
                     })?;
-                let mut raw = Zeroizing::new([0u8; 32]);
-                if plain.len() != 32 {
-                    return Err(S3Error::Corrupt);
-                }
-                raw.copy_from_slice(&plain);
-                sealing.opener_with(&DataKey::from_bytes(raw))
+                sealing.opener_with(&data_key_of(&plain)?)
+            }
+            Wrap::BucketKey {
+                blob,
+                key_arn,
+                wrapped,
+            } => {
+                let kms = self.kms()?;
+                let owner = self.require_bucket(bucket)?.owner;
+                let bk = match self.bucket_keys.for_opening(blob) {
+                    Some(bk) => {
+                        kms.check_usable(&owner, key_arn).map_err(S3Error::Kms)?;
+                        bk
+                    }
+                    None => {
+                        let (_, plain) = kms
+                            .decrypt(&owner, Some(key_arn), blob, &bucket_context(bucket))
+                            .map_err(|e| match e {
+                                KmsError::InvalidCiphertext | KmsError::IncorrectKey => {
+                                    S3Error::Corrupt
+                                }
+                                other => S3Error::Kms(other),
+                            })?;
+                        let bk = Arc::new(BucketKey::new(
+                            WrappingKey::new(&data_key_of(&plain)?),
+                            blob.clone(),
+                        ));
+                        self.bucket_keys.keep_for_opening(bk.clone());
+                        bk
+                    }
+                };
+                let data_key = bk
+                    .wrapping
+                    .unwrap(wrapped, &sealing.context)
+                    .map_err(|_| S3Error::Corrupt)?;
+                sealing.opener_with(&data_key)
             }
         }
     }
@@ -156,6 +214,34 @@ impl S3Core {
         self.kms.as_deref().ok_or_else(|| {
             S3Error::NotImplemented("SSE-KMS needs the key service, which is not attached.".into())
         })
+    }
+}
+
+/// 32 bytes from KMS as a data key.
+fn data_key_of(plain: &[u8]) -> Result<DataKey, S3Error> {
+    let mut raw = Zeroizing::new([0u8; 32]);
+    if plain.len() != 32 {
+        return Err(S3Error::Corrupt);
+    }
+    raw.copy_from_slice(plain);
+    Ok(DataKey::from_bytes(raw))
+}
+
+/// The context of a bucket key: the bucket's ARN.
+fn bucket_context(bucket: &str) -> BTreeMap<String, String> {
+    [("aws:s3:arn".to_owned(), format!("arn:aws:s3:::{bucket}"))].into()
+}
+
+/// The encryption context S3 uses with KMS for an object under `enc`: the bucket ARN with a
+/// bucket key, else the object ARN (what `kms:EncryptionContext:aws:s3:arn` sees).
+pub fn kms_context_for(
+    enc: &ObjectEncryption,
+    bucket: &str,
+    key: &str,
+) -> BTreeMap<String, String> {
+    match enc.bucket_key_enabled {
+        true => bucket_context(bucket),
+        false => kms_context(bucket, key),
     }
 }
 

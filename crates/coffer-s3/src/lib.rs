@@ -12,6 +12,7 @@
 //! ```
 
 mod access;
+mod bucket_keys;
 mod buckets;
 mod checksum;
 mod core;
@@ -27,9 +28,10 @@ mod write;
 
 pub use crate::core::{Clock, S3Core, SystemClock};
 pub use access::PublicAccessBlock;
+pub use bucket_keys::BUCKET_KEY_LIFETIME;
 pub use buckets::DefaultEncryption;
 pub use checksum::{ChecksumAlgorithm, ChecksumValue, ExpectedChecksum, Integrity};
-pub use encryption::{Encryption, ObjectEncryption, kms_context};
+pub use encryption::{Encryption, ObjectEncryption, kms_context, kms_context_for};
 pub use error::S3Error;
 pub use list::{ListPage, ListQuery, MAX_KEYS};
 pub use meta::{MAX_OBJECT_TAGS, ObjectInfo, ObjectMeta, StoredChecksum, Tag};

@@ -1,7 +1,9 @@
 //! How one segment was sealed, stored opaquely by the store beside the segment:
 //! `version:u8 = 1 || kind:u8 || nonce_prefix[4] || wrap || context`, where for
 //! kind 1 (SSE-S3) `wrap = len:u16 || data key wrapped by the service key`, and for
-//! kind 2 (SSE-KMS) `wrap = len:u16 || KMS ciphertext of the data key || len:u16 || key ARN`.
+//! kind 2 (SSE-KMS) `wrap = len:u16 || KMS ciphertext of the data key || len:u16 || key ARN`,
+//! and for kind 3 (SSE-KMS with an S3 Bucket Key) `wrap = len:u16 || KMS ciphertext of the
+//! bucket key || len:u16 || key ARN || len:u16 || data key wrapped by the bucket key`.
 //! The context is the object identity bound into every package and into the key wrap:
 //! `bucket NUL key NUL origin`, where origin is `v:<version>` for a PUT or
 //! `u:<upload id>:<part>` for a part.
@@ -14,6 +16,7 @@ use crate::S3Error;
 const VERSION: u8 = 1;
 const KIND_SSE_S3: u8 = 1;
 const KIND_SSE_KMS: u8 = 2;
+const KIND_BUCKET_KEY: u8 = 3;
 
 /// Who holds the segment's data key.
 pub(crate) enum Wrap {
@@ -21,6 +24,12 @@ pub(crate) enum Wrap {
     ServiceKey(Vec<u8>),
     /// A KMS ciphertext blob of the data key, made under `key_arn`.
     Kms { blob: Vec<u8>, key_arn: String },
+    /// Wrapped by an S3 Bucket Key, whose KMS ciphertext (context: the bucket ARN) is `blob`.
+    BucketKey {
+        blob: Vec<u8>,
+        key_arn: String,
+        wrapped: Vec<u8>,
+    },
 }
 
 pub(crate) struct Sealing {
@@ -68,6 +77,31 @@ impl Sealing {
         ))
     }
 
+    /// A fresh data key for a new segment, wrapped by a bucket key.
+    pub(crate) fn create_under_bucket_key(
+        bucket_key: &WrappingKey,
+        blob: Vec<u8>,
+        key_arn: String,
+        rng: &dyn SecureRandom,
+        context: Vec<u8>,
+    ) -> Result<(Self, PackageSealer), S3Error> {
+        let data_key = DataKey::generate(rng)?;
+        let wrapped = bucket_key.wrap(&data_key, &context, rng)?;
+        let sealer = PackageSealer::new(&data_key, rng, &context)?;
+        Ok((
+            Self {
+                nonce_prefix: sealer.nonce_prefix(),
+                wrap: Wrap::BucketKey {
+                    blob,
+                    key_arn,
+                    wrapped,
+                },
+                context,
+            },
+            sealer,
+        ))
+    }
+
     /// The opener once the data key is known (SSE-KMS keys come from KMS, see `S3Core`).
     pub(crate) fn opener_with(&self, data_key: &DataKey) -> Result<PackageOpener, S3Error> {
         Ok(PackageOpener::new(
@@ -102,6 +136,17 @@ impl Sealing {
                 put16(&mut out, blob);
                 put16(&mut out, key_arn.as_bytes());
             }
+            Wrap::BucketKey {
+                blob,
+                key_arn,
+                wrapped,
+            } => {
+                out.push(KIND_BUCKET_KEY);
+                out.extend_from_slice(&self.nonce_prefix);
+                put16(&mut out, blob);
+                put16(&mut out, key_arn.as_bytes());
+                put16(&mut out, wrapped);
+            }
         }
         out.extend_from_slice(&self.context);
         out
@@ -121,6 +166,17 @@ impl Sealing {
                 let key_arn =
                     String::from_utf8(take16(&mut rest)?.to_vec()).map_err(|_| S3Error::Corrupt)?;
                 Wrap::Kms { blob, key_arn }
+            }
+            KIND_BUCKET_KEY => {
+                let blob = take16(&mut rest)?.to_vec();
+                let key_arn =
+                    String::from_utf8(take16(&mut rest)?.to_vec()).map_err(|_| S3Error::Corrupt)?;
+                let wrapped = take16(&mut rest)?.to_vec();
+                Wrap::BucketKey {
+                    blob,
+                    key_arn,
+                    wrapped,
+                }
             }
             _ => return Err(S3Error::Corrupt),
         };
@@ -166,4 +222,43 @@ pub(crate) fn object_context(bucket: &str, key: &str, version_id: &str, nonce: &
 /// Identity of a segment written as a multipart part.
 pub(crate) fn part_context(bucket: &str, key: &str, upload_id: &str, part: u32) -> Vec<u8> {
     format!("{bucket}\0{key}\0u:{upload_id}:{part}").into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(wrap: Wrap) -> Sealing {
+        let s = Sealing {
+            nonce_prefix: [1, 2, 3, 4],
+            wrap,
+            context: b"b\0k\0v:1:x".to_vec(),
+        };
+        let bytes = s.encode();
+        // Every truncation is refused, never misread.
+        for cut in 0..bytes.len() - s.context.len() {
+            assert!(Sealing::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let back = Sealing::decode(&bytes).unwrap();
+        assert_eq!(back.nonce_prefix, s.nonce_prefix);
+        assert_eq!(back.context, s.context);
+        assert!(back.belongs_to("b", "k") && !back.belongs_to("b", "kk"));
+        back
+    }
+
+    #[test]
+    fn every_kind_round_trips() {
+        assert!(
+            matches!(roundtrip(Wrap::ServiceKey(vec![7; 61])).wrap, Wrap::ServiceKey(w) if w == vec![7; 61])
+        );
+        let arn = "arn:aws:kms:us-east-1:111122223333:key/k".to_owned();
+        assert!(matches!(
+            roundtrip(Wrap::Kms { blob: vec![8; 90], key_arn: arn.clone() }).wrap,
+            Wrap::Kms { blob, key_arn } if blob == vec![8; 90] && key_arn == arn
+        ));
+        assert!(matches!(
+            roundtrip(Wrap::BucketKey { blob: vec![9; 90], key_arn: arn.clone(), wrapped: vec![5; 61] }).wrap,
+            Wrap::BucketKey { blob, key_arn, wrapped } if blob == vec![9; 90] && key_arn == arn && wrapped == vec![5; 61]
+        ));
+    }
 }

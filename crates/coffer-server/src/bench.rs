@@ -413,18 +413,22 @@ async fn kms_phases(
         .await,
     );
     let small = Bytes::from(vec![0x5Au8; size]);
-    for (label, sse, dir) in [
-        ("SSE-S3", "AES256", "sse-s3"),
-        ("SSE-KMS", "aws:kms", "sse-kms"),
+    for (label, sse, dir, bucket_key) in [
+        ("SSE-S3", "AES256", "sse-s3", false),
+        ("SSE-KMS", "aws:kms", "sse-kms", false),
+        ("SSE-KMS+BK", "aws:kms", "sse-kms-bk", true),
     ] {
         let (b, body, key_id) = (args.bucket.clone(), small.clone(), key_id.clone());
         let put = move |i| {
             let call = Call::s3(Method::PUT, format!("/{b}/{dir}/{i}"), body.clone())
                 .with_header("x-amz-server-side-encryption", sse);
             match sse {
-                "aws:kms" => {
-                    call.with_header("x-amz-server-side-encryption-aws-kms-key-id", &key_id)
-                }
+                "aws:kms" => call
+                    .with_header("x-amz-server-side-encryption-aws-kms-key-id", &key_id)
+                    .with_header(
+                        "x-amz-server-side-encryption-bucket-key-enabled",
+                        if bucket_key { "true" } else { "false" },
+                    ),
                 _ => call,
             }
         };

@@ -41,6 +41,30 @@ pub(crate) struct Authorizer {
     pub(crate) kms: Arc<coffer_kms::Kms>,
     pub(crate) audit: Arc<crate::audit::AuditLog>,
     pub(crate) region: String,
+    pub(crate) bucket_key_uses: BucketKeyUses,
+}
+
+/// Which (requester, operation, bucket, KMS key) used a bucket key within its lifetime, so the
+/// audit trail shows one KMS use per lifetime, as S3 Bucket Keys make it.
+#[derive(Default)]
+pub(crate) struct BucketKeyUses(
+    std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+);
+
+impl BucketKeyUses {
+    fn first_in_lifetime(&self, principal: &str, op: &str, bucket: &str, key_arn: &str) -> bool {
+        let id = format!("{principal}\n{op}\n{bucket}\n{key_arn}");
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let live = |t: &std::time::Instant| t.elapsed() < coffer_s3::BUCKET_KEY_LIFETIME;
+        if map.get(&id).is_some_and(live) {
+            return false;
+        }
+        if map.len() >= 10_000 {
+            map.retain(|_, t| live(t));
+        }
+        map.insert(id, std::time::Instant::now());
+        true
+    }
 }
 
 /// The caller, its identity policies and its account's guardrails.
@@ -72,21 +96,25 @@ impl Authorizer {
             .map_err(s3_wire)
     }
 
-    /// SSE-KMS: the requester itself needs `kms:<op>` on the key, via S3 (`kms:ViaService`).
+    /// SSE-KMS: the requester itself needs `kms:<op>` on the key, via S3 (`kms:ViaService`),
+    /// with the context S3 uses (the bucket ARN under a bucket key). Nothing for SSE-S3.
     pub(crate) fn check_kms(
         &self,
         view: &RequestView<'_>,
         op: &str,
-        key_arn: &str,
+        enc: &coffer_s3::ObjectEncryption,
         bucket: &str,
         key: &str,
     ) -> S3Result<()> {
+        let Some(key_arn) = enc.kms_key_arn.as_deref() else {
+            return Ok(());
+        };
         let caller = self.caller(view)?;
         let Some(identity) = &caller.identity else {
             return Err(s3s::s3_error!(AccessDenied, "Access Denied"));
         };
         let via = format!("s3.{}.amazonaws.com", self.region);
-        let context = coffer_s3::kms_context(bucket, key);
+        let context = coffer_s3::kms_context_for(enc, bucket, key);
         let decided = crate::kms_api::authorize_key_use(
             &self.kms,
             &self.iam,
@@ -97,17 +125,24 @@ impl Authorizer {
             &context,
             Some(&via),
         );
-        // S3 uses KMS on the requester's behalf: that use is in the trail too.
-        self.audit.record(crate::audit::Event {
-            name: op,
-            identity: Some(identity),
-            access_key_id: view.credentials.map(|c| c.access_key.as_str()),
-            source_ip: view.conn.map(|c| c.peer),
-            request: serde_json::json!({"keyId": key_arn, "encryptionContext": context}),
-            key_arn: Some(key_arn),
-            error: decided.as_ref().err().map(|f| (f.kind, f.message.as_str())),
-            invoked_by: Some("s3.amazonaws.com"),
-        });
+        // S3 uses KMS on the requester's behalf: that use is in the trail too. Under a bucket
+        // key S3 calls KMS once per key lifetime, so the trail records the first use only.
+        let first_use = !enc.bucket_key_enabled
+            || self
+                .bucket_key_uses
+                .first_in_lifetime(&identity.arn(), op, bucket, key_arn);
+        if first_use || decided.is_err() {
+            self.audit.record(crate::audit::Event {
+                name: op,
+                identity: Some(identity),
+                access_key_id: view.credentials.map(|c| c.access_key.as_str()),
+                source_ip: view.conn.map(|c| c.peer),
+                request: serde_json::json!({"keyId": key_arn, "encryptionContext": context}),
+                key_arn: Some(key_arn),
+                error: decided.as_ref().err().map(|f| (f.kind, f.message.as_str())),
+                invoked_by: Some("s3.amazonaws.com"),
+            });
+        }
         decided.map(|_| ()).map_err(|f| {
             let mut e = s3s::S3Error::with_message(
                 if f.kind == "AccessDeniedException" {

@@ -48,6 +48,7 @@ pub(crate) fn service(
         kms,
         audit,
         region: region.clone(),
+        bucket_key_uses: Default::default(),
     });
     let mut b = S3ServiceBuilder::new(CofferS3 {
         core,

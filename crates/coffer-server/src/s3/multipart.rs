@@ -52,11 +52,14 @@ impl CofferS3 {
             .effective_encryption(&input.bucket, requested)
             .await
             .map_err(s3_wire)?;
-        if let Some(arn) = &encryption.kms_key_arn {
-            let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
-            self.auth
-                .check_kms(&v, "GenerateDataKey", arn, &input.bucket, &input.key)?;
-        }
+        let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
+        self.auth.check_kms(
+            &v,
+            "GenerateDataKey",
+            &encryption,
+            &input.bucket,
+            &input.key,
+        )?;
         let algorithm = input
             .checksum_algorithm
             .as_ref()
@@ -117,10 +120,8 @@ impl CofferS3 {
             .core
             .upload_encryption(bucket, key, upload_id)
             .map_err(s3_wire)?;
-        if let Some(arn) = &encryption.kms_key_arn {
-            self.auth
-                .check_kms(v, "GenerateDataKey", arn, bucket, key)?;
-        }
+        self.auth
+            .check_kms(v, "GenerateDataKey", &encryption, bucket, key)?;
         Ok(encryption)
     }
 

@@ -96,9 +96,9 @@ impl CofferS3 {
         if let Ok(src) = self
             .core
             .head_object(bucket, key, &coffer_s3::Conditions::default())
-            && let Some(arn) = &src.encryption.kms_key_arn
         {
-            self.auth.check_kms(v, "Decrypt", arn, bucket, key)?;
+            self.auth
+                .check_kms(v, "Decrypt", &src.encryption, bucket, key)?;
         }
         Ok(())
     }
@@ -118,11 +118,14 @@ impl CofferS3 {
             .effective_encryption(&input.bucket, requested)
             .await
             .map_err(s3_wire)?;
-        if let Some(arn) = &encryption.kms_key_arn {
-            let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
-            self.auth
-                .check_kms(&v, "GenerateDataKey", arn, &input.bucket, &input.key)?;
-        }
+        let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
+        self.auth.check_kms(
+            &v,
+            "GenerateDataKey",
+            &encryption,
+            &input.bucket,
+            &input.key,
+        )?;
         let algorithm = input.checksum_algorithm.take();
         let integrity = integrity(
             input.content_md5.as_deref(),
@@ -222,11 +225,10 @@ impl CofferS3 {
         if let Ok(head) =
             self.core
                 .head_object(&input.bucket, &input.key, &coffer_s3::Conditions::default())
-            && let Some(arn) = &head.encryption.kms_key_arn
         {
             let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
             self.auth
-                .check_kms(&v, "Decrypt", arn, &input.bucket, &input.key)?;
+                .check_kms(&v, "Decrypt", &head.encryption, &input.bucket, &input.key)?;
         }
         let r = self
             .core
@@ -494,10 +496,13 @@ impl CofferS3 {
             .effective_encryption(&input.bucket, requested)
             .await
             .map_err(s3_wire)?;
-        if let Some(arn) = &encryption.kms_key_arn {
-            self.auth
-                .check_kms(&v, "GenerateDataKey", arn, &input.bucket, &input.key)?;
-        }
+        self.auth.check_kms(
+            &v,
+            "GenerateDataKey",
+            &encryption,
+            &input.bucket,
+            &input.key,
+        )?;
         let r = self
             .core
             .copy_object(CopyRequest {

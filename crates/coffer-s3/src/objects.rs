@@ -224,18 +224,36 @@ impl S3Core {
         range: Option<ByteRange>,
         conditions: &Conditions,
     ) -> Result<GetResult, S3Error> {
+        self.get_object_checked(bucket, key, range, conditions, |_| Ok::<(), S3Error>(()))
+            .await?
+    }
+
+    /// GetObject that lets the caller judge the object (e.g. its requester's right to the
+    /// object's KMS key) after its record is read and before any byte is decrypted. A refusal
+    /// by `check` is the inner error.
+    pub async fn get_object_checked<E>(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Option<ByteRange>,
+        conditions: &Conditions,
+        check: impl FnOnce(&ObjectInfo) -> Result<(), E>,
+    ) -> Result<Result<GetResult, E>, S3Error> {
         let rec = self.object_record(bucket, key)?;
-        conditions.check(&rec.etag, rec.last_modified_ms)?;
         let info = ObjectInfo::from_record(&rec)?;
+        if let Err(e) = check(&info) {
+            return Ok(Err(e));
+        }
+        conditions.check(&rec.etag, rec.last_modified_ms)?;
         let served = range.map(|r| r.resolve(rec.size)).transpose()?;
         let body = self
             .read_range_checked(&rec, served.clone().unwrap_or(0..rec.size))
             .await?;
-        Ok(GetResult {
+        Ok(Ok(GetResult {
             info,
             range: served,
             body,
-        })
+        }))
     }
 
     /// Deletes an object; deleting a missing key succeeds, as in S3.

@@ -222,19 +222,15 @@ impl CofferS3 {
             parts_count = Some(i32::try_from(sizes.len()).unwrap_or(i32::MAX));
         }
         // SSE-KMS objects need the requester's own kms:Decrypt, judged before any byte is read.
-        if let Ok(head) =
-            self.core
-                .head_object(&input.bucket, &input.key, &coffer_s3::Conditions::default())
-        {
-            let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
-            self.auth
-                .check_kms(&v, "Decrypt", &head.encryption, &input.bucket, &input.key)?;
-        }
+        let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
         let r = self
             .core
-            .get_object(&input.bucket, &input.key, range, &conds)
+            .get_object_checked(&input.bucket, &input.key, range, &conds, |info| {
+                self.auth
+                    .check_kms(&v, "Decrypt", &info.encryption, &input.bucket, &input.key)
+            })
             .await
-            .map_err(s3_wire)?;
+            .map_err(s3_wire)??;
         let info = r.info;
         let (sse, kms_key, bucket_key) = sse_fields(&info.encryption);
         let (len, content_range) = match &r.range {

@@ -205,6 +205,19 @@ def test_bucket_keys_call_kms_once_per_lifetime(fresh_server):
         out = fresh_server.coffer("audit", "--event", event, "--key", key["KeyId"])
         return [json.loads(line) for line in out.splitlines()]
 
+    # Parts and copies are sealed under the same bucket key.
+    up = s3.create_multipart_upload(Bucket="bkeys", Key="mp")
+    parts = [os.urandom(5 * 1024 * 1024), b"tail"]
+    etags = [s3.upload_part(Bucket="bkeys", Key="mp", UploadId=up["UploadId"], PartNumber=i + 1, Body=p)["ETag"]
+             for i, p in enumerate(parts)]
+    s3.complete_multipart_upload(Bucket="bkeys", Key="mp", UploadId=up["UploadId"], MultipartUpload={
+        "Parts": [{"PartNumber": i + 1, "ETag": e} for i, e in enumerate(etags)]})
+    s3.copy_object(Bucket="bkeys", Key="copy", CopySource="bkeys/o3")
+    bodies["mp"] = b"".join(parts)
+    bodies["copy"] = bodies["o3"]
+    for k in ("mp", "copy"):
+        got = s3.get_object(Bucket="bkeys", Key=k)
+        assert got["Body"].read() == bodies[k] and got["BucketKeyEnabled"] is True
     gdk = trail("GenerateDataKey")
     assert len(gdk) == 1
     assert gdk[0]["requestParameters"]["encryptionContext"] == {"aws:s3:arn": "arn:aws:s3:::bkeys"}

@@ -47,19 +47,10 @@ impl CofferS3 {
             input.ssekms_key_id.as_ref(),
             input.bucket_key_enabled,
         )?;
-        let encryption = self
-            .core
-            .effective_encryption(&input.bucket, requested)
-            .await
-            .map_err(s3_wire)?;
         let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
-        self.auth.check_kms(
-            &v,
-            "GenerateDataKey",
-            &encryption,
-            &input.bucket,
-            &input.key,
-        )?;
+        let encryption = self
+            .write_encryption(&v, requested, &input.bucket, &input.key)
+            .await?;
         let algorithm = input
             .checksum_algorithm
             .as_ref()

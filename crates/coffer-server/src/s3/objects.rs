@@ -85,6 +85,25 @@ fn checksum_type(info: &ObjectInfo) -> Option<ChecksumType> {
 }
 
 impl CofferS3 {
+    /// The encryption a write gets (the request's, else the bucket default), once the
+    /// requester's `kms:GenerateDataKey` is judged if it is SSE-KMS.
+    pub(super) async fn write_encryption(
+        &self,
+        v: &super::authorize::RequestView<'_>,
+        requested: Option<coffer_s3::Encryption>,
+        bucket: &str,
+        key: &str,
+    ) -> S3Result<coffer_s3::ObjectEncryption> {
+        let encryption = self
+            .core
+            .effective_encryption(bucket, requested)
+            .await
+            .map_err(s3_wire)?;
+        self.auth
+            .check_kms(v, "GenerateDataKey", &encryption, bucket, key)?;
+        Ok(encryption)
+    }
+
     /// A copy reads its source: under SSE-KMS that needs the requester's `kms:Decrypt`. (A
     /// missing source is reported by the copy itself.)
     pub(super) fn check_source_kms(
@@ -113,19 +132,10 @@ impl CofferS3 {
             input.ssekms_key_id.as_ref(),
             input.bucket_key_enabled,
         )?;
-        let encryption = self
-            .core
-            .effective_encryption(&input.bucket, requested)
-            .await
-            .map_err(s3_wire)?;
         let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
-        self.auth.check_kms(
-            &v,
-            "GenerateDataKey",
-            &encryption,
-            &input.bucket,
-            &input.key,
-        )?;
+        let encryption = self
+            .write_encryption(&v, requested, &input.bucket, &input.key)
+            .await?;
         let algorithm = input.checksum_algorithm.take();
         let integrity = integrity(
             input.content_md5.as_deref(),
@@ -488,17 +498,8 @@ impl CofferS3 {
         // an object's encryption in place (a copy onto itself).
         let explicit = requested.is_some();
         let encryption = self
-            .core
-            .effective_encryption(&input.bucket, requested)
-            .await
-            .map_err(s3_wire)?;
-        self.auth.check_kms(
-            &v,
-            "GenerateDataKey",
-            &encryption,
-            &input.bucket,
-            &input.key,
-        )?;
+            .write_encryption(&v, requested, &input.bucket, &input.key)
+            .await?;
         let r = self
             .core
             .copy_object(CopyRequest {

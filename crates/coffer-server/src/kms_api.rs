@@ -262,6 +262,7 @@ impl KmsApi {
             &self.iam,
             &call.identity,
             call.session.as_ref(),
+            None,
             op,
             key_ref,
             context,
@@ -604,6 +605,7 @@ pub(crate) fn authorize_key_use(
     iam: &Iam,
     identity: &Identity,
     session: Option<&SessionInfo>,
+    callers: Option<&coffer_iam::CallerPolicies>,
     op: &str,
     key_ref: &str,
     context: &EncryptionContext,
@@ -625,7 +627,15 @@ pub(crate) fn authorize_key_use(
     if let Some(v) = via_service {
         ctx.set("kms:ViaService", v);
     }
-    let callers = iam.caller_policies(identity, session)?;
+    // The S3 adapter passes the policies it already resolved for this request.
+    let looked_up;
+    let callers = match callers {
+        Some(c) => c,
+        None => {
+            looked_up = iam.caller_policies(identity, session)?;
+            &looked_up
+        }
+    };
     if evaluate(&callers.policy_set(Some(&policy)), &ctx) != Decision::Allow {
         return Err(KmsFault {
             status: StatusCode::BAD_REQUEST,

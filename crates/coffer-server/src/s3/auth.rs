@@ -62,6 +62,7 @@ impl S3Access for AccessGate {
             headers: cx.headers(),
             conn: peer,
             op,
+            resolved: None,
         };
         if !self.allow_sigv2 && super::authorize::is_sigv2(&view) {
             return Err(s3s::s3_error!(
@@ -78,8 +79,10 @@ impl S3Access for AccessGate {
         if op == "DeleteObjects" {
             return Ok(());
         }
-        self.auth.check(&view, &action_for(op), bucket, key)?;
-        refuse_sse_c(op, cx.headers())
+        let resolved = self.auth.check(&view, &action_for(op), bucket, key)?;
+        refuse_sse_c(op, cx.headers())?;
+        cx.extensions_mut().insert(resolved);
+        Ok(())
     }
 
     async fn post_object(&self, req: &mut S3Request<PostObjectInput>) -> S3Result<()> {
@@ -90,13 +93,16 @@ impl S3Access for AccessGate {
             headers: &req.headers,
             conn: peer,
             op: "PostObject",
+            resolved: None,
         };
-        self.auth.check(
-            &view,
-            "s3:PutObject",
-            Some(&req.input.bucket),
-            Some(&req.input.key),
-        )
+        self.auth
+            .check(
+                &view,
+                "s3:PutObject",
+                Some(&req.input.bucket),
+                Some(&req.input.key),
+            )
+            .map(|_| ())
     }
 
     async fn copy_object(&self, req: &mut S3Request<CopyObjectInput>) -> S3Result<()> {
@@ -166,9 +172,11 @@ impl AccessGate {
             headers,
             conn: peer,
             op: "GetObject",
+            resolved: None,
         };
         self.auth
             .check(&view, "s3:GetObject", Some(bucket), Some(key))
+            .map(|_| ())
     }
 }
 

@@ -33,7 +33,14 @@ pub(crate) struct RequestView<'a> {
     pub(crate) conn: Option<Connection>,
     /// s3s operation name (`PutObject`, `PostObject`, ...).
     pub(crate) op: &'a str,
+    /// The caller as the S3 decision of this same request resolved it, if it has run.
+    pub(crate) resolved: Option<ResolvedCaller>,
 }
+
+/// A request's resolved caller, kept in its extensions by the access check so the operation's
+/// own checks (SSE-KMS) do not resolve it again.
+#[derive(Clone)]
+pub(crate) struct ResolvedCaller(Arc<Caller>);
 
 pub(crate) struct Authorizer {
     pub(crate) core: Arc<S3Core>,
@@ -68,7 +75,7 @@ impl BucketKeyUses {
 }
 
 /// The caller, its identity policies and its account's guardrails.
-struct Caller {
+pub(crate) struct Caller {
     principal: Principal,
     identity: Option<Identity>,
     session: Option<coffer_iam::SessionInfo>,
@@ -83,7 +90,7 @@ impl Authorizer {
         action: &str,
         bucket: Option<&str>,
         key: Option<&str>,
-    ) -> S3Result<()> {
+    ) -> S3Result<ResolvedCaller> {
         let resource = match (bucket, key) {
             (Some(b), Some(k)) => format!("arn:aws:s3:::{b}/{k}"),
             (Some(b), None) => format!("arn:aws:s3:::{b}"),
@@ -93,7 +100,8 @@ impl Authorizer {
         let mut ctx = self.context(view, &caller, action, resource);
         self.core
             .authorize(bucket, &mut ctx, caller.policies.policy_set(None))
-            .map_err(s3_wire)
+            .map_err(s3_wire)?;
+        Ok(ResolvedCaller(caller))
     }
 
     /// SSE-KMS: the requester itself needs `kms:<op>` on the key, via S3 (`kms:ViaService`),
@@ -120,6 +128,7 @@ impl Authorizer {
             &self.iam,
             identity,
             caller.session.as_ref(),
+            Some(&caller.policies),
             op,
             key_arn,
             &context,
@@ -161,7 +170,14 @@ impl Authorizer {
         })
     }
 
-    fn caller(&self, view: &RequestView<'_>) -> S3Result<Caller> {
+    fn caller(&self, view: &RequestView<'_>) -> S3Result<Arc<Caller>> {
+        if let Some(ResolvedCaller(c)) = &view.resolved {
+            return Ok(c.clone());
+        }
+        self.resolve_caller(view).map(Arc::new)
+    }
+
+    fn resolve_caller(&self, view: &RequestView<'_>) -> S3Result<Caller> {
         let internal = |e: coffer_iam::IamError| {
             tracing::error!(error = %e, "IAM lookup failed");
             s3s::s3_error!(

@@ -63,6 +63,9 @@ pub(super) fn view<'a>(
         headers,
         conn: extensions.get::<super::Connection>().copied(),
         op: "",
+        resolved: extensions
+            .get::<super::authorize::ResolvedCaller>()
+            .cloned(),
     }
 }
 
@@ -374,6 +377,7 @@ impl CofferS3 {
             headers: &req.headers,
             conn: peer,
             op: "DeleteObject",
+            resolved: None,
         };
         for obj in input.delete.objects {
             // Each key is judged on its own; a refusal is that key's error, not the request's.

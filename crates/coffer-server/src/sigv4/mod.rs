@@ -1,8 +1,9 @@
 //! AWS Signature Version 4: canonical requests, signing and verification.
 //!
 //! s3s verifies S3 requests itself; this module is Coffer's own implementation for the
-//! protocols s3s does not cover (KMS, IAM, STS come next) and for `coffer bench`, which signs
-//! its requests. It is checked against the AWS signing test suite (`tests/fixtures/sigv4`, a copy of `shared/fixtures/sigv4`).
+//! protocols s3s does not cover (KMS, IAM, STS) and for `coffer bench`, which signs its
+//! requests. It is checked against the AWS signing test suite (`tests/fixtures/sigv4`, a copy
+//! of `shared/fixtures/sigv4`).
 
 use aws_lc_rs::{digest, hmac};
 use subtle::ConstantTimeEq as _;

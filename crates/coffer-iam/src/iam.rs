@@ -474,8 +474,7 @@ impl Iam {
                 "Cannot exceed quota for PoliciesPerUser: {MAX_ATTACHED}"
             )));
         }
-        u.attached.push(policy_arn.to_owned());
-        p.attachment_count += 1;
+        attach(&mut u.attached, &mut p, policy_arn);
         self.apply(vec![
             put(&user_key(account, user), &u),
             put(&policy_key(&p.account, &p.name), &p),
@@ -492,20 +491,29 @@ impl Iam {
     ) -> Result<(), IamError> {
         let _g = self.write_lock.lock().await;
         let mut u = self.user(account, user)?;
-        let before = u.attached.len();
-        u.attached.retain(|a| a != policy_arn);
-        if u.attached.len() == before {
+        let policy = self.detach(&mut u.attached, policy_arn)?;
+        self.apply([vec![put(&user_key(account, user), &u)], policy].concat())
+            .await?;
+        Ok(())
+    }
+
+    /// Takes `policy_arn` off an entity's attached list (an error if it was not there) and
+    /// returns the write that lowers the policy's attachment count, if the policy still exists.
+    fn detach(&self, attached: &mut Vec<String>, policy_arn: &str) -> Result<Vec<KvOp>, IamError> {
+        let before = attached.len();
+        attached.retain(|a| a != policy_arn);
+        if attached.len() == before {
             return Err(IamError::NoSuchEntity(format!(
                 "Policy {policy_arn} was not found."
             )));
         }
-        let mut ops = vec![put(&user_key(account, user), &u)];
-        if let Some(mut p) = self.managed_policy_by_arn(policy_arn)? {
-            p.attachment_count = p.attachment_count.saturating_sub(1);
-            ops.push(put(&policy_key(&p.account, &p.name), &p));
-        }
-        self.apply(ops).await?;
-        Ok(())
+        Ok(match self.managed_policy_by_arn(policy_arn)? {
+            Some(mut p) => {
+                p.attachment_count = p.attachment_count.saturating_sub(1);
+                vec![put(&policy_key(&p.account, &p.name), &p)]
+            }
+            None => Vec::new(),
+        })
     }
 
     // ---- managed policies ----
@@ -665,8 +673,7 @@ impl Iam {
             .managed_policy_by_arn(policy_arn)?
             .ok_or_else(|| no_policy(policy_arn))?;
         if !g.attached.iter().any(|a| a == policy_arn) {
-            g.attached.push(policy_arn.to_owned());
-            p.attachment_count += 1;
+            attach(&mut g.attached, &mut p, policy_arn);
         }
         self.apply(vec![
             put(&format!("group/{account}/{group}"), &g),
@@ -684,19 +691,9 @@ impl Iam {
     ) -> Result<(), IamError> {
         let _g = self.write_lock.lock().await;
         let mut g = self.group(account, group)?;
-        let before = g.attached.len();
-        g.attached.retain(|a| a != policy_arn);
-        if g.attached.len() == before {
-            return Err(IamError::NoSuchEntity(format!(
-                "Policy {policy_arn} was not found."
-            )));
-        }
-        let mut ops = vec![put(&format!("group/{account}/{group}"), &g)];
-        if let Some(mut p) = self.managed_policy_by_arn(policy_arn)? {
-            p.attachment_count = p.attachment_count.saturating_sub(1);
-            ops.push(put(&policy_key(&p.account, &p.name), &p));
-        }
-        self.apply(ops).await?;
+        let policy = self.detach(&mut g.attached, policy_arn)?;
+        self.apply([vec![put(&format!("group/{account}/{group}"), &g)], policy].concat())
+            .await?;
         Ok(())
     }
 
@@ -1056,6 +1053,12 @@ fn no_version(arn: &str, version: &str) -> IamError {
     IamError::NoSuchEntity(format!(
         "Policy {arn} version {version} does not exist or is not attachable."
     ))
+}
+
+/// Puts `p` on an entity's attached list and counts the attachment on the policy.
+fn attach(attached: &mut Vec<String>, p: &mut ManagedPolicy, policy_arn: &str) {
+    attached.push(policy_arn.to_owned());
+    p.attachment_count += 1;
 }
 
 fn no_policy(arn: &str) -> IamError {

@@ -188,18 +188,40 @@ pub(crate) fn load_root_credentials(
     })
 }
 
-/// Parsed `coffer server` flags.
-#[derive(Debug, Clone)]
+/// `coffer server` flags.
+#[derive(clap::Args, Debug, Clone)]
 pub(crate) struct ServerArgs {
+    /// Data directory (metadata, sealed object files, dev secrets).
+    #[arg(long, default_value = DEFAULT_DATA_DIR)]
     pub(crate) data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = DEFAULT_LISTEN)]
     pub(crate) listen: SocketAddr,
+    /// Region this server answers for.
+    #[arg(long, default_value = DEFAULT_REGION)]
     pub(crate) region: String,
+    /// File holding the root key (base64 of 32 bytes, mode 0600). Overridden by
+    /// COFFER_ROOT_KEY.
+    #[arg(long)]
     pub(crate) root_key_file: Option<PathBuf>,
+    /// 12-digit id of the default account (else COFFER_ACCOUNT_ID, else kept/generated).
+    #[arg(long)]
     pub(crate) account_id: Option<String>,
+    /// Refuse legacy Signature Version 2 requests (header and query), as newer AWS
+    /// regions do. Accepted by default so that policies can deny them.
+    #[arg(long)]
     pub(crate) disable_sigv2: bool,
+    /// HTTPS listen address.
+    #[arg(long, default_value = DEFAULT_TLS_LISTEN)]
     pub(crate) tls_listen: SocketAddr,
+    /// Certificate chain (PEM) for HTTPS; without it a self-signed one is made on first start.
+    #[arg(long, requires = "tls_key")]
     pub(crate) tls_cert: Option<PathBuf>,
+    /// Private key (PEM) for `--tls-cert`.
+    #[arg(long, requires = "tls_cert")]
     pub(crate) tls_key: Option<PathBuf>,
+    /// Serve HTTPS only (no plain-HTTP listener).
+    #[arg(long)]
     pub(crate) https_only: bool,
 }
 

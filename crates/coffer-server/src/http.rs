@@ -118,6 +118,21 @@ fn sigv2_bucket_path(mut req: Request<Incoming>) -> Request<Incoming> {
     req
 }
 
+/// A whole response with its content type (the IAM/STS, KMS and S3 Control APIs answer so).
+pub(crate) fn response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: String,
+) -> Response<Body> {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
+    r
+}
+
 fn text(status: StatusCode, body: &'static str) -> Response<Body> {
     let mut r = Response::new(Body::from(body.to_owned()));
     *r.status_mut() = status;

@@ -204,13 +204,7 @@ impl KmsApi {
                 json!({"__type": f.kind, "message": f.message}).to_string(),
             ),
         };
-        let mut r = Response::new(Body::from(body));
-        *r.status_mut() = status;
-        r.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("application/x-amz-json-1.1"),
-        );
-        r
+        crate::http::response(status, "application/x-amz-json-1.1", body)
     }
 
     async fn handle_inner(

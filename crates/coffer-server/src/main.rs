@@ -16,9 +16,7 @@ mod s3control;
 mod sigv4;
 mod tls;
 
-use std::net::SocketAddr;
 use std::os::unix::fs::DirBuilderExt as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -41,40 +39,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
-    Server {
-        /// Data directory (metadata, sealed object files, dev secrets).
-        #[arg(long, default_value = config::DEFAULT_DATA_DIR)]
-        data: PathBuf,
-        /// Address to listen on.
-        #[arg(long, default_value = config::DEFAULT_LISTEN)]
-        listen: SocketAddr,
-        /// Region this server answers for.
-        #[arg(long, default_value = config::DEFAULT_REGION)]
-        region: String,
-        /// File holding the root key (base64 of 32 bytes, mode 0600). Overridden by
-        /// COFFER_ROOT_KEY.
-        #[arg(long)]
-        root_key_file: Option<PathBuf>,
-        /// 12-digit id of the default account (else COFFER_ACCOUNT_ID, else kept/generated).
-        #[arg(long)]
-        account_id: Option<String>,
-        /// Refuse legacy Signature Version 2 requests (header and query), as newer AWS
-        /// regions do. Accepted by default so that policies can deny them.
-        #[arg(long)]
-        disable_sigv2: bool,
-        /// HTTPS listen address.
-        #[arg(long, default_value = config::DEFAULT_TLS_LISTEN)]
-        tls_listen: SocketAddr,
-        /// Certificate chain (PEM) for HTTPS; without it a self-signed one is made on first start.
-        #[arg(long, requires = "tls_key")]
-        tls_cert: Option<PathBuf>,
-        /// Private key (PEM) for `--tls-cert`.
-        #[arg(long, requires = "tls_cert")]
-        tls_key: Option<PathBuf>,
-        /// Serve HTTPS only (no plain-HTTP listener).
-        #[arg(long)]
-        https_only: bool,
-    },
+    Server(config::ServerArgs),
     /// Accounts on this data directory.
     #[command(subcommand)]
     Account(admin_cli::AccountCommand),
@@ -110,29 +75,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Server {
-            data,
-            listen,
-            region,
-            root_key_file,
-            account_id,
-            disable_sigv2,
-            tls_listen,
-            tls_cert,
-            tls_key,
-            https_only,
-        } => runtime.block_on(run_server(ServerArgs {
-            data,
-            listen,
-            region,
-            root_key_file,
-            account_id,
-            disable_sigv2,
-            tls_listen,
-            tls_cert,
-            tls_key,
-            https_only,
-        })),
+        Command::Server(args) => runtime.block_on(run_server(args)),
         Command::Bench(args) => runtime.block_on(bench::run(args)),
         Command::Policy(cmd) => policy_cli::run(cmd),
         Command::Audit(args) => audit::run(args),

@@ -192,13 +192,7 @@ fn block_xml(b: PublicAccessBlock) -> String {
 }
 
 fn response(status: StatusCode, body: String) -> Response<Body> {
-    let mut r = Response::new(Body::from(body));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/xml"),
-    );
-    r
+    crate::http::response(status, "application/xml", body)
 }
 
 #[cfg(test)]

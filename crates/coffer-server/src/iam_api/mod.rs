@@ -174,13 +174,7 @@ impl QueryApi {
                 ),
             ),
         };
-        let mut r = Response::new(Body::from(body));
-        *r.status_mut() = status;
-        r.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("text/xml"),
-        );
-        r
+        crate::http::response(status, "text/xml", body)
     }
 
     async fn handle_inner(

@@ -659,14 +659,8 @@ fn audited_params(body: &Value) -> Value {
 
 /// The access key id of a SigV4 `Authorization` header (never the signature).
 pub(crate) fn access_key_of(headers: &HeaderMap) -> Option<String> {
-    let auth = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-    Some(
-        auth.split("Credential=")
-            .nth(1)?
-            .split('/')
-            .next()?
-            .to_owned(),
-    )
+    let credential = crate::sigv4::header_credential(headers)?;
+    Some(credential.split('/').next()?.to_owned())
 }
 
 /// `Tags: [{TagKey, TagValue}]` of a request body.

@@ -46,9 +46,10 @@ fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
 
 /// The credential scope's service of a SigV4 `Authorization` header, when it is IAM or STS.
 pub(crate) fn route(headers: &HeaderMap) -> Option<Service> {
-    let auth = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-    let scope = auth.split("Credential=").nth(1)?.split([',', ' ']).next()?;
-    match scope.split('/').nth(3)? {
+    match crate::sigv4::header_credential(headers)?
+        .split('/')
+        .nth(3)?
+    {
         "iam" => Some(Service::Iam),
         "sts" => Some(Service::Sts),
         _ => None,

@@ -97,6 +97,14 @@ pub(crate) fn amz_date(t: OffsetDateTime) -> String {
 }
 
 #[cfg_attr(not(test), allow(dead_code))] // verification serves KMS/IAM/STS next; tested now
+/// The `Credential=` value of a SigV4 `Authorization` header,
+/// `ACCESS_KEY/day/region/service/aws4_request`, unverified: for routing and for naming the
+/// key in records, never for trust.
+pub(crate) fn header_credential(headers: &http::HeaderMap) -> Option<&str> {
+    let auth = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    auth.split("Credential=").nth(1)?.split([',', ' ']).next()
+}
+
 /// Verifies header (`Authorization`) or query (presigned) SigV4 auth at time `now`.
 pub(crate) fn verify(
     req: &RequestParts<'_>,

@@ -108,14 +108,18 @@ class Server:
             aws_secret_access_key=SECRET_KEY, region_name=REGION, config=cfg,
         )
 
-    def aws(self, *args, check=True, input=None):
-        """Runs the real aws CLI (from the venv) against this server."""
+    def aws(self, *args, check=True, input=None, https=False):
+        """Runs the real aws CLI (from the venv) against this server (`https`: over TLS,
+        trusting the server's self-signed certificate)."""
         env = self.env()
         env.update(AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY,
                    AWS_DEFAULT_REGION=REGION, AWS_CONFIG_FILE="/dev/null",
                    AWS_SHARED_CREDENTIALS_FILE="/dev/null")
         aws = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "aws"
-        r = subprocess.run([str(aws), "--endpoint-url", self.endpoint, *args], env=env,
+        endpoint = ["--endpoint-url", self.https_endpoint if https else self.endpoint]
+        if https:
+            endpoint += ["--ca-bundle", str(self.data_dir / "tls" / "cert.pem")]
+        r = subprocess.run([str(aws), *endpoint, *args], env=env,
                            capture_output=True, input=input, timeout=600)
         if check and r.returncode != 0:
             raise AssertionError(f"aws {' '.join(args)} failed: {r.stderr.decode()}")

@@ -255,8 +255,8 @@ def test_default_encryption_api(s3, bucket):
     assert enc["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"  # as S3 since 2023
     with pytest.raises(ClientError) as e:
         s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
-            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms:dsse"}}]})
-    assert err(e)[:2] == ("NotImplemented", 501)
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES128"}}]})
+    assert err(e)[:2] == ("InvalidArgument", 400)
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]})
     assert s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]["BucketKeyEnabled"] is True

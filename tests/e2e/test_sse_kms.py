@@ -164,25 +164,6 @@ def test_audit_trail_records_kms_use_without_secrets(server, s3, bucket):
     assert secret not in trail and base64.b64encode(secret) not in trail and base64.b64encode(ct) not in trail
 
 
-def test_sse_c_is_refused_not_silently_downgraded(server, bucket):
-    """SSE-C is not built: its headers must never be ignored (the object would then be readable
-    without the customer's key)."""
-    s3 = server.client_for(ACCESS_KEY, SECRET_KEY, https=True)
-    key = os.urandom(32)
-    with pytest.raises(ClientError) as e:
-        s3.put_object(Bucket=bucket, Key="c", Body=b"x", SSECustomerAlgorithm="AES256", SSECustomerKey=key)
-    assert err(e)[:2] == ("NotImplemented", 501)
-    with pytest.raises(ClientError):
-        s3.head_object(Bucket=bucket, Key="c")  # nothing was stored
-    s3.put_object(Bucket=bucket, Key="plain", Body=b"x")
-    with pytest.raises(ClientError) as e:
-        s3.get_object(Bucket=bucket, Key="plain", SSECustomerAlgorithm="AES256", SSECustomerKey=key)
-    assert err(e)[:2] == ("InvalidRequest", 400)
-    with pytest.raises(ClientError) as e:
-        s3.create_multipart_upload(Bucket=bucket, Key="m", SSECustomerAlgorithm="AES256", SSECustomerKey=key)
-    assert err(e)[:2] == ("NotImplemented", 501)
-
-
 def test_bucket_keys_call_kms_once_per_lifetime(fresh_server):
     """With BucketKeyEnabled, N PUTs make one GenerateDataKey (context: the bucket ARN), as the
     audit trail shows; objects stay readable after a restart (no cache) and follow the key's

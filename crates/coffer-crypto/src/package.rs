@@ -8,6 +8,10 @@
 //! The index in nonce and AAD stops reordering, the final flag stops truncation at a package
 //! boundary, and the context (the object's identity) stops moving packages to another object.
 //! An empty plaintext is still one (empty, final) package so that emptiness is authenticated.
+//!
+//! A layered object (DSSE) seals every package twice under independent keys, inner layer
+//! first: `((plaintext || tag₁) encrypted) || tag₂`, same nonce and associated data per layer
+//! (the keys differ). Each layer adds [`TAG_LEN`] bytes per package.
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, NONCE_LEN, Nonce};
 use aws_lc_rs::rand::SecureRandom;
@@ -33,7 +37,8 @@ pub fn sealed_len(plain_len: u64) -> u64 {
 
 /// Seals consecutive packages of one object.
 pub struct PackageSealer {
-    aead: LessSafeKey,
+    /// Inner layer first.
+    layers: Vec<LessSafeKey>,
     nonce_prefix: [u8; NONCE_PREFIX_LEN],
     aad: Vec<u8>,
     context_len: usize,
@@ -43,11 +48,23 @@ pub struct PackageSealer {
 
 impl PackageSealer {
     pub fn new(key: &DataKey, rng: &dyn SecureRandom, context: &[u8]) -> Result<Self, CryptoError> {
+        Self::layered(&[key], rng, context)
+    }
+
+    /// A sealer that applies one layer per key, `keys[0]` innermost.
+    pub fn layered(
+        keys: &[&DataKey],
+        rng: &dyn SecureRandom,
+        context: &[u8],
+    ) -> Result<Self, CryptoError> {
+        if keys.is_empty() {
+            return Err(CryptoError::Malformed);
+        }
         let mut nonce_prefix = [0u8; NONCE_PREFIX_LEN];
         rng.fill(&mut nonce_prefix)
             .map_err(|_| CryptoError::Random)?;
         Ok(Self {
-            aead: key.aead(),
+            layers: keys.iter().map(|k| k.aead()).collect(),
             nonce_prefix,
             aad: context.to_vec(),
             context_len: context.len(),
@@ -67,13 +84,14 @@ impl PackageSealer {
             return Err(CryptoError::Malformed);
         }
         let index = self.next_index;
-        let nonce = nonce_for(self.nonce_prefix, index);
         set_package_aad(&mut self.aad, self.context_len, index, is_final);
-        let tag = self
-            .aead
-            .seal_in_place_separate_tag(nonce, Aad::from(&self.aad), buf)
-            .map_err(|_| CryptoError::Authentication)?;
-        buf.extend_from_slice(tag.as_ref());
+        for aead in &self.layers {
+            let nonce = nonce_for(self.nonce_prefix, index);
+            let tag = aead
+                .seal_in_place_separate_tag(nonce, Aad::from(&self.aad), buf)
+                .map_err(|_| CryptoError::Authentication)?;
+            buf.extend_from_slice(tag.as_ref());
+        }
         self.next_index += 1;
         self.finished = is_final;
         Ok(())
@@ -82,7 +100,8 @@ impl PackageSealer {
 
 /// Opens packages of one object, in any order (range reads start mid-object).
 pub struct PackageOpener {
-    aead: LessSafeKey,
+    /// Inner layer first, as sealed.
+    layers: Vec<LessSafeKey>,
     nonce_prefix: [u8; NONCE_PREFIX_LEN],
     context: Vec<u8>,
 }
@@ -93,11 +112,28 @@ impl PackageOpener {
         nonce_prefix: [u8; NONCE_PREFIX_LEN],
         context: &[u8],
     ) -> Result<Self, CryptoError> {
+        Self::layered(&[key], nonce_prefix, context)
+    }
+
+    /// The opener of packages sealed by [`PackageSealer::layered`] with the same keys.
+    pub fn layered(
+        keys: &[&DataKey],
+        nonce_prefix: [u8; NONCE_PREFIX_LEN],
+        context: &[u8],
+    ) -> Result<Self, CryptoError> {
+        if keys.is_empty() {
+            return Err(CryptoError::Malformed);
+        }
         Ok(Self {
-            aead: key.aead(),
+            layers: keys.iter().map(|k| k.aead()).collect(),
             nonce_prefix,
             context: context.to_vec(),
         })
+    }
+
+    /// Bytes each stored package has beyond its plaintext (one tag per layer).
+    pub fn overhead(&self) -> usize {
+        TAG_LEN * self.layers.len()
     }
 
     /// Decrypts package `index` (`ciphertext || tag`) in place and returns the plaintext.
@@ -107,15 +143,21 @@ impl PackageOpener {
         is_final: bool,
         buf: &'a mut [u8],
     ) -> Result<&'a mut [u8], CryptoError> {
-        if buf.len() < TAG_LEN || buf.len() > PACKAGE_SIZE + TAG_LEN {
+        let overhead = self.overhead();
+        if buf.len() < overhead || buf.len() > PACKAGE_SIZE + overhead {
             return Err(CryptoError::Authentication);
         }
         let mut aad = self.context.clone();
         set_package_aad(&mut aad, self.context.len(), index, is_final);
-        self.aead
-            .open_in_place(nonce_for(self.nonce_prefix, index), Aad::from(&aad), buf)
-            .map(|plain| &mut plain[..])
-            .map_err(|_| CryptoError::Authentication)
+        let mut len = buf.len();
+        for aead in self.layers.iter().rev() {
+            let nonce = nonce_for(self.nonce_prefix, index);
+            len = aead
+                .open_in_place(nonce, Aad::from(&aad), &mut buf[..len])
+                .map_err(|_| CryptoError::Authentication)?
+                .len();
+        }
+        Ok(&mut buf[..len])
     }
 }
 
@@ -211,6 +253,41 @@ mod tests {
         }
         // Chopped package.
         assert!(opener.open(0, false, &mut pkgs[0][..10].to_vec()).is_err());
+    }
+
+    #[test]
+    fn layered_packages_need_every_key_in_order() {
+        let rng = SystemRandom::new();
+        let (inner, outer) = (
+            DataKey::generate(&rng).unwrap(),
+            DataKey::generate(&rng).unwrap(),
+        );
+        let mut sealer = PackageSealer::layered(&[&inner, &outer], &rng, b"c").unwrap();
+        let mut pkg = b"two layers".to_vec();
+        sealer.seal(&mut pkg, true).unwrap();
+        assert_eq!(pkg.len(), 10 + 2 * TAG_LEN);
+        let prefix = sealer.nonce_prefix();
+        let opener = PackageOpener::layered(&[&inner, &outer], prefix, b"c").unwrap();
+        assert_eq!(opener.overhead(), 2 * TAG_LEN);
+        assert_eq!(
+            opener.open(0, true, &mut pkg.clone()).unwrap(),
+            b"two layers"
+        );
+        // The inner key alone, or both in the wrong order, opens nothing.
+        for keys in [vec![&inner], vec![&outer, &inner]] {
+            let o = PackageOpener::layered(&keys, prefix, b"c").unwrap();
+            assert!(o.open(0, true, &mut pkg.clone()).is_err());
+        }
+        // The outer key alone yields only the inner layer's ciphertext.
+        let mut peeled = pkg.clone();
+        let outer_only = PackageOpener::new(&outer, prefix, b"c").unwrap();
+        let inner_sealed = outer_only.open(0, true, &mut peeled).unwrap().to_vec();
+        assert_ne!(&inner_sealed[..10], b"two layers");
+        let inner_only = PackageOpener::new(&inner, prefix, b"c").unwrap();
+        assert_eq!(
+            inner_only.open(0, true, &mut inner_sealed.clone()).unwrap(),
+            b"two layers"
+        );
     }
 
     #[test]

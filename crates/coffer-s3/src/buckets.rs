@@ -8,7 +8,7 @@ use crate::{S3Core, S3Error, Tag};
 const ENCRYPTION_CONFIG: &str = "encryption";
 
 /// A bucket's default encryption. Every object is encrypted whatever this says; it chooses
-/// how (today SSE-S3 only: SSE-KMS and DSSE-KMS come with the key service).
+/// how: SSE-S3, SSE-KMS or DSSE-KMS.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct DefaultEncryption {
     /// `None` (or absent in old records) means AES256.
@@ -16,18 +16,32 @@ pub struct DefaultEncryption {
     pub kms_key: Option<String>,
     #[serde(default)]
     pub kms: bool,
+    /// With `kms`: two layers (`aws:kms:dsse`).
+    #[serde(default)]
+    pub dsse: bool,
     pub bucket_key_enabled: bool,
 }
 
 impl DefaultEncryption {
     pub(crate) fn as_request(&self) -> crate::Encryption {
-        if self.kms {
-            crate::Encryption::SseKms {
+        match (self.kms, self.dsse) {
+            (true, true) => crate::Encryption::DsseKms {
+                key: self.kms_key.clone(),
+            },
+            (true, false) => crate::Encryption::SseKms {
                 key: self.kms_key.clone(),
                 bucket_key: self.bucket_key_enabled,
-            }
-        } else {
-            crate::Encryption::SseS3
+            },
+            _ => crate::Encryption::SseS3,
+        }
+    }
+
+    /// `SSEAlgorithm` as on the wire.
+    pub fn algorithm(&self) -> &'static str {
+        match (self.kms, self.dsse) {
+            (true, true) => crate::encryption::DSSE_KMS,
+            (true, false) => crate::encryption::SSE_KMS,
+            _ => crate::encryption::SSE_S3,
         }
     }
 }
@@ -117,24 +131,23 @@ impl S3Core {
             Some("AES256") => Some(DefaultEncryption {
                 kms_key: None,
                 kms: false,
+                dsse: false,
                 bucket_key_enabled,
             }),
-            Some("aws:kms") => {
+            Some(alg @ ("aws:kms" | "aws:kms:dsse")) => {
                 if self.kms.is_none() {
                     return Err(S3Error::NotImplemented(
                         "SSE-KMS needs the key service, which is not attached.".into(),
                     ));
                 }
+                let dsse = alg == "aws:kms:dsse";
                 Some(DefaultEncryption {
                     kms_key: kms_key.map(str::to_owned),
                     kms: true,
-                    bucket_key_enabled,
+                    dsse,
+                    // Bucket keys do not apply to DSSE-KMS (as S3).
+                    bucket_key_enabled: bucket_key_enabled && !dsse,
                 })
-            }
-            Some("aws:kms:dsse") => {
-                return Err(S3Error::NotImplemented(
-                    "DSSE-KMS is not available yet.".into(),
-                ));
             }
             Some(other) => {
                 return Err(S3Error::InvalidArgument(format!(

@@ -11,8 +11,14 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::bucket_keys::BucketKey;
+use crate::customer_key::{CustomerKey, CustomerKeyCheck};
 use crate::sealing::{Sealing, Wrap};
 use crate::{S3Core, S3Error};
+
+/// `x-amz-server-side-encryption` values.
+pub(crate) const SSE_S3: &str = "AES256";
+pub(crate) const SSE_KMS: &str = "aws:kms";
+pub(crate) const DSSE_KMS: &str = "aws:kms:dsse";
 
 /// What a request asked for; `None` in a request means the bucket's default.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,36 +29,79 @@ pub enum Encryption {
         key: Option<String>,
         bucket_key: bool,
     },
+    /// Two layers, each with its own KMS data key (bucket keys do not apply).
+    DsseKms {
+        key: Option<String>,
+    },
+    /// SSE-C: the client's own key, sent with every request and never stored.
+    SseC(CustomerKey),
 }
 
 /// The encryption an object actually has (shown in GET/HEAD responses).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectEncryption {
-    /// `AES256` or `aws:kms`.
+    /// `AES256` (SSE-S3 and SSE-C), `aws:kms` or `aws:kms:dsse`.
     pub algorithm: String,
     pub kms_key_arn: Option<String>,
     pub bucket_key_enabled: bool,
+    /// SSE-C: the key's MD5 and salted MAC (never the key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_key: Option<CustomerKeyCheck>,
+    /// SSE-C: the key itself, in memory for the request that brought it; never serialized.
+    #[serde(skip)]
+    pub(crate) customer: Option<CustomerKey>,
 }
 
 impl ObjectEncryption {
     /// The same encryption as a request (the key by ARN), e.g. after authorizing it.
     pub fn as_request(&self) -> Encryption {
-        match &self.kms_key_arn {
-            Some(arn) => Encryption::SseKms {
+        match (&self.kms_key_arn, &self.customer) {
+            (Some(arn), _) if self.is_dsse() => Encryption::DsseKms {
+                key: Some(arn.clone()),
+            },
+            (Some(arn), _) => Encryption::SseKms {
                 key: Some(arn.clone()),
                 bucket_key: self.bucket_key_enabled,
             },
-            None => Encryption::SseS3,
+            (None, Some(k)) => Encryption::SseC(k.clone()),
+            (None, None) => Encryption::SseS3,
         }
+    }
+
+    /// `aws:kms:dsse`.
+    pub fn is_dsse(&self) -> bool {
+        self.algorithm == DSSE_KMS
+    }
+
+    /// Refuses a request whose SSE-C key does not fit this object: an SSE-C object needs its
+    /// key, any other object refuses one; a wrong key is AccessDenied (as S3).
+    pub fn admit(&self, given: Option<&CustomerKey>) -> Result<(), S3Error> {
+        match (&self.customer_key, given) {
+            (None, None) => Ok(()),
+            (Some(check), Some(k)) if k.matches(check) => Ok(()),
+            (Some(_), Some(_)) => Err(S3Error::AccessDenied("Access Denied".into())),
+            (Some(_), None) => Err(customer_key_required()),
+            (None, Some(_)) => Err(S3Error::InvalidRequest(
+                "The encryption parameters are not applicable to this object.".into(),
+            )),
+        }
+    }
+
+    /// This (SSE-C) encryption with the request's key, once [`ObjectEncryption::admit`] took it.
+    pub(crate) fn with_customer(mut self, given: Option<&CustomerKey>) -> Self {
+        self.customer = given.cloned();
+        self
     }
 }
 
 impl Default for ObjectEncryption {
     fn default() -> Self {
         Self {
-            algorithm: "AES256".into(),
+            algorithm: SSE_S3.into(),
             kms_key_arn: None,
             bucket_key_enabled: false,
+            customer_key: None,
+            customer: None,
         }
     }
 }
@@ -76,25 +125,36 @@ impl S3Core {
                 key: default.kms_key.clone(),
                 bucket_key: bucket_key || default.bucket_key_enabled,
             },
+            Some(Encryption::DsseKms { key: None }) if default.kms => Encryption::DsseKms {
+                key: default.kms_key.clone(),
+            },
             Some(r) => r,
             None => default.as_request(),
         };
-        match requested {
-            Encryption::SseS3 => Ok(ObjectEncryption::default()),
-            Encryption::SseKms { key, bucket_key } => {
-                let kms = self.kms()?;
-                let owner = self.require_bucket(bucket)?.owner;
-                let meta = match key {
-                    Some(k) => kms.describe_key(&owner, &k).map_err(S3Error::Kms)?,
-                    None => kms.managed_key(&owner, "s3").await.map_err(S3Error::Kms)?,
-                };
-                Ok(ObjectEncryption {
-                    algorithm: "aws:kms".into(),
-                    kms_key_arn: Some(meta.arn),
-                    bucket_key_enabled: bucket_key,
-                })
+        let (algorithm, key, bucket_key) = match requested {
+            Encryption::SseS3 => return Ok(ObjectEncryption::default()),
+            Encryption::SseC(k) => {
+                return Ok(ObjectEncryption {
+                    customer_key: Some(k.new_check(&self.rng)?),
+                    customer: Some(k),
+                    ..ObjectEncryption::default()
+                });
             }
-        }
+            Encryption::SseKms { key, bucket_key } => (SSE_KMS, key, bucket_key),
+            Encryption::DsseKms { key } => (DSSE_KMS, key, false),
+        };
+        let kms = self.kms()?;
+        let owner = self.require_bucket(bucket)?.owner;
+        let meta = match key {
+            Some(k) => kms.describe_key(&owner, &k).map_err(S3Error::Kms)?,
+            None => kms.managed_key(&owner, "s3").await.map_err(S3Error::Kms)?,
+        };
+        Ok(ObjectEncryption {
+            algorithm: algorithm.into(),
+            kms_key_arn: Some(meta.arn),
+            bucket_key_enabled: bucket_key,
+            ..ObjectEncryption::default()
+        })
     }
 
     /// A new segment's sealing under `enc` for the object (bucket, key).
@@ -106,10 +166,35 @@ impl S3Core {
         context: Vec<u8>,
     ) -> Result<(Sealing, PackageSealer), S3Error> {
         let Some(arn) = enc.kms_key_arn.as_deref() else {
-            return Sealing::create(&self.service_key, &self.rng, context);
+            return match (&enc.customer_key, &enc.customer) {
+                (None, _) => Sealing::create(&self.service_key, &self.rng, context),
+                (Some(_), Some(k)) => Sealing::create_customer(k, &self.rng, context),
+                (Some(_), None) => Err(S3Error::InvalidRequest(
+                    "The multipart upload initiate requested encryption. Subsequent part \
+                     requests must include the appropriate encryption parameters."
+                        .into(),
+                )),
+            };
         };
         let kms = self.kms()?;
         let owner = self.require_bucket(bucket)?.owner;
+        if enc.is_dsse() {
+            // Two independent layers: two data keys, each its own GenerateDataKey.
+            let context_kms = kms_context(bucket, key);
+            let inner = kms
+                .generate_data_key(&owner, arn, 32, &context_kms)
+                .map_err(S3Error::Kms)?;
+            let outer = kms
+                .generate_data_key(&owner, arn, 32, &context_kms)
+                .map_err(S3Error::Kms)?;
+            return Sealing::create_dual_kms(
+                (&data_key_of(&inner.plaintext)?, inner.ciphertext),
+                (&data_key_of(&outer.plaintext)?, outer.ciphertext),
+                inner.key_id,
+                &self.rng,
+                context,
+            );
+        }
         if enc.bucket_key_enabled {
             let bk = match self.bucket_keys.for_sealing(bucket, arn) {
                 // A reused bucket key still follows its KMS key's state (disabled: refused).
@@ -149,28 +234,40 @@ impl S3Core {
         )
     }
 
-    /// The package opener of a stored segment of (bucket, key).
+    /// The package opener of a stored segment of (bucket, key); `customer` is the request's
+    /// SSE-C key (already admitted against the object).
     pub(crate) fn opener_for(
         &self,
         sealing: &Sealing,
         bucket: &str,
         key: &str,
+        customer: Option<&CustomerKey>,
     ) -> Result<PackageOpener, S3Error> {
         match &sealing.wrap {
             Wrap::ServiceKey(w) => {
                 sealing.opener_with(&sealing.unwrap_service_key(&self.service_key, w)?)
             }
+            Wrap::Customer { salt, wrapped } => {
+                let customer = customer.ok_or_else(customer_key_required)?;
+                let data_key = customer
+                    .wrapping_key(salt)
+                    .unwrap(wrapped, &sealing.context)
+                    .map_err(|_| S3Error::AccessDenied("Access Denied".into()))?;
+                sealing.opener_with(&data_key)
+            }
             Wrap::Kms { blob, key_arn } => {
-                let kms = self.kms()?;
-                let owner = self.require_bucket(bucket)?.owner;
-                let (_, plain) = kms
-                    .decrypt(&owner, Some(key_arn), blob, &kms_context(bucket, key))
-                    .map_err(|e| match e {
-                        // A ciphertext KMS will not open is damage to our stored data, not a client error.
-                        KmsError::InvalidCiphertext | KmsError::IncorrectKey => S3Error::Corrupt,
-                        other => S3Error::Kms(other),
-                    })?;
+                let plain = self.kms_decrypt(bucket, key_arn, blob, &kms_context(bucket, key))?;
                 sealing.opener_with(&data_key_of(&plain)?)
+            }
+            Wrap::DualKms {
+                inner,
+                outer,
+                key_arn,
+            } => {
+                let context = kms_context(bucket, key);
+                let inner = self.kms_decrypt(bucket, key_arn, inner, &context)?;
+                let outer = self.kms_decrypt(bucket, key_arn, outer, &context)?;
+                sealing.layered_opener(&data_key_of(&inner)?, &data_key_of(&outer)?)
             }
             Wrap::BucketKey {
                 blob,
@@ -185,14 +282,8 @@ impl S3Core {
                         bk
                     }
                     None => {
-                        let (_, plain) = kms
-                            .decrypt(&owner, Some(key_arn), blob, &bucket_context(bucket))
-                            .map_err(|e| match e {
-                                KmsError::InvalidCiphertext | KmsError::IncorrectKey => {
-                                    S3Error::Corrupt
-                                }
-                                other => S3Error::Kms(other),
-                            })?;
+                        let plain =
+                            self.kms_decrypt(bucket, key_arn, blob, &bucket_context(bucket))?;
                         let bk = Arc::new(BucketKey::new(
                             WrappingKey::new(&data_key_of(&plain)?),
                             blob.clone(),
@@ -210,11 +301,40 @@ impl S3Core {
         }
     }
 
+    /// KMS Decrypt of a stored data key blob in the bucket owner's account.
+    fn kms_decrypt(
+        &self,
+        bucket: &str,
+        key_arn: &str,
+        blob: &[u8],
+        context: &BTreeMap<String, String>,
+    ) -> Result<Zeroizing<Vec<u8>>, S3Error> {
+        let owner = self.require_bucket(bucket)?.owner;
+        let (_, plain) = self
+            .kms()?
+            .decrypt(&owner, Some(key_arn), blob, context)
+            .map_err(|e| match e {
+                // A ciphertext KMS will not open is damage to our stored data, not a client error.
+                KmsError::InvalidCiphertext | KmsError::IncorrectKey => S3Error::Corrupt,
+                other => S3Error::Kms(other),
+            })?;
+        Ok(plain)
+    }
+
     fn kms(&self) -> Result<&coffer_kms::Kms, S3Error> {
         self.kms.as_deref().ok_or_else(|| {
             S3Error::NotImplemented("SSE-KMS needs the key service, which is not attached.".into())
         })
     }
+}
+
+/// An SSE-C object read without its key.
+fn customer_key_required() -> S3Error {
+    S3Error::InvalidRequest(
+        "The object was stored using a form of Server Side Encryption. The correct parameters \
+         must be provided to retrieve the object."
+            .into(),
+    )
 }
 
 /// 32 bytes from KMS as a data key.

@@ -64,6 +64,8 @@ pub enum S3Error {
     InvalidRequest(String),
     #[error("{0}")]
     InvalidTag(String),
+    #[error("The encryption request you specified is not valid. The valid value is AES256.")]
+    InvalidEncryptionAlgorithm,
     #[error("The TagSet does not exist")]
     NoSuchTagSet,
     /// The request body failed while streaming in (client hung up, a signature or hash

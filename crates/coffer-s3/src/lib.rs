@@ -16,6 +16,7 @@ mod bucket_keys;
 mod buckets;
 mod checksum;
 mod core;
+mod customer_key;
 mod encryption;
 mod error;
 mod list;
@@ -31,11 +32,14 @@ pub use access::PublicAccessBlock;
 pub use bucket_keys::BUCKET_KEY_LIFETIME;
 pub use buckets::DefaultEncryption;
 pub use checksum::{ChecksumAlgorithm, ChecksumValue, ExpectedChecksum, Integrity};
+pub use customer_key::{CustomerKey, CustomerKeyCheck};
 pub use encryption::{Encryption, ObjectEncryption, kms_context, kms_context_for};
 pub use error::S3Error;
 pub use list::{ListPage, ListQuery, MAX_KEYS};
 pub use meta::{MAX_OBJECT_TAGS, ObjectInfo, ObjectMeta, StoredChecksum, Tag};
-pub use multipart::{CompletedPart, MAX_PART_NUMBER, MIN_PART_SIZE, PartInfo, UploadInfo};
+pub use multipart::{
+    CompletedPart, MAX_PART_NUMBER, MIN_PART_SIZE, PartCopyKeys, PartInfo, UploadInfo,
+};
 pub use objects::{
     ByteRange, Conditions, CopyRequest, GetResult, MAX_KEY_LEN, MetadataDirective, PutRequest,
     PutResult,

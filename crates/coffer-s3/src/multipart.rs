@@ -6,6 +6,7 @@ use md5::Digest as _;
 use serde::{Deserialize, Serialize};
 
 use crate::checksum::{Integrity, composite, etag_of};
+use crate::customer_key::CustomerKey;
 use crate::meta::{StoredMeta, validate_tags};
 use crate::sealing::part_context;
 use crate::write::BodyStream;
@@ -51,6 +52,13 @@ pub struct UploadInfo {
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
 }
 
+/// The SSE-C keys of an UploadPartCopy: the upload's and the copy source's.
+#[derive(Clone, Copy, Default)]
+pub struct PartCopyKeys<'a> {
+    pub upload: Option<&'a CustomerKey>,
+    pub source: Option<&'a CustomerKey>,
+}
+
 /// One entry of a CompleteMultipartUpload body.
 #[derive(Debug, Clone)]
 pub struct CompletedPart {
@@ -88,6 +96,8 @@ impl S3Core {
         Ok(upload_id)
     }
 
+    /// UploadPart; `customer` is the request's SSE-C key, which an SSE-C upload needs.
+    #[allow(clippy::too_many_arguments)]
     pub async fn upload_part(
         &self,
         bucket: &str,
@@ -96,14 +106,23 @@ impl S3Core {
         part_number: u32,
         body: BodyStream,
         mut integrity: Integrity,
+        customer: Option<&CustomerKey>,
     ) -> Result<PartInfo, S3Error> {
         check_part_number(part_number)?;
         let upload = self.upload_record(bucket, key, upload_id)?;
         if integrity.algorithm.is_none() {
             integrity.algorithm = upload_meta(&upload)?.checksum_algorithm;
         }
-        self.write_part(bucket, key, upload_id, part_number, body, integrity)
-            .await
+        self.write_part(
+            bucket,
+            key,
+            upload_id,
+            part_number,
+            body,
+            integrity,
+            customer,
+        )
+        .await
     }
 
     /// The encryption an upload's parts are sealed under (fixed when it was created).
@@ -128,12 +147,13 @@ impl S3Core {
         source_key: &str,
         range: Option<ByteRange>,
         conditions: &Conditions,
+        keys: PartCopyKeys<'_>,
     ) -> Result<PartInfo, S3Error> {
         check_part_number(part_number)?;
         let upload = self.upload_record(bucket, key, upload_id)?;
         let src = self.object_record(source_bucket, source_key)?;
         let head = self
-            .head_object(source_bucket, source_key, conditions)
+            .head_object(source_bucket, source_key, conditions, keys.source)
             .map_err(|e| match e {
                 S3Error::NotModified => S3Error::PreconditionFailed,
                 e => e,
@@ -149,16 +169,26 @@ impl S3Core {
             })?,
             None => 0..head.size,
         };
-        let body = crate::read::as_body(self.read_range_checked(&src, range).await?);
+        let body = crate::read::as_body(self.read_range_checked(&src, range, keys.source).await?);
         let integrity = Integrity {
             algorithm: upload_meta(&upload)?.checksum_algorithm,
             ..Integrity::default()
         };
-        self.write_part(bucket, key, upload_id, part_number, body, integrity)
-            .await
+        self.write_part(
+            bucket,
+            key,
+            upload_id,
+            part_number,
+            body,
+            integrity,
+            keys.upload,
+        )
+        .await
     }
 
-    /// Seals a part's bytes as their own segment and records the part.
+    /// Seals a part's bytes as their own segment and records the part. An SSE-C upload's
+    /// parts each bring the key it was created with.
+    #[allow(clippy::too_many_arguments)]
     async fn write_part(
         &self,
         bucket: &str,
@@ -167,10 +197,23 @@ impl S3Core {
         part_number: u32,
         body: BodyStream,
         integrity: Integrity,
+        customer: Option<&CustomerKey>,
     ) -> Result<PartInfo, S3Error> {
         let context = part_context(bucket, key, upload_id, part_number);
         let upload = self.upload_record(bucket, key, upload_id)?;
         let encryption = upload_meta(&upload)?.encryption;
+        encryption.admit(customer).map_err(|e| match e {
+            S3Error::AccessDenied(_) => S3Error::InvalidRequest(
+                "The provided encryption parameters did not match the ones used originally.".into(),
+            ),
+            S3Error::InvalidRequest(_) if customer.is_none() => S3Error::InvalidRequest(
+                "The multipart upload initiate requested encryption. Subsequent part requests \
+                 must include the appropriate encryption parameters."
+                    .into(),
+            ),
+            e => e,
+        })?;
+        let encryption = encryption.with_customer(customer);
         let written = self
             .write_segment(body, context, integrity, (bucket, key, &encryption))
             .await?;

@@ -3,6 +3,7 @@
 use coffer_store::ObjectRecord;
 
 use crate::checksum::{Integrity, etag_of};
+use crate::customer_key::CustomerKey;
 use crate::meta::{StoredMeta, validate_tags};
 use crate::sealing::object_context;
 use crate::write::BodyStream;
@@ -154,6 +155,8 @@ pub struct CopyRequest {
     pub source_conditions: Conditions,
     /// `None`: the destination bucket's default encryption (as S3 does for copies).
     pub encryption: Option<crate::Encryption>,
+    /// The source's SSE-C key (`x-amz-copy-source-server-side-encryption-customer-*`).
+    pub source_customer_key: Option<CustomerKey>,
 }
 
 impl S3Core {
@@ -206,15 +209,19 @@ impl S3Core {
         })
     }
 
+    /// HeadObject; `customer` is the request's SSE-C key, which an SSE-C object needs.
     pub fn head_object(
         &self,
         bucket: &str,
         key: &str,
         conditions: &Conditions,
+        customer: Option<&CustomerKey>,
     ) -> Result<ObjectInfo, S3Error> {
         let rec = self.object_record(bucket, key)?;
+        let info = ObjectInfo::from_record(&rec)?;
+        info.encryption.admit(customer)?;
         conditions.check(&rec.etag, rec.last_modified_ms)?;
-        ObjectInfo::from_record(&rec)
+        Ok(info)
     }
 
     pub async fn get_object(
@@ -223,9 +230,12 @@ impl S3Core {
         key: &str,
         range: Option<ByteRange>,
         conditions: &Conditions,
+        customer: Option<&CustomerKey>,
     ) -> Result<GetResult, S3Error> {
-        self.get_object_checked(bucket, key, range, conditions, |_| Ok::<(), S3Error>(()))
-            .await?
+        self.get_object_checked(bucket, key, range, conditions, customer, |_| {
+            Ok::<(), S3Error>(())
+        })
+        .await?
     }
 
     /// GetObject that lets the caller judge the object (e.g. its requester's right to the
@@ -237,17 +247,19 @@ impl S3Core {
         key: &str,
         range: Option<ByteRange>,
         conditions: &Conditions,
+        customer: Option<&CustomerKey>,
         check: impl FnOnce(&ObjectInfo) -> Result<(), E>,
     ) -> Result<Result<GetResult, E>, S3Error> {
         let rec = self.object_record(bucket, key)?;
         let info = ObjectInfo::from_record(&rec)?;
+        info.encryption.admit(customer)?;
         if let Err(e) = check(&info) {
             return Ok(Err(e));
         }
         conditions.check(&rec.etag, rec.last_modified_ms)?;
         let served = range.map(|r| r.resolve(rec.size)).transpose()?;
         let body = self
-            .read_range_checked(&rec, served.clone().unwrap_or(0..rec.size))
+            .read_range_checked(&rec, served.clone().unwrap_or(0..rec.size), customer)
             .await?;
         Ok(Ok(GetResult {
             info,
@@ -267,6 +279,10 @@ impl S3Core {
     pub async fn copy_object(&self, req: CopyRequest) -> Result<PutResult, S3Error> {
         let src = self.object_record(&req.source_bucket, &req.source_key)?;
         self.require_bucket(&req.bucket)?;
+        let src_meta = StoredMeta::from_bytes(&src.meta)?;
+        src_meta
+            .encryption
+            .admit(req.source_customer_key.as_ref())?;
         req.source_conditions
             .check(&src.etag, src.last_modified_ms)
             .map_err(|e| match e {
@@ -286,7 +302,6 @@ impl S3Core {
                     .into(),
             ));
         }
-        let src_meta = StoredMeta::from_bytes(&src.meta)?;
         let mut meta = match req.metadata_directive {
             MetadataDirective::Copy => src_meta.meta.clone(),
             MetadataDirective::Replace => req.meta,
@@ -296,7 +311,10 @@ impl S3Core {
             algorithm: src_meta.checksum.as_ref().map(|c| c.value.algorithm),
             ..Integrity::default()
         };
-        let body = crate::read::as_body(self.read_range_checked(&src, 0..src.size).await?);
+        let body = crate::read::as_body(
+            self.read_range_checked(&src, 0..src.size, req.source_customer_key.as_ref())
+                .await?,
+        );
         self.put_object(PutRequest {
             bucket: req.bucket,
             key: req.key,

@@ -9,10 +9,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use coffer_crypto::{PACKAGE_SIZE, PackageOpener, TAG_LEN, package_count};
+use coffer_crypto::{PACKAGE_SIZE, PackageOpener, package_count};
 use coffer_store::{Location, ObjectRecord};
 use futures::{Stream, StreamExt as _, stream};
 
+use crate::customer_key::CustomerKey;
 use crate::sealing::Sealing;
 use crate::write::blocking;
 use crate::{S3Core, S3Error};
@@ -43,12 +44,14 @@ struct SegmentRead {
 }
 
 impl S3Core {
-    /// A stream of the plaintext bytes `range` of `rec`. Blob files are opened here, so a
-    /// concurrent overwrite that unlinks them cannot cut this read short.
+    /// A stream of the plaintext bytes `range` of `rec` (`customer`: the request's SSE-C key,
+    /// already admitted). Blob files are opened here, so a concurrent overwrite that unlinks
+    /// them cannot cut this read short.
     pub(crate) fn read_range(
         &self,
         rec: &ObjectRecord,
         range: Range<u64>,
+        customer: Option<&CustomerKey>,
     ) -> Result<PlainStream, S3Error> {
         let mut plan = VecDeque::new();
         let mut seg_start = 0u64;
@@ -65,7 +68,7 @@ impl S3Core {
                     Location::Blob(id) => Source::File(Arc::new(self.blobs.open_blob(id)?)),
                 };
                 plan.push_back(SegmentRead {
-                    opener: Arc::new(self.opener_for(&sealing, &rec.bucket, &rec.key)?),
+                    opener: Arc::new(self.opener_for(&sealing, &rec.bucket, &rec.key, customer)?),
                     source,
                     plain_len: seg.plain_len,
                     range: a - seg_start..b - seg_start,
@@ -94,8 +97,9 @@ impl S3Core {
         &self,
         rec: &ObjectRecord,
         range: Range<u64>,
+        customer: Option<&CustomerKey>,
     ) -> Result<PlainStream, S3Error> {
-        let mut s = self.read_range(rec, range)?;
+        let mut s = self.read_range(rec, range, customer)?;
         match s.next().await {
             None => Ok(Box::pin(stream::empty())),
             Some(Err(e)) => Err(e),
@@ -108,12 +112,14 @@ impl S3Core {
 /// that falls in its remaining range and advancing it.
 async fn read_chunk(seg: &mut SegmentRead) -> Result<Bytes, S3Error> {
     let p = PACKAGE_SIZE as u64;
+    // Tag bytes per package: one per encryption layer (two under DSSE-KMS).
+    let tags = seg.opener.overhead();
     let count = package_count(seg.plain_len);
     let first = seg.range.start / p;
     let last = ((seg.range.end - 1) / p).min(first + PACKAGES_PER_READ - 1);
-    let sealed_start = first * (p + TAG_LEN as u64);
+    let sealed_start = first * (p + tags as u64);
     let last_plain_end = ((last + 1) * p).min(seg.plain_len);
-    let sealed_end = last_plain_end + (last + 1) * TAG_LEN as u64;
+    let sealed_end = last_plain_end + (last + 1) * tags as u64;
     let want = seg.range.start..seg.range.end.min(last_plain_end);
 
     let opener = seg.opener.clone();
@@ -136,7 +142,7 @@ async fn read_chunk(seg: &mut SegmentRead) -> Result<Bytes, S3Error> {
             }
         };
         let mut plain = Vec::with_capacity(len);
-        for (i, sealed) in buf.chunks_mut(PACKAGE_SIZE + TAG_LEN).enumerate() {
+        for (i, sealed) in buf.chunks_mut(PACKAGE_SIZE + tags).enumerate() {
             let index = first + i as u64;
             let opened = opener
                 .open(index, index + 1 == count, sealed)

@@ -3,7 +3,11 @@
 //! kind 1 (SSE-S3) `wrap = len:u16 || data key wrapped by the service key`, and for
 //! kind 2 (SSE-KMS) `wrap = len:u16 || KMS ciphertext of the data key || len:u16 || key ARN`,
 //! and for kind 3 (SSE-KMS with an S3 Bucket Key) `wrap = len:u16 || KMS ciphertext of the
-//! bucket key || len:u16 || key ARN || len:u16 || data key wrapped by the bucket key`.
+//! bucket key || len:u16 || key ARN || len:u16 || data key wrapped by the bucket key`,
+//! for kind 4 (SSE-C) `wrap = len:u16 || salt || len:u16 || data key wrapped by a key derived
+//! from the customer's key and the salt`, and for kind 5 (DSSE-KMS, two package layers)
+//! `wrap = len:u16 || KMS ciphertext of the inner layer's key || len:u16 || KMS ciphertext of
+//! the outer layer's key || len:u16 || key ARN`.
 //! The context is the object identity bound into every package and into the key wrap:
 //! `bucket NUL key NUL origin`, where origin is `v:<version>` for a PUT or
 //! `u:<upload id>:<part>` for a part.
@@ -12,11 +16,14 @@ use aws_lc_rs::rand::SecureRandom;
 use coffer_crypto::{DataKey, NONCE_PREFIX_LEN, PackageOpener, PackageSealer, WrappingKey};
 
 use crate::S3Error;
+use crate::customer_key::{CustomerKey, SALT_LEN};
 
 const VERSION: u8 = 1;
 const KIND_SSE_S3: u8 = 1;
 const KIND_SSE_KMS: u8 = 2;
 const KIND_BUCKET_KEY: u8 = 3;
+const KIND_SSE_C: u8 = 4;
+const KIND_DSSE_KMS: u8 = 5;
 
 /// Who holds the segment's data key.
 pub(crate) enum Wrap {
@@ -29,6 +36,14 @@ pub(crate) enum Wrap {
         blob: Vec<u8>,
         key_arn: String,
         wrapped: Vec<u8>,
+    },
+    /// Wrapped by a key derived from the customer's (SSE-C) key and `salt`.
+    Customer { salt: Vec<u8>, wrapped: Vec<u8> },
+    /// Two package layers, each data key its own KMS ciphertext under `key_arn`.
+    DualKms {
+        inner: Vec<u8>,
+        outer: Vec<u8>,
+        key_arn: String,
     },
 }
 
@@ -102,6 +117,66 @@ impl Sealing {
         ))
     }
 
+    /// A fresh data key for a new segment, wrapped under the customer's key.
+    pub(crate) fn create_customer(
+        customer: &CustomerKey,
+        rng: &dyn SecureRandom,
+        context: Vec<u8>,
+    ) -> Result<(Self, PackageSealer), S3Error> {
+        let mut salt = vec![0u8; SALT_LEN];
+        rng.fill(&mut salt)
+            .map_err(|_| coffer_crypto::CryptoError::Random)?;
+        let data_key = DataKey::generate(rng)?;
+        let wrapped = customer
+            .wrapping_key(&salt)
+            .wrap(&data_key, &context, rng)?;
+        let sealer = PackageSealer::new(&data_key, rng, &context)?;
+        Ok((
+            Self {
+                nonce_prefix: sealer.nonce_prefix(),
+                wrap: Wrap::Customer { salt, wrapped },
+                context,
+            },
+            sealer,
+        ))
+    }
+
+    /// A two-layer segment (DSSE-KMS) under two data keys KMS generated.
+    pub(crate) fn create_dual_kms(
+        inner: (&DataKey, Vec<u8>),
+        outer: (&DataKey, Vec<u8>),
+        key_arn: String,
+        rng: &dyn SecureRandom,
+        context: Vec<u8>,
+    ) -> Result<(Self, PackageSealer), S3Error> {
+        let sealer = PackageSealer::layered(&[inner.0, outer.0], rng, &context)?;
+        Ok((
+            Self {
+                nonce_prefix: sealer.nonce_prefix(),
+                wrap: Wrap::DualKms {
+                    inner: inner.1,
+                    outer: outer.1,
+                    key_arn,
+                },
+                context,
+            },
+            sealer,
+        ))
+    }
+
+    /// The opener of a two-layer segment once both data keys are known.
+    pub(crate) fn layered_opener(
+        &self,
+        inner: &DataKey,
+        outer: &DataKey,
+    ) -> Result<PackageOpener, S3Error> {
+        Ok(PackageOpener::layered(
+            &[inner, outer],
+            self.nonce_prefix,
+            &self.context,
+        )?)
+    }
+
     /// The opener once the data key is known (SSE-KMS keys come from KMS, see `S3Core`).
     pub(crate) fn opener_with(&self, data_key: &DataKey) -> Result<PackageOpener, S3Error> {
         Ok(PackageOpener::new(
@@ -147,6 +222,23 @@ impl Sealing {
                 put16(&mut out, key_arn.as_bytes());
                 put16(&mut out, wrapped);
             }
+            Wrap::Customer { salt, wrapped } => {
+                out.push(KIND_SSE_C);
+                out.extend_from_slice(&self.nonce_prefix);
+                put16(&mut out, salt);
+                put16(&mut out, wrapped);
+            }
+            Wrap::DualKms {
+                inner,
+                outer,
+                key_arn,
+            } => {
+                out.push(KIND_DSSE_KMS);
+                out.extend_from_slice(&self.nonce_prefix);
+                put16(&mut out, inner);
+                put16(&mut out, outer);
+                put16(&mut out, key_arn.as_bytes());
+            }
         }
         out.extend_from_slice(&self.context);
         out
@@ -176,6 +268,21 @@ impl Sealing {
                     blob,
                     key_arn,
                     wrapped,
+                }
+            }
+            KIND_SSE_C => Wrap::Customer {
+                salt: take16(&mut rest)?.to_vec(),
+                wrapped: take16(&mut rest)?.to_vec(),
+            },
+            KIND_DSSE_KMS => {
+                let inner = take16(&mut rest)?.to_vec();
+                let outer = take16(&mut rest)?.to_vec();
+                let key_arn =
+                    String::from_utf8(take16(&mut rest)?.to_vec()).map_err(|_| S3Error::Corrupt)?;
+                Wrap::DualKms {
+                    inner,
+                    outer,
+                    key_arn,
                 }
             }
             _ => return Err(S3Error::Corrupt),
@@ -259,6 +366,14 @@ mod tests {
         assert!(matches!(
             roundtrip(Wrap::BucketKey { blob: vec![9; 90], key_arn: arn.clone(), wrapped: vec![5; 61] }).wrap,
             Wrap::BucketKey { blob, key_arn, wrapped } if blob == vec![9; 90] && key_arn == arn && wrapped == vec![5; 61]
+        ));
+        assert!(matches!(
+            roundtrip(Wrap::Customer { salt: vec![3; 16], wrapped: vec![4; 61] }).wrap,
+            Wrap::Customer { salt, wrapped } if salt == vec![3; 16] && wrapped == vec![4; 61]
+        ));
+        assert!(matches!(
+            roundtrip(Wrap::DualKms { inner: vec![1; 90], outer: vec![2; 91], key_arn: arn.clone() }).wrap,
+            Wrap::DualKms { inner, outer, key_arn } if inner == vec![1; 90] && outer == vec![2; 91] && key_arn == arn
         ));
     }
 }

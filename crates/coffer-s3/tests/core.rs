@@ -52,7 +52,7 @@ async fn put(core: &S3Core, key: &str, data: Vec<u8>) {
 
 async fn get(core: &S3Core, key: &str, range: Option<ByteRange>) -> Result<Vec<u8>, S3Error> {
     let r = core
-        .get_object("bkt", key, range, &Conditions::default())
+        .get_object("bkt", key, range, &Conditions::default(), None)
         .await?;
     let mut out = Vec::new();
     let mut s = r.body;
@@ -150,7 +150,7 @@ async fn tampering_is_detected() {
     let core = open(dir.path()).await;
     // The first chunk is fine, so the response starts; the stream then fails.
     let r = core
-        .get_object("bkt", "k", None, &Conditions::default())
+        .get_object("bkt", "k", None, &Conditions::default(), None)
         .await
         .unwrap();
     let results: Vec<_> = r.body.collect().await;
@@ -214,11 +214,27 @@ async fn multipart_copy_and_listing() {
     let p1 = pattern(5 * 1024 * 1024, 1);
     let p2 = pattern(1000, 2);
     let e1 = core
-        .upload_part("bkt", "mp", &id, 1, body(p1.clone()), Integrity::default())
+        .upload_part(
+            "bkt",
+            "mp",
+            &id,
+            1,
+            body(p1.clone()),
+            Integrity::default(),
+            None,
+        )
         .await
         .unwrap();
     let e2 = core
-        .upload_part("bkt", "mp", &id, 2, body(p2.clone()), Integrity::default())
+        .upload_part(
+            "bkt",
+            "mp",
+            &id,
+            2,
+            body(p2.clone()),
+            Integrity::default(),
+            None,
+        )
         .await
         .unwrap();
     let parts = [
@@ -272,6 +288,7 @@ async fn multipart_copy_and_listing() {
         replace_tags: None,
         source_conditions: Conditions::default(),
         encryption: None,
+        source_customer_key: None,
     })
     .await
     .unwrap();

@@ -316,7 +316,12 @@ impl KmsApi {
                 json!({"KeyMetadata": key_metadata(&m)})
             }
             "DescribeKey" => {
-                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let key_id = call.str("KeyId")?;
+                // As KMS: describing a predefined AWS alias creates its AWS managed key.
+                if key_id == "alias/aws/s3" {
+                    self.kms.managed_key(&acct, "s3").await?;
+                }
+                let m = self.authorize_key(call, op, key_id, &none)?;
                 json!({"KeyMetadata": key_metadata(&m)})
             }
             "ListKeys" => {

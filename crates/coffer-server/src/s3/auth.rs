@@ -80,7 +80,7 @@ impl S3Access for AccessGate {
             return Ok(());
         }
         let resolved = self.auth.check(&view, &action_for(op), bucket, key)?;
-        refuse_sse_c(op, cx.headers())?;
+        require_tls_for_sse_c(cx.headers(), peer)?;
         cx.extensions_mut().insert(resolved);
         Ok(())
     }
@@ -126,10 +126,9 @@ impl S3Access for AccessGate {
     }
 }
 
-/// SSE-C is not built yet. Storing the object under SSE-S3 instead would silently drop the
-/// protection the client asked for, so a request carrying customer-key headers is refused:
-/// writes as not implemented; reads as AWS answers them for an object that is not SSE-C.
-fn refuse_sse_c(op: &str, headers: &http::HeaderMap) -> S3Result<()> {
+/// A customer's key must not cross the network in the clear: S3 refuses any request carrying
+/// SSE-C headers over plain HTTP.
+fn require_tls_for_sse_c(headers: &http::HeaderMap, conn: Option<Connection>) -> S3Result<()> {
     const SSE_C: [&str; 6] = [
         "x-amz-server-side-encryption-customer-algorithm",
         "x-amz-server-side-encryption-customer-key",
@@ -138,19 +137,14 @@ fn refuse_sse_c(op: &str, headers: &http::HeaderMap) -> S3Result<()> {
         "x-amz-copy-source-server-side-encryption-customer-key",
         "x-amz-copy-source-server-side-encryption-customer-key-md5",
     ];
-    if !SSE_C.iter().any(|h| headers.contains_key(*h)) {
+    let over_tls = conn.is_some_and(|c| c.tls.is_some());
+    if over_tls || !SSE_C.iter().any(|h| headers.contains_key(*h)) {
         return Ok(());
     }
-    match op {
-        "GetObject" | "HeadObject" | "GetObjectAttributes" => Err(s3s::s3_error!(
-            InvalidRequest,
-            "The encryption parameters are not applicable to this object."
-        )),
-        _ => Err(s3s::s3_error!(
-            NotImplemented,
-            "Server-side encryption with customer-provided keys (SSE-C) is not available yet."
-        )),
-    }
+    Err(s3s::s3_error!(
+        InvalidRequest,
+        "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."
+    ))
 }
 
 impl AccessGate {

@@ -313,6 +313,10 @@ impl Authorizer {
                 "x-amz-server-side-encryption-aws-kms-key-id",
                 "s3:x-amz-server-side-encryption-aws-kms-key-id",
             ),
+            (
+                "x-amz-server-side-encryption-customer-algorithm",
+                "s3:x-amz-server-side-encryption-customer-algorithm",
+            ),
             ("x-amz-content-sha256", "s3:x-amz-content-sha256"),
             ("x-amz-acl", "s3:x-amz-acl"),
             ("x-amz-copy-source", "s3:x-amz-copy-source"),

@@ -143,11 +143,7 @@ impl CofferS3 {
         let rule = ServerSideEncryptionRule {
             apply_server_side_encryption_by_default: Some(ServerSideEncryptionByDefault {
                 kms_master_key_id: enc.kms_key.clone(),
-                sse_algorithm: ServerSideEncryption::from_static(if enc.kms {
-                    ServerSideEncryption::AWS_KMS
-                } else {
-                    ServerSideEncryption::AES256
-                }),
+                sse_algorithm: ServerSideEncryption::from_static(enc.algorithm()),
             }),
             bucket_key_enabled: Some(enc.bucket_key_enabled),
         };

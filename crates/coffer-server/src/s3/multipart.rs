@@ -1,4 +1,4 @@
-use coffer_s3::{ByteRange, ChecksumAlgorithm, CompletedPart as Done};
+use coffer_s3::{ByteRange, ChecksumAlgorithm, CompletedPart as Done, PartCopyKeys};
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
@@ -6,6 +6,7 @@ use super::body::request_body;
 use super::convert::{
     checksum_headers, conditions, etag, integrity, object_meta, set_checksum, timestamp,
 };
+use super::objects::{customer_key, set_sse};
 use super::wire::s3_wire;
 use super::{CofferS3, no_content};
 
@@ -42,10 +43,12 @@ impl CofferS3 {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let input = req.input;
+        let customer = customer_key!(input)?;
         let requested = super::objects::requested_encryption(
             input.server_side_encryption.as_ref(),
             input.ssekms_key_id.as_ref(),
             input.bucket_key_enabled,
+            customer,
         )?;
         let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
         let encryption = self
@@ -85,17 +88,16 @@ impl CofferS3 {
             )
             .await
             .map_err(s3_wire)?;
-        Ok(S3Response::new(CreateMultipartUploadOutput {
+        let mut out = CreateMultipartUploadOutput {
             bucket: Some(input.bucket),
             key: Some(input.key),
             upload_id: Some(id),
             checksum_algorithm: input.checksum_algorithm,
             checksum_type: algorithm.map(|_| ChecksumType::from_static(ChecksumType::COMPOSITE)),
-            server_side_encryption: super::objects::sse_fields(&encryption).0,
-            ssekms_key_id: super::objects::sse_fields(&encryption).1,
-            bucket_key_enabled: super::objects::sse_fields(&encryption).2,
             ..Default::default()
-        }))
+        };
+        set_sse!(out, &encryption, customer);
+        Ok(S3Response::new(out))
     }
 
     /// The upload's encryption; under SSE-KMS each part needs the requester's
@@ -122,6 +124,7 @@ impl CofferS3 {
     ) -> S3Result<S3Response<UploadPartOutput>> {
         let mut input = req.input;
         let n = part_number(input.part_number)?;
+        let customer = customer_key!(input)?;
         let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
         let encryption = self.part_encryption(&v, &input.bucket, &input.key, &input.upload_id)?;
         let algorithm = input.checksum_algorithm.take();
@@ -141,17 +144,15 @@ impl CofferS3 {
                 n,
                 request_body(input.body),
                 integrity,
+                customer.as_ref(),
             )
             .await
             .map_err(s3_wire)?;
-        let (sse, kms_key, bucket_key) = super::objects::sse_fields(&encryption);
         let mut out = UploadPartOutput {
             e_tag: Some(etag(&p.etag)),
-            server_side_encryption: sse,
-            ssekms_key_id: kms_key,
-            bucket_key_enabled: bucket_key,
             ..Default::default()
         };
+        set_sse!(out, &encryption, customer);
         set_checksum!(out, p.checksum.as_ref());
         Ok(S3Response::new(out))
     }
@@ -162,6 +163,8 @@ impl CofferS3 {
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
         let input = req.input;
         let n = part_number(input.part_number)?;
+        let customer = customer_key!(input)?;
+        let source_customer = customer_key!(input, copy_source)?;
         let CopySource::Bucket {
             bucket: src_bucket,
             key: src_key,
@@ -198,6 +201,10 @@ impl CofferS3 {
                 &src_key,
                 range,
                 &conds,
+                PartCopyKeys {
+                    upload: customer.as_ref(),
+                    source: source_customer.as_ref(),
+                },
             )
             .await
             .map_err(s3_wire)?;
@@ -207,14 +214,12 @@ impl CofferS3 {
             ..Default::default()
         };
         set_checksum!(result, p.checksum.as_ref());
-        let (sse, kms_key, bucket_key) = super::objects::sse_fields(&encryption);
-        Ok(S3Response::new(UploadPartCopyOutput {
+        let mut out = UploadPartCopyOutput {
             copy_part_result: Some(result),
-            server_side_encryption: sse,
-            ssekms_key_id: kms_key,
-            bucket_key_enabled: bucket_key,
             ..Default::default()
-        }))
+        };
+        set_sse!(out, &encryption, customer);
+        Ok(S3Response::new(out))
     }
 
     pub(super) async fn op_complete_multipart_upload(
@@ -245,11 +250,9 @@ impl CofferS3 {
             key: Some(input.key.clone()),
             e_tag: Some(etag(&r.etag)),
             location: Some(format!("/{}/{}", input.bucket, input.key)),
-            server_side_encryption: super::objects::sse_fields(&r.encryption).0,
-            ssekms_key_id: super::objects::sse_fields(&r.encryption).1,
-            bucket_key_enabled: super::objects::sse_fields(&r.encryption).2,
             ..Default::default()
         };
+        set_sse!(out, &r.encryption);
         if r.checksum.is_some() {
             out.checksum_type = Some(ChecksumType::from_static(ChecksumType::COMPOSITE));
         }

@@ -1,5 +1,6 @@
 use coffer_s3::{
-    ByteRange, CopyRequest, MetadataDirective as Directive, ObjectInfo, PutRequest, S3Error,
+    ByteRange, CopyRequest, CustomerKey, MetadataDirective as Directive, ObjectInfo, PutRequest,
+    S3Error,
 };
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
@@ -12,12 +13,56 @@ use super::convert::{
 use super::wire::s3_wire;
 use super::{CofferS3, no_content};
 
+/// The SSE-C key of an input's `…-customer-algorithm/-key/-key-MD5` headers; with
+/// `copy_source`, of its `x-amz-copy-source-…-customer-*` headers.
+macro_rules! customer_key {
+    ($input:expr) => {
+        $crate::s3::objects::customer_key_of(
+            $input.sse_customer_algorithm.as_ref(),
+            $input.sse_customer_key.as_ref(),
+            $input.sse_customer_key_md5.as_ref(),
+        )
+    };
+    ($input:expr, copy_source) => {
+        $crate::s3::objects::customer_key_of(
+            $input.copy_source_sse_customer_algorithm.as_ref(),
+            $input.copy_source_sse_customer_key.as_ref(),
+            $input.copy_source_sse_customer_key_md5.as_ref(),
+        )
+    };
+}
+pub(crate) use customer_key;
+
+/// The SSE-C key of one header triple.
+pub(super) fn customer_key_of(
+    algorithm: Option<&String>,
+    key: Option<&String>,
+    md5: Option<&String>,
+) -> S3Result<Option<CustomerKey>> {
+    CustomerKey::from_headers(
+        algorithm.map(String::as_str),
+        key.map(String::as_str),
+        md5.map(String::as_str),
+    )
+    .map_err(s3_wire)
+}
+
 /// The encryption a request asks for (`None`: the bucket's default).
 pub(super) fn requested_encryption(
     sse: Option<&ServerSideEncryption>,
     kms_key: Option<&String>,
     bucket_key: Option<bool>,
+    customer: Option<CustomerKey>,
 ) -> S3Result<Option<coffer_s3::Encryption>> {
+    if let Some(customer) = customer {
+        if sse.is_some() || kms_key.is_some() {
+            return Err(s3_error!(
+                InvalidArgument,
+                "Server Side Encryption with Customer provided key is incompatible with the encryption method specified"
+            ));
+        }
+        return Ok(Some(coffer_s3::Encryption::SseC(customer)));
+    }
     match sse.map(ServerSideEncryption::as_str) {
         None if kms_key.is_some() => Err(s3_error!(
             InvalidArgument,
@@ -29,9 +74,9 @@ pub(super) fn requested_encryption(
             key: kms_key.cloned(),
             bucket_key: bucket_key.unwrap_or(false),
         })),
-        Some(ServerSideEncryption::AWS_KMS_DSSE) => {
-            Err(s3_error!(NotImplemented, "DSSE-KMS is not available yet."))
-        }
+        Some(ServerSideEncryption::AWS_KMS_DSSE) => Ok(Some(coffer_s3::Encryption::DsseKms {
+            key: kms_key.cloned(),
+        })),
         Some(_) => Err(s3_error!(
             InvalidArgument,
             "The encryption method specified is not supported"
@@ -39,16 +84,39 @@ pub(super) fn requested_encryption(
     }
 }
 
-/// `x-amz-server-side-encryption`, its KMS key id and bucket-key flag for a response.
+/// `x-amz-server-side-encryption`, its KMS key id and bucket-key flag for a response (none
+/// for SSE-C, whose headers [`set_sse`] adds).
 pub(super) fn sse_fields(
     e: &coffer_s3::ObjectEncryption,
 ) -> (Option<ServerSideEncryption>, Option<String>, Option<bool>) {
+    if e.customer_key.is_some() {
+        return (None, None, None);
+    }
     let alg = ServerSideEncryption::from(e.algorithm.clone());
     match &e.kms_key_arn {
         Some(arn) => (Some(alg), Some(arn.clone()), Some(e.bucket_key_enabled)),
         None => (Some(alg), None, None),
     }
 }
+
+/// Sets an output's encryption headers from an object's encryption; with `customer`, also
+/// the SSE-C algorithm and key MD5 (for outputs that have them).
+macro_rules! set_sse {
+    ($out:expr, $enc:expr) => {{
+        let (sse, kms_key, bucket_key) = $crate::s3::objects::sse_fields($enc);
+        $out.server_side_encryption = sse;
+        $out.ssekms_key_id = kms_key;
+        $out.bucket_key_enabled = bucket_key;
+    }};
+    ($out:expr, $enc:expr, customer) => {{
+        set_sse!($out, $enc);
+        if let Some(c) = &$enc.customer_key {
+            $out.sse_customer_algorithm = Some("AES256".into());
+            $out.sse_customer_key_md5 = Some(c.md5.clone());
+        }
+    }};
+}
+pub(crate) use set_sse;
 
 /// Authorization's view of a request whose input has been taken apart.
 pub(super) fn view<'a>(
@@ -108,7 +176,7 @@ impl CofferS3 {
     }
 
     /// A copy reads its source: under SSE-KMS that needs the requester's `kms:Decrypt`. (A
-    /// missing source is reported by the copy itself.)
+    /// missing source, or an SSE-C source, is judged by the copy itself.)
     pub(super) fn check_source_kms(
         &self,
         v: &super::authorize::RequestView<'_>,
@@ -117,7 +185,7 @@ impl CofferS3 {
     ) -> S3Result<()> {
         if let Ok(src) = self
             .core
-            .head_object(bucket, key, &coffer_s3::Conditions::default())
+            .head_object(bucket, key, &coffer_s3::Conditions::default(), None)
         {
             self.auth
                 .check_kms(v, "Decrypt", &src.encryption, bucket, key)?;
@@ -130,10 +198,12 @@ impl CofferS3 {
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let mut input = req.input;
+        let customer = customer_key!(input)?;
         let requested = requested_encryption(
             input.server_side_encryption.as_ref(),
             input.ssekms_key_id.as_ref(),
             input.bucket_key_enabled,
+            customer,
         )?;
         let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
         let encryption = self
@@ -167,14 +237,11 @@ impl CofferS3 {
             encryption: Some(encryption.as_request()),
         };
         let r = self.core.put_object(put).await.map_err(s3_wire)?;
-        let (sse, kms_key, bucket_key) = sse_fields(&r.encryption);
         let mut out = PutObjectOutput {
             e_tag: Some(etag(&r.etag)),
-            server_side_encryption: sse,
-            ssekms_key_id: kms_key,
-            bucket_key_enabled: bucket_key,
             ..Default::default()
         };
+        set_sse!(out, &r.encryption, customer);
         set_checksum!(out, r.checksum.as_ref());
         if r.checksum.is_some() {
             out.checksum_type = Some(ChecksumType::from_static(ChecksumType::FULL_OBJECT));
@@ -187,6 +254,7 @@ impl CofferS3 {
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let input = req.input;
+        let customer = customer_key!(input)?;
         let conds = conditions(
             input.if_match,
             input.if_none_match,
@@ -207,7 +275,7 @@ impl CofferS3 {
             }
             let info = self
                 .core
-                .head_object(&input.bucket, &input.key, &conds)
+                .head_object(&input.bucket, &input.key, &conds, customer.as_ref())
                 .map_err(s3_wire)?;
             let sizes = if info.part_sizes.is_empty() {
                 vec![info.size]
@@ -238,14 +306,20 @@ impl CofferS3 {
         let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
         let r = self
             .core
-            .get_object_checked(&input.bucket, &input.key, range, &conds, |info| {
-                self.auth
-                    .check_kms(&v, "Decrypt", &info.encryption, &input.bucket, &input.key)
-            })
+            .get_object_checked(
+                &input.bucket,
+                &input.key,
+                range,
+                &conds,
+                customer.as_ref(),
+                |info| {
+                    self.auth
+                        .check_kms(&v, "Decrypt", &info.encryption, &input.bucket, &input.key)
+                },
+            )
             .await
             .map_err(s3_wire)??;
         let info = r.info;
-        let (sse, kms_key, bucket_key) = sse_fields(&info.encryption);
         let (len, content_range) = match &r.range {
             Some(rg) => (
                 rg.end - rg.start,
@@ -281,13 +355,11 @@ impl CofferS3 {
             last_modified: Some(timestamp(info.last_modified_ms)),
             metadata: user_metadata(&info),
             parts_count,
-            server_side_encryption: sse,
-            ssekms_key_id: kms_key,
-            bucket_key_enabled: bucket_key,
             tag_count: (!info.meta.tags.is_empty())
                 .then(|| i32::try_from(info.meta.tags.len()).unwrap_or(0)),
             ..Default::default()
         };
+        set_sse!(out, &info.encryption, customer);
         // A checksum describes the whole object; S3 returns it only for full reads.
         if wants_checksum(input.checksum_mode.as_ref()) && r.range.is_none() {
             set_checksum!(out, info.checksum.as_ref().map(|c| &c.value));
@@ -311,9 +383,10 @@ impl CofferS3 {
             input.if_modified_since,
             input.if_unmodified_since,
         );
+        let customer = customer_key!(input)?;
         let info = self
             .core
-            .head_object(&input.bucket, &input.key, &conds)
+            .head_object(&input.bucket, &input.key, &conds, customer.as_ref())
             .map_err(s3_wire)?;
         let mut out = HeadObjectOutput {
             accept_ranges: Some("bytes".into()),
@@ -333,11 +406,9 @@ impl CofferS3 {
             metadata: user_metadata(&info),
             parts_count: (!info.part_sizes.is_empty())
                 .then(|| i32::try_from(info.part_sizes.len()).unwrap_or(0)),
-            server_side_encryption: sse_fields(&info.encryption).0,
-            ssekms_key_id: sse_fields(&info.encryption).1,
-            bucket_key_enabled: sse_fields(&info.encryption).2,
             ..Default::default()
         };
+        set_sse!(out, &info.encryption, customer);
         if wants_checksum(input.checksum_mode.as_ref()) {
             set_checksum!(out, info.checksum.as_ref().map(|c| &c.value));
             out.checksum_type = checksum_type(&info);
@@ -430,10 +501,13 @@ impl CofferS3 {
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let input = req.input;
+        let customer = customer_key!(input)?;
+        let source_customer_key = customer_key!(input, copy_source)?;
         let requested = requested_encryption(
             input.server_side_encryption.as_ref(),
             input.ssekms_key_id.as_ref(),
             input.bucket_key_enabled,
+            customer,
         )?;
         let CopySource::Bucket {
             bucket: src_bucket,
@@ -516,6 +590,7 @@ impl CofferS3 {
                 replace_tags,
                 source_conditions,
                 encryption: explicit.then(|| encryption.as_request()),
+                source_customer_key,
             })
             .await
             .map_err(s3_wire)?;
@@ -525,13 +600,12 @@ impl CofferS3 {
             ..Default::default()
         };
         set_checksum!(result, r.checksum.as_ref());
-        Ok(S3Response::new(CopyObjectOutput {
+        let mut out = CopyObjectOutput {
             copy_object_result: Some(result),
-            server_side_encryption: sse_fields(&r.encryption).0,
-            ssekms_key_id: sse_fields(&r.encryption).1,
-            bucket_key_enabled: sse_fields(&r.encryption).2,
             ..Default::default()
-        }))
+        };
+        set_sse!(out, &r.encryption, customer);
+        Ok(S3Response::new(out))
     }
 
     pub(super) fn op_get_object_tagging(
@@ -577,9 +651,15 @@ impl CofferS3 {
         req: S3Request<GetObjectAttributesInput>,
     ) -> S3Result<S3Response<GetObjectAttributesOutput>> {
         let input = req.input;
+        let customer = customer_key!(input)?;
         let info = self
             .core
-            .head_object(&input.bucket, &input.key, &coffer_s3::Conditions::default())
+            .head_object(
+                &input.bucket,
+                &input.key,
+                &coffer_s3::Conditions::default(),
+                customer.as_ref(),
+            )
             .map_err(s3_wire)?;
         // SDKs send one comma-separated header; s3s 0.14 keeps it as one item.
         let wants = |a: &str| {

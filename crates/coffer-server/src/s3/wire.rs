@@ -45,6 +45,7 @@ pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
         S3Error::NotImplemented(_) => with(C::NotImplemented),
         S3Error::InvalidRequest(_) => with(C::InvalidRequest),
         S3Error::InvalidTag(_) => with(C::InvalidTag),
+        S3Error::InvalidEncryptionAlgorithm => with(C::InvalidEncryptionAlgorithmError),
         S3Error::NoSuchTagSet => with(C::NoSuchTagSet),
         S3Error::Body(source) => body_wire(source),
         S3Error::Kms(k) => kms_wire(&k),

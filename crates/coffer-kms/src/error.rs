@@ -16,6 +16,15 @@ pub enum KmsError {
     IncorrectKey,
     #[error("{0}")]
     Validation(String),
+    /// The key's spec or usage does not allow the operation or algorithm.
+    #[error("{0}")]
+    InvalidKeyUsage(String),
+    #[error("The signature is not valid.")]
+    InvalidSignature,
+    #[error("The MAC is not valid.")]
+    InvalidMac,
+    #[error("{0}")]
+    UnsupportedOperation(String),
     #[error("{0}")]
     AlreadyExists(String),
     #[error("stored key record is corrupt")]

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use aws_lc_rs::aead::{Aad, Nonce};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -13,6 +13,7 @@ use futures::lock::Mutex;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::spec::{ENCRYPT_DECRYPT, KeySpec, Material};
 use crate::{KmsError, blob};
 
 const NS: &str = "kms";
@@ -55,7 +56,7 @@ pub struct KeyMetadata {
 }
 
 #[derive(Serialize, Deserialize, Clone)]
-struct KeyVersion {
+pub(crate) struct KeyVersion {
     version: u32,
     sealed_material: String,
     created_ms: i64,
@@ -79,12 +80,12 @@ pub struct RotationStatus {
 }
 
 #[derive(Serialize, Deserialize, Clone)]
-struct KeyRecord {
-    meta: KeyMetadata,
+pub(crate) struct KeyRecord {
+    pub(crate) meta: KeyMetadata,
     policy: String,
     tags: Vec<(String, String)>,
     versions: Vec<KeyVersion>,
-    current: u32,
+    pub(crate) current: u32,
     #[serde(default)]
     rotation: Option<Rotation>,
 }
@@ -116,21 +117,48 @@ type KeyCache = HashMap<(String, String), (u64, Arc<LoadedKey>)>;
 /// Most cached key references kept before the cache starts over.
 const CACHE_LIMIT: usize = 10_000;
 
-/// A key ready for use: its record, its parsed policy, and the AEAD of each material version
-/// (aws-lc clears key schedules when they drop).
-struct LoadedKey {
-    record: KeyRecord,
+/// A key ready for use: its record, its parsed policy, and the parsed material of each
+/// version (aws-lc clears key objects when they drop).
+pub(crate) struct LoadedKey {
+    pub(crate) record: KeyRecord,
     policy: Arc<Policy>,
-    materials: Vec<(u32, LessSafeKey)>,
+    materials: Vec<(u32, Material)>,
 }
 
 impl LoadedKey {
-    fn material(&self, version: u32) -> Result<&LessSafeKey, KmsError> {
+    pub(crate) fn material(&self, version: u32) -> Result<&Material, KmsError> {
         self.materials
             .iter()
             .find(|(v, _)| *v == version)
             .map(|(_, k)| k)
             .ok_or(KmsError::InvalidCiphertext)
+    }
+
+    /// The current version's material.
+    pub(crate) fn current(&self) -> Result<&Material, KmsError> {
+        self.material(self.record.current)
+            .map_err(|_| KmsError::Corrupt)
+    }
+
+    pub(crate) fn spec(&self) -> Result<KeySpec, KmsError> {
+        KeySpec::parse(&self.record.meta.key_spec).ok_or(KmsError::Corrupt)
+    }
+
+    /// Refuses an operation this key's spec and usage cannot do (InvalidKeyUsageException).
+    pub(crate) fn require(&self, spec_ok: bool, usage: &str, op: &str) -> Result<(), KmsError> {
+        if spec_ok && self.record.meta.key_usage == usage {
+            return Ok(());
+        }
+        Err(KmsError::InvalidKeyUsage(format!(
+            "{} key usage is {} which is not valid for {op}.",
+            self.record.meta.arn, self.record.meta.key_usage
+        )))
+    }
+
+    /// Symmetric encryption operations (Encrypt, Decrypt, GenerateDataKey, ...).
+    pub(crate) fn require_symmetric(&self, op: &str) -> Result<(), KmsError> {
+        let symmetric = self.spec()? == KeySpec::Symmetric;
+        self.require(symmetric, ENCRYPT_DECRYPT, op)
     }
 }
 
@@ -162,6 +190,7 @@ impl Kms {
         )
     }
 
+    /// A symmetric encryption key (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT).
     pub async fn create_key(
         &self,
         account: &str,
@@ -169,6 +198,33 @@ impl Kms {
         policy: Option<&str>,
         tags: Vec<(String, String)>,
     ) -> Result<KeyMetadata, KmsError> {
+        self.create_key_of(
+            account,
+            KeySpec::Symmetric,
+            ENCRYPT_DECRYPT,
+            description,
+            policy,
+            tags,
+        )
+        .await
+    }
+
+    /// CreateKey with a key spec and usage (checked against each other as KMS does).
+    pub async fn create_key_of(
+        &self,
+        account: &str,
+        spec: KeySpec,
+        usage: &str,
+        description: &str,
+        policy: Option<&str>,
+        tags: Vec<(String, String)>,
+    ) -> Result<KeyMetadata, KmsError> {
+        if !spec.allows_usage(usage) {
+            return Err(KmsError::Validation(format!(
+                "KeyUsage {usage} is not compatible with KeySpec {}",
+                spec.as_str()
+            )));
+        }
         let policy = match policy {
             Some(p) => {
                 Policy::parse(p, PolicyKind::Resource).map_err(|e| {
@@ -188,11 +244,11 @@ impl Kms {
             created_ms: now,
             state: KeyState::Enabled,
             deletion_ms: None,
-            key_spec: "SYMMETRIC_DEFAULT".into(),
-            key_usage: "ENCRYPT_DECRYPT".into(),
+            key_spec: spec.as_str().into(),
+            key_usage: usage.into(),
             origin: "AWS_KMS".into(),
         };
-        let material = self.fresh_material()?;
+        let material = spec.generate(&self.rng)?;
         let record = KeyRecord {
             meta: meta.clone(),
             policy,
@@ -412,6 +468,7 @@ impl Kms {
         let now = (self.now_ms)();
         self.update(account, key_ref, |r| {
             check_state(&r.meta)?;
+            require_rotatable(r)?;
             r.rotation = Some(Rotation {
                 period_days: days,
                 next_ms: now + i64::from(days) * 86_400_000,
@@ -449,6 +506,7 @@ impl Kms {
         let now = (self.now_ms)();
         self.update(account, key_ref, |r| {
             check_state(&r.meta)?;
+            require_rotatable(r)?;
             self.add_version(r, &material, now, "ON_DEMAND")
         })
         .await
@@ -644,6 +702,7 @@ impl Kms {
             )));
         }
         let k = self.usable(account, key_ref)?;
+        k.require_symmetric("Encrypt")?;
         self.seal_with(&k, plaintext, context)
     }
 
@@ -668,7 +727,8 @@ impl Kms {
             return Err(KmsError::IncorrectKey);
         }
         check_state(&owner.record.meta)?;
-        let key = owner.material(b.key_version)?;
+        owner.require_symmetric("Decrypt")?;
+        let key = owner.material(b.key_version)?.aes()?;
         let mut buf = b.sealed.to_vec();
         let aad = blob::aad(b.header, context);
         let plain_len = key
@@ -697,6 +757,7 @@ impl Kms {
             ));
         }
         let k = self.usable(account, key_ref)?;
+        k.require_symmetric("GenerateDataKey")?;
         let plaintext = Zeroizing::new(self.random(bytes)?);
         let ciphertext = self.seal_with(&k, &plaintext, context)?;
         Ok(DataKeyPair {
@@ -704,6 +765,10 @@ impl Kms {
             plaintext,
             ciphertext,
         })
+    }
+
+    pub(crate) fn rng(&self) -> &SystemRandom {
+        &self.rng
     }
 
     pub fn random(&self, bytes: usize) -> Result<Vec<u8>, KmsError> {
@@ -719,14 +784,14 @@ impl Kms {
 
     // ---- plumbing ----
 
-    fn seal_with(
+    pub(crate) fn seal_with(
         &self,
         k: &LoadedKey,
         plaintext: &[u8],
         context: &EncryptionContext,
     ) -> Result<Vec<u8>, KmsError> {
         let r = &k.record;
-        let key = k.material(r.current).map_err(|_| KmsError::Corrupt)?;
+        let key = k.current()?.aes()?;
         let header = blob::header(&r.meta.id, r.current)?;
         let mut nonce = [0u8; 12];
         self.rng.fill(&mut nonce).map_err(|_| KmsError::Random)?;
@@ -746,7 +811,7 @@ impl Kms {
         Ok(out)
     }
 
-    fn usable(&self, account: &str, key_ref: &str) -> Result<Arc<LoadedKey>, KmsError> {
+    pub(crate) fn usable(&self, account: &str, key_ref: &str) -> Result<Arc<LoadedKey>, KmsError> {
         let k = self.loaded(account, key_ref)?;
         check_state(&k.record.meta)?;
         Ok(k)
@@ -773,10 +838,14 @@ impl Kms {
                 let record = self.load_record(account, key_ref)?;
                 let policy = Policy::parse(&record.policy, PolicyKind::Resource)
                     .map_err(|_| KmsError::Corrupt)?;
+                let spec = KeySpec::parse(&record.meta.key_spec).ok_or(KmsError::Corrupt)?;
                 let materials = record
                     .versions
                     .iter()
-                    .map(|v| Ok((v.version, aead(&self.unseal(&record.meta.id, v)?)?)))
+                    .map(|v| {
+                        let m = Material::parse(spec, &self.unseal(&record.meta.id, v)?)?;
+                        Ok((v.version, m))
+                    })
                     .collect::<Result<_, KmsError>>()?;
                 let k = Arc::new(LoadedKey {
                     record,
@@ -942,10 +1011,15 @@ fn check_state(m: &KeyMetadata) -> Result<(), KmsError> {
     }
 }
 
-fn aead(material: &[u8]) -> Result<LessSafeKey, KmsError> {
-    Ok(LessSafeKey::new(
-        UnboundKey::new(&AES_256_GCM, material).map_err(|_| KmsError::Corrupt)?,
-    ))
+/// Only symmetric encryption keys rotate (as KMS: asymmetric and HMAC keys do not).
+fn require_rotatable(r: &KeyRecord) -> Result<(), KmsError> {
+    if r.meta.key_spec == KeySpec::Symmetric.as_str() {
+        return Ok(());
+    }
+    Err(KmsError::UnsupportedOperation(format!(
+        "{} key spec {} does not support automatic or on-demand rotation.",
+        r.meta.arn, r.meta.key_spec
+    )))
 }
 
 fn material_context(key_id: &str, version: u32) -> String {

@@ -1,5 +1,6 @@
-//! The key service: customer-managed symmetric keys with versions, aliases, key policies,
-//! enable/disable and scheduled deletion, and the KMS cryptographic operations over them.
+//! The key service: customer-managed keys (symmetric, RSA, ECC, HMAC) with versions, aliases,
+//! key policies, enable/disable and scheduled deletion, and the KMS cryptographic operations
+//! over them.
 //!
 //! Owns: key material (stored only sealed under a key derived from the root key), the KMS
 //! ciphertext blob format (`FORMAT.md`), and key state rules. Never touches HTTP or JSON wire
@@ -13,11 +14,15 @@
 //! # let _ = ct; Ok(()) }
 //! ```
 
+mod asymmetric;
 mod blob;
 mod error;
 mod keys;
+mod spec;
 
+pub use asymmetric::DataKeyPairOutput;
 pub use error::KmsError;
 pub use keys::{
     DataKeyPair, EncryptionContext, KeyMetadata, KeyState, Kms, MAX_PLAINTEXT, RotationStatus,
 };
+pub use spec::{Curve, ENCRYPT_DECRYPT, GENERATE_VERIFY_MAC, KeySpec, SIGN_VERIFY};

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
 use coffer_iam::{Iam, Identity, SessionInfo, fill_principal_context};
-use coffer_kms::{EncryptionContext, KeyMetadata, KeyState, Kms, KmsError};
+use coffer_kms::{EncryptionContext, KeyMetadata, KeySpec, KeyState, Kms, KmsError};
 use coffer_policy::{Decision, RequestContext, evaluate};
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::BodyExt as _;
@@ -32,8 +32,15 @@ pub(crate) struct KmsApi {
 }
 
 /// Request fields safe to put in the audit trail (never plaintext, ciphertext or policies).
-const AUDITED_PARAMS: [&str; 12] = [
+const AUDITED_PARAMS: [&str; 19] = [
     "KeyId",
+    "KeyUsage",
+    "KeyPairSpec",
+    "SigningAlgorithm",
+    "MessageType",
+    "MacAlgorithm",
+    "EncryptionAlgorithm",
+    "Origin",
     "EncryptionContext",
     "NumberOfBytes",
     "KeySpec",
@@ -96,6 +103,10 @@ impl From<KmsError> for KmsFault {
             }
             KmsError::Validation(_) => (bad, "ValidationException"),
             KmsError::AlreadyExists(_) => (bad, "AlreadyExistsException"),
+            KmsError::InvalidKeyUsage(_) => (bad, "InvalidKeyUsageException"),
+            KmsError::InvalidSignature => (bad, "KMSInvalidSignatureException"),
+            KmsError::InvalidMac => (bad, "KMSInvalidMacException"),
+            KmsError::UnsupportedOperation(_) => (bad, "UnsupportedOperationException"),
             KmsError::Corrupt | KmsError::Random | KmsError::Store(_) => {
                 tracing::error!(error = %message, "KMS internal error");
                 return Self {
@@ -295,19 +306,28 @@ impl KmsApi {
         Ok(match op {
             "CreateKey" => {
                 self.authorize_account(call, op)?;
-                if let Some(spec) = call.opt("KeySpec").or(call.opt("CustomerMasterKeySpec"))
-                    && spec != "SYMMETRIC_DEFAULT"
+                let spec_name = call
+                    .opt("KeySpec")
+                    .or(call.opt("CustomerMasterKeySpec"))
+                    .unwrap_or("SYMMETRIC_DEFAULT");
+                let spec = KeySpec::parse(spec_name).ok_or_else(|| {
+                    validation(format!("1 validation error detected: Value '{spec_name}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set"))
+                })?;
+                if let Some(origin) = call.opt("Origin")
+                    && origin != "AWS_KMS"
                 {
                     return Err(KmsFault {
                         status: StatusCode::BAD_REQUEST,
                         kind: "UnsupportedOperationException",
-                        message: format!("KeySpec {spec} is not available yet."),
+                        message: format!("Origin {origin} is not available yet."),
                     });
                 }
                 let m = self
                     .kms
-                    .create_key(
+                    .create_key_of(
                         &acct,
+                        spec,
+                        call.opt("KeyUsage").unwrap_or(coffer_kms::ENCRYPT_DECRYPT),
                         call.opt("Description").unwrap_or(""),
                         call.opt("Policy"),
                         tag_list(&call.body),
@@ -399,6 +419,28 @@ impl KmsApi {
                     .collect();
                 json!({"Aliases": aliases, "Truncated": false})
             }
+            "Encrypt" if asymmetric_algorithm(call) => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let alg = call.str("EncryptionAlgorithm")?;
+                let (m, ct) = self.kms.encrypt_asymmetric(
+                    &m.account,
+                    &m.arn,
+                    alg,
+                    &call.blob("Plaintext")?,
+                )?;
+                json!({"CiphertextBlob": B64.encode(ct), "KeyId": m.arn, "EncryptionAlgorithm": alg})
+            }
+            "Decrypt" if asymmetric_algorithm(call) => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let alg = call.str("EncryptionAlgorithm")?;
+                let (m, pt) = self.kms.decrypt_asymmetric(
+                    &m.account,
+                    &m.arn,
+                    alg,
+                    &call.blob("CiphertextBlob")?,
+                )?;
+                json!({"KeyId": m.arn, "Plaintext": B64.encode(&pt[..]), "EncryptionAlgorithm": alg})
+            }
             "Encrypt" => {
                 let ctx = call.context("EncryptionContext")?;
                 let m = self.authorize_key(call, op, call.str("KeyId")?, &ctx)?;
@@ -487,6 +529,87 @@ impl KmsApi {
                     out["Plaintext"] = json!(B64.encode(&dk.plaintext[..]));
                 }
                 out
+            }
+            "GenerateDataKeyPair" | "GenerateDataKeyPairWithoutPlaintext" => {
+                let ctx = call.context("EncryptionContext")?;
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &ctx)?;
+                let spec = call.str("KeyPairSpec")?;
+                let pair = self
+                    .kms
+                    .generate_data_key_pair(&m.account, &m.arn, spec, &ctx)?;
+                let mut out = json!({
+                    "KeyId": pair.key_id,
+                    "KeyPairSpec": spec,
+                    "PrivateKeyCiphertextBlob": B64.encode(&pair.private_ciphertext),
+                    "PublicKey": B64.encode(&pair.public_key),
+                });
+                if op == "GenerateDataKeyPair" {
+                    out["PrivateKeyPlaintext"] = json!(B64.encode(&pair.private_plaintext[..]));
+                }
+                out
+            }
+            "Sign" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let alg = call.str("SigningAlgorithm")?;
+                let (m, sig) = self.kms.sign(
+                    &m.account,
+                    &m.arn,
+                    alg,
+                    &call.blob("Message")?,
+                    call.opt("MessageType").unwrap_or("RAW"),
+                )?;
+                json!({"KeyId": m.arn, "Signature": B64.encode(sig), "SigningAlgorithm": alg})
+            }
+            "Verify" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let alg = call.str("SigningAlgorithm")?;
+                let m = self.kms.verify(
+                    &m.account,
+                    &m.arn,
+                    alg,
+                    &call.blob("Message")?,
+                    call.opt("MessageType").unwrap_or("RAW"),
+                    &call.blob("Signature")?,
+                )?;
+                json!({"KeyId": m.arn, "SignatureValid": true, "SigningAlgorithm": alg})
+            }
+            "GetPublicKey" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let (m, der) = self.kms.public_key(&m.account, &m.arn)?;
+                let mut out = json!({
+                    "KeyId": m.arn,
+                    "PublicKey": B64.encode(der),
+                    "CustomerMasterKeySpec": m.key_spec,
+                    "KeySpec": m.key_spec,
+                    "KeyUsage": m.key_usage,
+                });
+                let meta = key_metadata(&m);
+                for name in ["EncryptionAlgorithms", "SigningAlgorithms"] {
+                    if let Some(list) = meta.get(name) {
+                        out[name] = list.clone();
+                    }
+                }
+                out
+            }
+            "GenerateMac" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let alg = call.str("MacAlgorithm")?;
+                let (m, mac) =
+                    self.kms
+                        .generate_mac(&m.account, &m.arn, alg, &call.blob("Message")?)?;
+                json!({"KeyId": m.arn, "Mac": B64.encode(mac), "MacAlgorithm": alg})
+            }
+            "VerifyMac" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let alg = call.str("MacAlgorithm")?;
+                let m = self.kms.verify_mac(
+                    &m.account,
+                    &m.arn,
+                    alg,
+                    &call.blob("Message")?,
+                    &call.blob("Mac")?,
+                )?;
+                json!({"KeyId": m.arn, "MacValid": true, "MacAlgorithm": alg})
             }
             "GenerateRandom" => {
                 self.authorize_account(call, op)?;
@@ -692,6 +815,12 @@ fn blob_key_id(blob: &[u8]) -> Option<String> {
         .flatten()
 }
 
+/// Encrypt/Decrypt naming an asymmetric algorithm (RSAES_OAEP_*): raw RSA, no blob header.
+fn asymmetric_algorithm(call: &Call) -> bool {
+    call.opt("EncryptionAlgorithm")
+        .is_some_and(|a| a != "SYMMETRIC_DEFAULT")
+}
+
 fn key_metadata(m: &KeyMetadata) -> Value {
     let mut v = json!({
         "AWSAccountId": m.account,
@@ -706,9 +835,23 @@ fn key_metadata(m: &KeyMetadata) -> Value {
         "KeyManager": "CUSTOMER",
         "CustomerMasterKeySpec": m.key_spec,
         "KeySpec": m.key_spec,
-        "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"],
         "MultiRegion": false,
     });
+    if let Some(spec) = KeySpec::parse(&m.key_spec) {
+        let lists = [
+            (
+                "EncryptionAlgorithms",
+                spec.encryption_algorithms(&m.key_usage),
+            ),
+            ("SigningAlgorithms", spec.signing_algorithms(&m.key_usage)),
+            ("MacAlgorithms", spec.mac_algorithms()),
+        ];
+        for (name, list) in lists {
+            if !list.is_empty() {
+                v[name] = json!(list);
+            }
+        }
+    }
     if let Some(d) = m.deletion_ms {
         v["DeletionDate"] = json!(d as f64 / 1000.0);
     }

@@ -89,10 +89,19 @@ fn kms_wire(e: &coffer_kms::KmsError) -> s3s::S3Error {
             "KMS.KMSInvalidStateException",
         ),
         K::IncorrectKey => (http::StatusCode::BAD_REQUEST, "KMS.IncorrectKeyException"),
-        K::Validation(_) | K::AlreadyExists(_) => {
+        K::InvalidKeyUsage(_) => (
+            http::StatusCode::BAD_REQUEST,
+            "KMS.InvalidKeyUsageException",
+        ),
+        K::Validation(_) | K::AlreadyExists(_) | K::UnsupportedOperation(_) => {
             (http::StatusCode::BAD_REQUEST, "InvalidArgument")
         }
-        K::InvalidCiphertext | K::Corrupt | K::Random | K::Store(_) => {
+        K::InvalidSignature
+        | K::InvalidMac
+        | K::InvalidCiphertext
+        | K::Corrupt
+        | K::Random
+        | K::Store(_) => {
             tracing::error!(error = %e, "KMS failure under S3");
             return s3_error!(
                 InternalError,

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use crate::spec::{ENCRYPT_DECRYPT, KeySpec, Material};
 use crate::{KmsError, blob};
 
-const NS: &str = "kms";
+pub(crate) const NS: &str = "kms";
 /// Largest plaintext Encrypt takes, as KMS.
 pub const MAX_PLAINTEXT: usize = 4096;
 
@@ -765,6 +765,19 @@ impl Kms {
             plaintext,
             ciphertext,
         })
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        (self.now_ms)()
+    }
+
+    /// Writes in the key service's namespace (grants), retiring cached keys.
+    pub(crate) async fn apply_ops(&self, ops: Vec<KvOp>) -> Result<(), KmsError> {
+        Ok(self.apply(ops).await?)
+    }
+
+    pub(crate) fn kv_list(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, KmsError> {
+        Ok(self.meta.kv_list(NS, prefix)?)
     }
 
     pub(crate) fn rng(&self) -> &SystemRandom {

@@ -17,11 +17,13 @@
 mod asymmetric;
 mod blob;
 mod error;
+mod grants;
 mod keys;
 mod spec;
 
 pub use asymmetric::DataKeyPairOutput;
 pub use error::KmsError;
+pub use grants::{GRANT_OPERATIONS, Grant, GrantConstraints, NewGrant};
 pub use keys::{
     DataKeyPair, EncryptionContext, KeyMetadata, KeyState, Kms, MAX_PLAINTEXT, RotationStatus,
 };

@@ -32,8 +32,13 @@ pub(crate) struct KmsApi {
 }
 
 /// Request fields safe to put in the audit trail (never plaintext, ciphertext or policies).
-const AUDITED_PARAMS: [&str; 19] = [
+const AUDITED_PARAMS: [&str; 24] = [
     "KeyId",
+    "GranteePrincipal",
+    "RetiringPrincipal",
+    "Operations",
+    "GrantId",
+    "Constraints",
     "KeyUsage",
     "KeyPairSpec",
     "SigningAlgorithm",
@@ -161,18 +166,7 @@ impl Call {
     }
 
     fn context(&self, name: &str) -> Result<EncryptionContext, KmsFault> {
-        match self.body.get(name) {
-            None | Some(Value::Null) => Ok(EncryptionContext::new()),
-            Some(Value::Object(m)) => m
-                .iter()
-                .map(|(k, v)| {
-                    v.as_str()
-                        .map(|v| (k.clone(), v.to_owned()))
-                        .ok_or_else(|| validation("EncryptionContext values must be strings"))
-                })
-                .collect(),
-            Some(_) => Err(validation("EncryptionContext must be a map of strings")),
-        }
+        Ok(context_map(&self.body, name)?.unwrap_or_default())
     }
 }
 
@@ -268,10 +262,19 @@ impl KmsApi {
             &call.identity,
             call.session.as_ref(),
             None,
-            op,
-            key_ref,
-            context,
+            &KeyUse::new(op, key_ref, context),
+        )
+    }
+
+    /// Like `authorize_key`, with extra condition keys.
+    fn authorize_key_use(&self, call: &Call, u: &KeyUse<'_>) -> Result<KeyMetadata, KmsFault> {
+        authorize_key_use(
+            &self.kms,
+            &self.iam,
+            &call.identity,
+            call.session.as_ref(),
             None,
+            u,
         )
     }
 
@@ -669,16 +672,7 @@ impl KmsApi {
             }
             "UntagResource" => {
                 let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
-                let keys: Vec<String> = call
-                    .body
-                    .get("TagKeys")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|k| k.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let keys = string_list(&call.body, "TagKeys");
                 self.kms.untag(&m.account, &m.id, &keys).await?;
                 json!({})
             }
@@ -691,6 +685,112 @@ impl KmsApi {
                     .map(|(k, v)| json!({"TagKey": k, "TagValue": v}))
                     .collect();
                 json!({"Tags": tags, "Truncated": false})
+            }
+            "CreateGrant" => {
+                let operations = string_list(&call.body, "Operations");
+                let constraints = grant_constraints(&call.body)?;
+                let grantee = call.str("GranteePrincipal")?.to_owned();
+                let retiring = call.opt("RetiringPrincipal").map(str::to_owned);
+                let mut conditions = vec![
+                    ("kms:GrantOperations", operations.clone()),
+                    ("kms:GranteePrincipal", vec![grantee.clone()]),
+                    ("kms:GrantIsForAWSResource", vec!["false".into()]),
+                ];
+                if let Some(r) = &retiring {
+                    conditions.push(("kms:RetiringPrincipal", vec![r.clone()]));
+                }
+                let kinds: Vec<String> = [
+                    (
+                        "EncryptionContextEquals",
+                        constraints.context_equals.is_some(),
+                    ),
+                    (
+                        "EncryptionContextSubset",
+                        constraints.context_subset.is_some(),
+                    ),
+                ]
+                .into_iter()
+                .filter(|(_, on)| *on)
+                .map(|(k, _)| k.to_owned())
+                .collect();
+                if !kinds.is_empty() {
+                    conditions.push(("kms:GrantConstraintType", kinds));
+                }
+                let m = self.authorize_key_use(
+                    call,
+                    &KeyUse {
+                        conditions,
+                        ..KeyUse::new(op, call.str("KeyId")?, &none)
+                    },
+                )?;
+                let g = self
+                    .kms
+                    .create_grant(
+                        &m.account,
+                        &m.arn,
+                        coffer_kms::NewGrant {
+                            grantee,
+                            retiring,
+                            operations,
+                            constraints,
+                            name: call.opt("Name").map(str::to_owned),
+                            issuing_account: format!("arn:aws:iam::{acct}:root"),
+                        },
+                    )
+                    .await?;
+                json!({"GrantId": g.grant_id, "GrantToken": g.token()})
+            }
+            "ListGrants" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let grants: Vec<Value> = self
+                    .kms
+                    .grants(&m.id)?
+                    .iter()
+                    .filter(|g| call.opt("GrantId").is_none_or(|id| id == g.grant_id))
+                    .filter(|g| call.opt("GranteePrincipal").is_none_or(|p| p == g.grantee))
+                    .map(grant_json)
+                    .collect();
+                json!({"Grants": grants, "Truncated": false})
+            }
+            "ListRetirableGrants" => {
+                self.authorize_account(call, op)?;
+                let grants: Vec<Value> = self
+                    .kms
+                    .retirable_grants(call.str("RetiringPrincipal")?)?
+                    .iter()
+                    .map(grant_json)
+                    .collect();
+                json!({"Grants": grants, "Truncated": false})
+            }
+            "RetireGrant" => {
+                let g = self.kms.find_grant(
+                    call.opt("GrantToken"),
+                    match (call.opt("KeyId"), call.opt("GrantId")) {
+                        (Some(k), Some(id)) => Some((k, id)),
+                        _ => None,
+                    }
+                    .map(|(k, id)| {
+                        // KeyId may be an ARN; grants are filed under the key id.
+                        (k.rsplit('/').next().unwrap_or(k), id)
+                    }),
+                )?;
+                // The retiring principal, or a grantee the grant lets retire it; else policy.
+                let me = grantee_arns(&call.identity);
+                let by_grant = g.retiring.as_ref().is_some_and(|r| me.contains(r))
+                    || (me.contains(&g.grantee) && g.operations.iter().any(|o| o == "RetireGrant"));
+                if !by_grant {
+                    self.authorize_key(call, op, &g.key_arn, &none)?;
+                }
+                self.kms.delete_grant(&g).await?;
+                json!({})
+            }
+            "RevokeGrant" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let g = self
+                    .kms
+                    .find_grant(None, Some((&m.id, call.str("GrantId")?)))?;
+                self.kms.delete_grant(&g).await?;
+                json!({})
             }
             "GetKeyPolicy" => {
                 let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
@@ -719,35 +819,68 @@ impl KmsApi {
     }
 }
 
+/// One use of a key to judge: the operation, the key, the encryption context, the service
+/// calling on the caller's behalf (`kms:ViaService`), and any extra condition keys.
+pub(crate) struct KeyUse<'a> {
+    pub(crate) op: &'a str,
+    pub(crate) key_ref: &'a str,
+    pub(crate) context: &'a EncryptionContext,
+    pub(crate) via_service: Option<&'a str>,
+    /// e.g. CreateGrant's `kms:GrantOperations`.
+    pub(crate) conditions: Vec<(&'static str, Vec<String>)>,
+}
+
+impl<'a> KeyUse<'a> {
+    pub(crate) fn new(op: &'a str, key_ref: &'a str, context: &'a EncryptionContext) -> Self {
+        Self {
+            op,
+            key_ref,
+            context,
+            via_service: None,
+            conditions: Vec::new(),
+        }
+    }
+}
+
+/// The ARNs a grant's `GranteePrincipal` may name for this caller (a role session also
+/// answers to its role's ARN).
+fn grantee_arns(identity: &Identity) -> Vec<String> {
+    match identity {
+        Identity::Role { role_arn, .. } => vec![identity.arn(), role_arn.clone()],
+        _ => vec![identity.arn()],
+    }
+}
+
 /// Judges `kms:<op>` on a key for a caller: the key policy and the caller's IAM policies, with
-/// the encryption context (and `kms:ViaService` when another service, S3, calls for them).
-#[allow(clippy::too_many_arguments)]
+/// the encryption context (and `kms:ViaService` when another service, S3, calls for them);
+/// where no policy allows (and none denies), a grant on the key may.
 pub(crate) fn authorize_key_use(
     kms: &Kms,
     iam: &Iam,
     identity: &Identity,
     session: Option<&SessionInfo>,
     callers: Option<&coffer_iam::CallerPolicies>,
-    op: &str,
-    key_ref: &str,
-    context: &EncryptionContext,
-    via_service: Option<&str>,
+    u: &KeyUse<'_>,
 ) -> Result<KeyMetadata, KmsFault> {
+    let op = u.op;
     let account = identity.account().to_owned();
-    let (meta, policy) = kms.key_for_authorization(&account, key_ref)?;
+    let (meta, policy) = kms.key_for_authorization(&account, u.key_ref)?;
     let mut ctx = RequestContext::new(identity.principal(), format!("kms:{op}"), meta.arn.clone());
     ctx.resource_account = Some(meta.account.clone());
     fill_principal_context(identity, session, crate::now_ms(), &mut ctx);
     ctx.set("kms:CallerAccount", account);
     ctx.set_all(
         "kms:EncryptionContextKeys",
-        context.keys().cloned().collect(),
+        u.context.keys().cloned().collect(),
     );
-    for (k, v) in context {
+    for (k, v) in u.context {
         ctx.set(&format!("kms:EncryptionContext:{k}"), v.clone());
     }
-    if let Some(v) = via_service {
+    if let Some(v) = u.via_service {
         ctx.set("kms:ViaService", v);
+    }
+    for (k, v) in &u.conditions {
+        ctx.set_all(k, v.clone());
     }
     // The S3 adapter passes the policies it already resolved for this request.
     let looked_up;
@@ -758,7 +891,15 @@ pub(crate) fn authorize_key_use(
             &looked_up
         }
     };
-    if evaluate(&callers.policy_set(Some(&policy)), &ctx) != Decision::Allow {
+    let allowed = match evaluate(&callers.policy_set(Some(&policy)), &ctx) {
+        Decision::Allow => true,
+        Decision::ExplicitDeny(_) => false,
+        // Grants only add permissions: they are consulted when nothing denies.
+        Decision::ImplicitDeny(_) => {
+            kms.grant_allows(&meta.id, &grantee_arns(identity), op, u.context)?
+        }
+    };
+    if !allowed {
         return Err(KmsFault {
             status: StatusCode::BAD_REQUEST,
             kind: "AccessDeniedException",
@@ -813,6 +954,75 @@ fn blob_key_id(blob: &[u8]) -> Option<String> {
     (blob.len() > 37 && blob[0] == 1)
         .then(|| String::from_utf8(blob[1..37].to_vec()).ok())
         .flatten()
+}
+
+/// A list of strings in a request body (missing: empty).
+fn string_list(body: &Value, name: &str) -> Vec<String> {
+    body.get(name)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// CreateGrant's `Constraints`.
+fn grant_constraints(body: &Value) -> Result<coffer_kms::GrantConstraints, KmsFault> {
+    let Some(c) = body.get("Constraints") else {
+        return Ok(coffer_kms::GrantConstraints::default());
+    };
+    Ok(coffer_kms::GrantConstraints {
+        context_equals: context_map(c, "EncryptionContextEquals")?,
+        context_subset: context_map(c, "EncryptionContextSubset")?,
+    })
+}
+
+/// A string-to-string map field (an encryption context); `None` when absent or null.
+fn context_map(body: &Value, name: &str) -> Result<Option<EncryptionContext>, KmsFault> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                v.as_str()
+                    .map(|v| (k.clone(), v.to_owned()))
+                    .ok_or_else(|| validation(format!("{name} values must be strings")))
+            })
+            .collect::<Result<_, _>>()
+            .map(Some),
+        Some(_) => Err(validation(format!("{name} must be a map of strings"))),
+    }
+}
+
+fn grant_json(g: &coffer_kms::Grant) -> Value {
+    let mut v = json!({
+        "KeyId": g.key_arn,
+        "GrantId": g.grant_id,
+        "CreationDate": g.created_ms as f64 / 1000.0,
+        "GranteePrincipal": g.grantee,
+        "IssuingAccount": g.issuing_account,
+        "Operations": g.operations,
+    });
+    if let Some(n) = &g.name {
+        v["Name"] = json!(n);
+    }
+    if let Some(r) = &g.retiring {
+        v["RetiringPrincipal"] = json!(r);
+    }
+    let c = &g.constraints;
+    if c.context_equals.is_some() || c.context_subset.is_some() {
+        let mut cj = json!({});
+        if let Some(e) = &c.context_equals {
+            cj["EncryptionContextEquals"] = json!(e);
+        }
+        if let Some(e) = &c.context_subset {
+            cj["EncryptionContextSubset"] = json!(e);
+        }
+        v["Constraints"] = cj;
+    }
+    v
 }
 
 /// Encrypt/Decrypt naming an asymmetric algorithm (RSAES_OAEP_*): raw RSA, no blob header.

@@ -129,10 +129,10 @@ impl Authorizer {
             identity,
             caller.session.as_ref(),
             Some(&caller.policies),
-            op,
-            key_arn,
-            &context,
-            Some(&via),
+            &crate::kms_api::KeyUse {
+                via_service: Some(&via),
+                ..crate::kms_api::KeyUse::new(op, key_arn, &context)
+            },
         );
         // S3 uses KMS on the requester's behalf: that use is in the trail too. Under a bucket
         // key S3 calls KMS once per key lifetime, so the trail records the first use only.

@@ -25,6 +25,14 @@ pub enum KmsError {
     InvalidMac,
     #[error("{0}")]
     UnsupportedOperation(String),
+    #[error("The import token is not valid for this KMS key.")]
+    InvalidImportToken,
+    #[error("The import token has expired.")]
+    ExpiredImportToken,
+    #[error(
+        "The key material is not valid for this KMS key, or is not the material imported before."
+    )]
+    IncorrectKeyMaterial,
     #[error("{0}")]
     AlreadyExists(String),
     #[error("stored key record is corrupt")]

@@ -28,6 +28,8 @@ pub enum KeyState {
     Enabled,
     Disabled,
     PendingDeletion,
+    /// An EXTERNAL key without (or with expired or deleted) key material.
+    PendingImport,
 }
 
 impl KeyState {
@@ -36,6 +38,7 @@ impl KeyState {
             Self::Enabled => "Enabled",
             Self::Disabled => "Disabled",
             Self::PendingDeletion => "PendingDeletion",
+            Self::PendingImport => "PendingImport",
         }
     }
 }
@@ -53,6 +56,12 @@ pub struct KeyMetadata {
     pub key_spec: String,
     pub key_usage: String,
     pub origin: String,
+    /// Imported material: `KEY_MATERIAL_EXPIRES` or `KEY_MATERIAL_DOES_NOT_EXPIRE`.
+    #[serde(default)]
+    pub expiration_model: Option<String>,
+    /// Imported material expiring: when.
+    #[serde(default)]
+    pub valid_to_ms: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize, Clone)]
@@ -84,10 +93,24 @@ pub(crate) struct KeyRecord {
     pub(crate) meta: KeyMetadata,
     policy: String,
     tags: Vec<(String, String)>,
-    versions: Vec<KeyVersion>,
+    pub(crate) versions: Vec<KeyVersion>,
     pub(crate) current: u32,
     #[serde(default)]
     rotation: Option<Rotation>,
+    /// EXTERNAL keys: recognises the imported material when it comes back.
+    #[serde(default)]
+    pub(crate) import_check: Option<crate::imported::MaterialCheck>,
+}
+
+/// CreateKey's parameters.
+pub struct NewKey<'a> {
+    pub spec: KeySpec,
+    pub usage: &'a str,
+    pub description: &'a str,
+    pub policy: Option<&'a str>,
+    pub tags: Vec<(String, String)>,
+    /// Origin EXTERNAL: the material is imported later.
+    pub external: bool,
 }
 
 /// GenerateDataKey's answer: the plaintext key (zeroized on drop) and its KMS ciphertext.
@@ -200,25 +223,33 @@ impl Kms {
     ) -> Result<KeyMetadata, KmsError> {
         self.create_key_of(
             account,
-            KeySpec::Symmetric,
-            ENCRYPT_DECRYPT,
-            description,
-            policy,
-            tags,
+            NewKey {
+                spec: KeySpec::Symmetric,
+                usage: ENCRYPT_DECRYPT,
+                description,
+                policy,
+                tags,
+                external: false,
+            },
         )
         .await
     }
 
-    /// CreateKey with a key spec and usage (checked against each other as KMS does).
+    /// CreateKey with a key spec and usage (checked against each other as KMS does); an
+    /// EXTERNAL key starts without material, PendingImport.
     pub async fn create_key_of(
         &self,
         account: &str,
-        spec: KeySpec,
-        usage: &str,
-        description: &str,
-        policy: Option<&str>,
-        tags: Vec<(String, String)>,
+        k: NewKey<'_>,
     ) -> Result<KeyMetadata, KmsError> {
+        let NewKey {
+            spec,
+            usage,
+            description,
+            policy,
+            tags,
+            external,
+        } = k;
         if !spec.allows_usage(usage) {
             return Err(KmsError::Validation(format!(
                 "KeyUsage {usage} is not compatible with KeySpec {}",
@@ -242,28 +273,50 @@ impl Kms {
             account: account.to_owned(),
             description: description.to_owned(),
             created_ms: now,
-            state: KeyState::Enabled,
+            state: if external {
+                KeyState::PendingImport
+            } else {
+                KeyState::Enabled
+            },
             deletion_ms: None,
             key_spec: spec.as_str().into(),
             key_usage: usage.into(),
-            origin: "AWS_KMS".into(),
+            origin: if external { "EXTERNAL" } else { "AWS_KMS" }.into(),
+            expiration_model: None,
+            valid_to_ms: None,
         };
-        let material = spec.generate(&self.rng)?;
+        let versions = if external {
+            Vec::new()
+        } else {
+            let material = spec.generate(&self.rng)?;
+            vec![self.first_version(&id, &material, now)?]
+        };
         let record = KeyRecord {
             meta: meta.clone(),
             policy,
             tags,
-            versions: vec![KeyVersion {
-                version: 1,
-                sealed_material: self.seal(&id, 1, material.as_ref())?,
-                created_ms: now,
-                rotation: None,
-            }],
-            current: 1,
+            current: u32::from(!versions.is_empty()),
+            versions,
             rotation: None,
+            import_check: None,
         };
         self.put(&format!("key/{id}"), &record).await?;
         Ok(meta)
+    }
+
+    /// Version 1 of a key: `material` sealed.
+    pub(crate) fn first_version(
+        &self,
+        key_id: &str,
+        material: &[u8],
+        now: i64,
+    ) -> Result<KeyVersion, KmsError> {
+        Ok(KeyVersion {
+            version: 1,
+            sealed_material: self.seal(key_id, 1, material)?,
+            created_ms: now,
+            rotation: None,
+        })
     }
 
     /// The AWS-managed key behind `alias/aws/<service>` (e.g. `aws/s3`), created on first use.
@@ -368,11 +421,11 @@ impl Kms {
         enabled: bool,
     ) -> Result<(), KmsError> {
         self.update(account, key_ref, |r| {
-            if r.meta.state == KeyState::PendingDeletion {
-                return Err(KmsError::InvalidState(format!(
-                    "{} is pending deletion.",
-                    r.meta.arn
-                )));
+            if matches!(
+                r.meta.state,
+                KeyState::PendingDeletion | KeyState::PendingImport
+            ) {
+                check_state(&r.meta)?;
             }
             r.meta.state = if enabled {
                 KeyState::Enabled
@@ -442,7 +495,12 @@ impl Kms {
                     r.meta.arn
                 )));
             }
-            r.meta.state = KeyState::Disabled;
+            // Back to Disabled, or PendingImport for an EXTERNAL key without material.
+            r.meta.state = if r.versions.is_empty() {
+                KeyState::PendingImport
+            } else {
+                KeyState::Disabled
+            };
             r.meta.deletion_ms = None;
             out = Some(r.meta.clone());
             Ok(())
@@ -767,6 +825,34 @@ impl Kms {
         })
     }
 
+    /// Reads, changes and writes one key record under the write lock.
+    pub(crate) async fn update_key(
+        &self,
+        account: &str,
+        key_ref: &str,
+        f: impl FnOnce(&mut KeyRecord) -> Result<(), KmsError>,
+    ) -> Result<(), KmsError> {
+        self.update(account, key_ref, f).await
+    }
+
+    /// Seals a secret under the material key with its own associated data (import wrapping
+    /// keys), and opens it again.
+    pub(crate) fn seal_bytes(&self, aad: &str, secret: &[u8]) -> Result<Vec<u8>, KmsError> {
+        self.sealing
+            .seal_secret(secret, aad.as_bytes(), &self.rng)
+            .map_err(|_| KmsError::Random)
+    }
+
+    pub(crate) fn open_bytes(
+        &self,
+        aad: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+        self.sealing
+            .open_secret(sealed, aad.as_bytes())
+            .map_err(|_| KmsError::Corrupt)
+    }
+
     pub(crate) fn now(&self) -> i64 {
         (self.now_ms)()
     }
@@ -774,6 +860,15 @@ impl Kms {
     /// Writes in the key service's namespace (grants), retiring cached keys.
     pub(crate) async fn apply_ops(&self, ops: Vec<KvOp>) -> Result<(), KmsError> {
         Ok(self.apply(ops).await?)
+    }
+
+    pub(crate) fn kv_get(&self, key: &str) -> Result<Option<Vec<u8>>, KmsError> {
+        Ok(self.meta.kv_get(NS, key)?)
+    }
+
+    /// A key's full record (as `update` sees it).
+    pub(crate) fn key_record(&self, account: &str, key_ref: &str) -> Result<KeyRecord, KmsError> {
+        self.record(account, key_ref)
     }
 
     pub(crate) fn kv_list(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, KmsError> {
@@ -873,6 +968,17 @@ impl Kms {
                 k
             }
         };
+        // Time passes without writes: imported material past its ValidTo is gone (the
+        // maintenance timer deletes it for good), even if cached.
+        if k.record.meta.valid_to_ms.is_some_and(|at| self.now() >= at) {
+            let mut record = k.record.clone();
+            crate::imported::expire(&mut record);
+            return Ok(Arc::new(LoadedKey {
+                record,
+                policy: k.policy.clone(),
+                materials: Vec::new(),
+            }));
+        }
         // Time passes without writes: a key whose deletion date came is gone even if cached.
         if self.due_for_deletion(&k.record.meta) {
             let acct = self
@@ -1013,12 +1119,16 @@ impl Kms {
     }
 }
 
-fn check_state(m: &KeyMetadata) -> Result<(), KmsError> {
+pub(crate) fn check_state(m: &KeyMetadata) -> Result<(), KmsError> {
     match m.state {
         KeyState::Enabled => Ok(()),
         KeyState::Disabled => Err(KmsError::Disabled(m.arn.clone())),
         KeyState::PendingDeletion => Err(KmsError::InvalidState(format!(
             "{} is pending deletion.",
+            m.arn
+        ))),
+        KeyState::PendingImport => Err(KmsError::InvalidState(format!(
+            "{} is pending import.",
             m.arn
         ))),
     }

@@ -18,13 +18,16 @@ mod asymmetric;
 mod blob;
 mod error;
 mod grants;
+mod imported;
 mod keys;
 mod spec;
 
 pub use asymmetric::DataKeyPairOutput;
 pub use error::KmsError;
 pub use grants::{GRANT_OPERATIONS, Grant, GrantConstraints, NewGrant};
+pub use imported::ImportParameters;
 pub use keys::{
-    DataKeyPair, EncryptionContext, KeyMetadata, KeyState, Kms, MAX_PLAINTEXT, RotationStatus,
+    DataKeyPair, EncryptionContext, KeyMetadata, KeyState, Kms, MAX_PLAINTEXT, NewKey,
+    RotationStatus,
 };
 pub use spec::{Curve, ENCRYPT_DECRYPT, GENERATE_VERIFY_MAC, KeySpec, SIGN_VERIFY};

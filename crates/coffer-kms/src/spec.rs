@@ -388,14 +388,7 @@ impl Material {
         let Self::Rsa(_, private, _) = self else {
             return Err(KmsError::Corrupt);
         };
-        let alg = oaep(algorithm)?;
-        let mut out = Zeroizing::new(vec![0u8; private.min_output_size()]);
-        let n = private
-            .decrypt(alg, ciphertext, &mut out, None)
-            .map_err(|_| KmsError::InvalidCiphertext)?
-            .len();
-        out.truncate(n);
-        Ok(out)
+        oaep_decrypt(private, algorithm, ciphertext)
     }
 
     pub(crate) fn mac(&self, algorithm: &str, message: &[u8]) -> Result<Vec<u8>, KmsError> {
@@ -424,6 +417,22 @@ fn hmac_algorithm(bits: u32) -> hmac::Algorithm {
         384 => hmac::HMAC_SHA384,
         _ => hmac::HMAC_SHA512,
     }
+}
+
+/// RSAES-OAEP decryption (`algorithm`: RSAES_OAEP_SHA_1 or _256); a ciphertext that does not
+/// open is InvalidCiphertext.
+pub(crate) fn oaep_decrypt(
+    private: &OaepPrivateDecryptingKey,
+    algorithm: &str,
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+    let mut out = Zeroizing::new(vec![0u8; private.min_output_size()]);
+    let n = private
+        .decrypt(oaep(algorithm)?, ciphertext, &mut out, None)
+        .map_err(|_| KmsError::InvalidCiphertext)?
+        .len();
+    out.truncate(n);
+    Ok(out)
 }
 
 fn oaep(name: &str) -> Result<&'static OaepAlgorithm, KmsError> {

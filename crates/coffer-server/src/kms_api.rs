@@ -32,8 +32,12 @@ pub(crate) struct KmsApi {
 }
 
 /// Request fields safe to put in the audit trail (never plaintext, ciphertext or policies).
-const AUDITED_PARAMS: [&str; 24] = [
+const AUDITED_PARAMS: [&str; 28] = [
     "KeyId",
+    "WrappingAlgorithm",
+    "WrappingKeySpec",
+    "ExpirationModel",
+    "ValidTo",
     "GranteePrincipal",
     "RetiringPrincipal",
     "Operations",
@@ -112,6 +116,9 @@ impl From<KmsError> for KmsFault {
             KmsError::InvalidSignature => (bad, "KMSInvalidSignatureException"),
             KmsError::InvalidMac => (bad, "KMSInvalidMacException"),
             KmsError::UnsupportedOperation(_) => (bad, "UnsupportedOperationException"),
+            KmsError::InvalidImportToken => (bad, "InvalidImportTokenException"),
+            KmsError::ExpiredImportToken => (bad, "ExpiredImportTokenException"),
+            KmsError::IncorrectKeyMaterial => (bad, "IncorrectKeyMaterialException"),
             KmsError::Corrupt | KmsError::Random | KmsError::Store(_) => {
                 tracing::error!(error = %message, "KMS internal error");
                 return Self {
@@ -316,24 +323,29 @@ impl KmsApi {
                 let spec = KeySpec::parse(spec_name).ok_or_else(|| {
                     validation(format!("1 validation error detected: Value '{spec_name}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set"))
                 })?;
-                if let Some(origin) = call.opt("Origin")
-                    && origin != "AWS_KMS"
-                {
-                    return Err(KmsFault {
-                        status: StatusCode::BAD_REQUEST,
-                        kind: "UnsupportedOperationException",
-                        message: format!("Origin {origin} is not available yet."),
-                    });
-                }
+                let external = match call.opt("Origin").unwrap_or("AWS_KMS") {
+                    "AWS_KMS" => false,
+                    "EXTERNAL" => true,
+                    origin => {
+                        return Err(KmsFault {
+                            status: StatusCode::BAD_REQUEST,
+                            kind: "UnsupportedOperationException",
+                            message: format!("Origin {origin} is not available."),
+                        });
+                    }
+                };
                 let m = self
                     .kms
                     .create_key_of(
                         &acct,
-                        spec,
-                        call.opt("KeyUsage").unwrap_or(coffer_kms::ENCRYPT_DECRYPT),
-                        call.opt("Description").unwrap_or(""),
-                        call.opt("Policy"),
-                        tag_list(&call.body),
+                        coffer_kms::NewKey {
+                            spec,
+                            usage: call.opt("KeyUsage").unwrap_or(coffer_kms::ENCRYPT_DECRYPT),
+                            description: call.opt("Description").unwrap_or(""),
+                            policy: call.opt("Policy"),
+                            tags: tag_list(&call.body),
+                            external,
+                        },
                     )
                     .await?;
                 json!({"KeyMetadata": key_metadata(&m)})
@@ -792,6 +804,65 @@ impl KmsApi {
                 self.kms.delete_grant(&g).await?;
                 json!({})
             }
+            "GetParametersForImport" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let p = self
+                    .kms
+                    .import_parameters(
+                        &m.account,
+                        &m.arn,
+                        call.str("WrappingAlgorithm")?,
+                        call.str("WrappingKeySpec")?,
+                    )
+                    .await?;
+                json!({
+                    "KeyId": p.key_arn,
+                    "ImportToken": B64.encode(&p.token),
+                    "PublicKey": B64.encode(&p.public_key),
+                    "ParametersValidTo": p.valid_to_ms as f64 / 1000.0,
+                })
+            }
+            "ImportKeyMaterial" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                let valid_to = call
+                    .body
+                    .get("ValidTo")
+                    .and_then(Value::as_f64)
+                    .map(|t| (t * 1000.0) as i64);
+                let valid_to = match (call.opt("ExpirationModel"), valid_to) {
+                    (Some("KEY_MATERIAL_DOES_NOT_EXPIRE"), Some(_)) => {
+                        return Err(validation(
+                            "ValidTo must not be set when ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE.",
+                        ));
+                    }
+                    (Some("KEY_MATERIAL_EXPIRES"), None) => {
+                        return Err(validation(
+                            "ValidTo is required when ExpirationModel is KEY_MATERIAL_EXPIRES.",
+                        ));
+                    }
+                    (None | Some("KEY_MATERIAL_EXPIRES" | "KEY_MATERIAL_DOES_NOT_EXPIRE"), v) => v,
+                    (Some(other), _) => {
+                        return Err(validation(format!("Invalid ExpirationModel {other}")));
+                    }
+                };
+                self.kms
+                    .import_key_material(
+                        &m.account,
+                        &m.arn,
+                        &call.blob("ImportToken")?,
+                        &call.blob("EncryptedKeyMaterial")?,
+                        valid_to,
+                    )
+                    .await?;
+                json!({"KeyId": m.arn})
+            }
+            "DeleteImportedKeyMaterial" => {
+                let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
+                self.kms
+                    .delete_imported_material(&m.account, &m.arn)
+                    .await?;
+                json!({"KeyId": m.arn})
+            }
             "GetKeyPolicy" => {
                 let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
                 let (_, policy) = self.kms.key_policy(&m.account, &m.id)?;
@@ -1064,6 +1135,12 @@ fn key_metadata(m: &KeyMetadata) -> Value {
     }
     if let Some(d) = m.deletion_ms {
         v["DeletionDate"] = json!(d as f64 / 1000.0);
+    }
+    if let Some(e) = &m.expiration_model {
+        v["ExpirationModel"] = json!(e);
+    }
+    if let Some(t) = m.valid_to_ms {
+        v["ValidTo"] = json!(t as f64 / 1000.0);
     }
     v
 }

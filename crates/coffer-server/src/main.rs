@@ -252,7 +252,8 @@ fn now_ms() -> i64 {
     SystemClock.now_ms()
 }
 
-/// Rotates KMS keys whose automatic rotation is due, once a minute.
+/// Once a minute: rotates KMS keys whose automatic rotation is due, and deletes imported key
+/// material past its ValidTo.
 fn spawn_key_rotation(kms: Arc<coffer_kms::Kms>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -264,6 +265,11 @@ fn spawn_key_rotation(kms: Arc<coffer_kms::Kms>) {
                 Err(e) => {
                     tracing::warn!(error = %e, "KMS key rotation failed; retrying next minute")
                 }
+            }
+            match kms.expire_imported_material().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(keys = n, "imported KMS key material expired"),
+                Err(e) => tracing::warn!(error = %e, "expiring imported key material failed"),
             }
         }
     });

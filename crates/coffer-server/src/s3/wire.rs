@@ -93,9 +93,12 @@ fn kms_wire(e: &coffer_kms::KmsError) -> s3s::S3Error {
             http::StatusCode::BAD_REQUEST,
             "KMS.InvalidKeyUsageException",
         ),
-        K::Validation(_) | K::AlreadyExists(_) | K::UnsupportedOperation(_) => {
-            (http::StatusCode::BAD_REQUEST, "InvalidArgument")
-        }
+        K::Validation(_)
+        | K::AlreadyExists(_)
+        | K::UnsupportedOperation(_)
+        | K::InvalidImportToken
+        | K::ExpiredImportToken
+        | K::IncorrectKeyMaterial => (http::StatusCode::BAD_REQUEST, "InvalidArgument"),
         K::InvalidSignature
         | K::InvalidMac
         | K::InvalidCiphertext

@@ -25,6 +25,10 @@ pub enum KmsError {
     InvalidMac,
     #[error("{0}")]
     UnsupportedOperation(String),
+    #[error(
+        "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls."
+    )]
+    Throttled,
     #[error("The import token is not valid for this KMS key.")]
     InvalidImportToken,
     #[error("The import token has expired.")]

@@ -132,6 +132,7 @@ pub struct Kms {
     cache: std::sync::Mutex<KeyCache>,
     /// Bumped after every write; a cache entry from an older generation is reloaded.
     generation: AtomicU64,
+    quotas: crate::quota::Quotas,
 }
 
 /// (account, key ref) -> (generation loaded at, key).
@@ -202,7 +203,20 @@ impl Kms {
             write_lock: Mutex::new(()),
             cache: std::sync::Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
+            quotas: crate::quota::Quotas::aws_defaults(),
         }
+    }
+
+    /// Replaces the request quotas (AWS's defaults until then).
+    pub fn set_quotas(&mut self, quotas: crate::quota::Quotas) {
+        self.quotas = quotas;
+    }
+
+    /// Spends one request of `op` against the quota of `account` (the key owner's, for a key
+    /// operation); `key_spec` picks the class. `Err(Throttled)` once the quota is spent.
+    pub fn admit(&self, account: &str, op: &str, key_spec: Option<&str>) -> Result<(), KmsError> {
+        self.quotas
+            .admit(account, crate::quota::QuotaClass::of(op, key_spec), op)
     }
 
     /// The key policy AWS creates when none is given: the account (root, and IAM policies of

@@ -20,6 +20,7 @@ mod error;
 mod grants;
 mod imported;
 mod keys;
+mod quota;
 mod spec;
 
 pub use asymmetric::DataKeyPairOutput;
@@ -30,4 +31,5 @@ pub use keys::{
     DataKeyPair, EncryptionContext, KeyMetadata, KeyState, Kms, MAX_PLAINTEXT, NewKey,
     RotationStatus,
 };
+pub use quota::{QuotaClass, Quotas};
 pub use spec::{Curve, ENCRYPT_DECRYPT, GENERATE_VERIFY_MAC, KeySpec, SIGN_VERIFY};

@@ -223,6 +223,11 @@ pub(crate) struct ServerArgs {
     /// Serve HTTPS only (no plain-HTTP listener).
     #[arg(long)]
     pub(crate) https_only: bool,
+    /// KMS request quota per account, per second: `CLASS=RATE` or `CLASS=off` for a class
+    /// (symmetric 10000, rsa 500, ecc 300, hmac 2000, management 100 per operation, as AWS),
+    /// or `off` for no quotas. Repeatable; COFFER_KMS_QUOTA takes a comma-separated list.
+    #[arg(long = "kms-quota", env = "COFFER_KMS_QUOTA", value_delimiter = ',')]
+    pub(crate) kms_quota: Vec<String>,
 }
 
 fn random_digits(n: usize) -> Result<String, ConfigError> {

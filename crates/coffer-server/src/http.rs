@@ -62,6 +62,13 @@ impl FrontDoor {
 
     async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
         let id = self.next_request_id();
+        // A request refused before its body was read leaves that body on the connection:
+        // tell the client to close it rather than reuse a connection in an unknown state.
+        let has_body = req.headers().contains_key(http::header::TRANSFER_ENCODING)
+            || req
+                .headers()
+                .get(http::header::CONTENT_LENGTH)
+                .is_some_and(|v| v.as_bytes() != b"0");
         let mut resp = match req.uri().path() {
             "/health/live" => text(StatusCode::OK, "live\n"),
             "/health/ready" if self.ready => text(StatusCode::OK, "ready\n"),
@@ -85,6 +92,10 @@ impl FrontDoor {
         if let Ok(v) = HeaderValue::from_str(&id) {
             resp.headers_mut().insert("x-amz-request-id", v.clone());
             resp.headers_mut().insert("x-amz-id-2", v);
+        }
+        if has_body && (resp.status().is_client_error() || resp.status().is_server_error()) {
+            resp.headers_mut()
+                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
         }
         resp
     }

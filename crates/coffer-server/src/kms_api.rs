@@ -116,6 +116,7 @@ impl From<KmsError> for KmsFault {
             KmsError::InvalidSignature => (bad, "KMSInvalidSignatureException"),
             KmsError::InvalidMac => (bad, "KMSInvalidMacException"),
             KmsError::UnsupportedOperation(_) => (bad, "UnsupportedOperationException"),
+            KmsError::Throttled => (bad, "ThrottlingException"),
             KmsError::InvalidImportToken => (bad, "InvalidImportTokenException"),
             KmsError::ExpiredImportToken => (bad, "ExpiredImportTokenException"),
             KmsError::IncorrectKeyMaterial => (bad, "IncorrectKeyMaterialException"),
@@ -287,6 +288,7 @@ impl KmsApi {
 
     /// Account-level calls (CreateKey, ListKeys, ...): identity policies only.
     fn authorize_account(&self, call: &Call, op: &str) -> Result<(), KmsFault> {
+        self.kms.admit(call.identity.account(), op, None)?;
         let mut ctx = RequestContext::new(call.identity.principal(), format!("kms:{op}"), "*");
         fill_principal_context(
             &call.identity,
@@ -899,6 +901,9 @@ pub(crate) struct KeyUse<'a> {
     pub(crate) via_service: Option<&'a str>,
     /// e.g. CreateGrant's `kms:GrantOperations`.
     pub(crate) conditions: Vec<(&'static str, Vec<String>)>,
+    /// Whether this use spends the key owner's request quota (false when S3 reuses a bucket
+    /// key and so makes no KMS call).
+    pub(crate) counts: bool,
 }
 
 impl<'a> KeyUse<'a> {
@@ -909,6 +914,7 @@ impl<'a> KeyUse<'a> {
             context,
             via_service: None,
             conditions: Vec::new(),
+            counts: true,
         }
     }
 }
@@ -936,6 +942,9 @@ pub(crate) fn authorize_key_use(
     let op = u.op;
     let account = identity.account().to_owned();
     let (meta, policy) = kms.key_for_authorization(&account, u.key_ref)?;
+    if u.counts {
+        kms.admit(&meta.account, op, Some(&meta.key_spec))?;
+    }
     let mut ctx = RequestContext::new(identity.principal(), format!("kms:{op}"), meta.arn.clone());
     ctx.resource_account = Some(meta.account.clone());
     fill_principal_context(identity, session, crate::now_ms(), &mut ctx);

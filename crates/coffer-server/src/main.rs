@@ -92,6 +92,10 @@ fn main() -> ExitCode {
 }
 
 async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let mut quotas = coffer_kms::Quotas::aws_defaults();
+    quotas
+        .configure(&args.kms_quota)
+        .map_err(config::ConfigError::Invalid)?;
     if !args.data.exists() {
         // Owner-only: the directory holds wrapped keys and, in dev mode, the root key.
         std::fs::DirBuilder::new()
@@ -120,12 +124,9 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     // Key material rests sealed under its own subkey of the root key.
     let kms_key = root_key.derive(b"coffer/kms/key-material/v1");
     drop(root_key);
-    let kms = Arc::new(coffer_kms::Kms::new(
-        core.metadata(),
-        &kms_key,
-        &args.region,
-        now_ms,
-    ));
+    let mut kms = coffer_kms::Kms::new(core.metadata(), &kms_key, &args.region, now_ms);
+    kms.set_quotas(quotas);
+    let kms = Arc::new(kms);
     drop(kms_key);
     core.attach_kms(kms.clone());
     spawn_key_rotation(kms.clone());

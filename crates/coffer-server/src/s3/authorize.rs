@@ -123,6 +123,13 @@ impl Authorizer {
         };
         let via = format!("s3.{}.amazonaws.com", self.region);
         let context = coffer_s3::kms_context_for(enc, bucket, key);
+        // S3 uses KMS on the requester's behalf: that use is in the trail, and spends the key
+        // owner's KMS quota. Under a bucket key S3 calls KMS once per key lifetime, so the
+        // first use only.
+        let first_use = !enc.bucket_key_enabled
+            || self
+                .bucket_key_uses
+                .first_in_lifetime(&identity.arn(), op, bucket, key_arn);
         let decided = crate::kms_api::authorize_key_use(
             &self.kms,
             &self.iam,
@@ -131,15 +138,10 @@ impl Authorizer {
             Some(&caller.policies),
             &crate::kms_api::KeyUse {
                 via_service: Some(&via),
+                counts: first_use,
                 ..crate::kms_api::KeyUse::new(op, key_arn, &context)
             },
         );
-        // S3 uses KMS on the requester's behalf: that use is in the trail too. Under a bucket
-        // key S3 calls KMS once per key lifetime, so the trail records the first use only.
-        let first_use = !enc.bucket_key_enabled
-            || self
-                .bucket_key_uses
-                .first_in_lifetime(&identity.arn(), op, bucket, key_arn);
         if first_use || decided.is_err() {
             self.audit.record(crate::audit::Event {
                 name: op,
@@ -153,6 +155,11 @@ impl Authorizer {
             });
         }
         decided.map(|_| ()).map_err(|f| {
+            if f.kind == "ThrottlingException" {
+                return super::wire::s3_wire(coffer_s3::S3Error::Kms(
+                    coffer_kms::KmsError::Throttled,
+                ));
+            }
             let mut e = s3s::S3Error::with_message(
                 if f.kind == "AccessDeniedException" {
                     s3s::S3ErrorCode::AccessDenied

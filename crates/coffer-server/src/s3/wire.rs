@@ -89,6 +89,14 @@ fn kms_wire(e: &coffer_kms::KmsError) -> s3s::S3Error {
             "KMS.KMSInvalidStateException",
         ),
         K::IncorrectKey => (http::StatusCode::BAD_REQUEST, "KMS.IncorrectKeyException"),
+        K::Throttled => {
+            let mut err = s3s::S3Error::with_message(
+                S3ErrorCode::SlowDown,
+                "Please reduce your request rate for operations involving AWS KMS.",
+            );
+            err.set_status_code(http::StatusCode::SERVICE_UNAVAILABLE);
+            return err;
+        }
         K::InvalidKeyUsage(_) => (
             http::StatusCode::BAD_REQUEST,
             "KMS.InvalidKeyUsageException",

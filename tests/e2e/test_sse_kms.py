@@ -222,3 +222,47 @@ def test_bucket_keys_call_kms_once_per_lifetime(fresh_server):
     for k, body in bodies.items():
         assert s3.get_object(Bucket="bkeys", Key=k, Range="bytes=1-10")["Body"].read() == body[1:11]
     assert len(trail("Decrypt")) == 2
+
+
+def test_additional_encryption_context(server, s3, bucket):
+    """`x-amz-server-side-encryption-context`: joins `aws:s3:arn` in the data key's context,
+    is kept with the object for reads, governs `kms:EncryptionContext:*` conditions, and is
+    not copied by CopyObject (as S3)."""
+    kms = server.client_for(ACCESS_KEY, SECRET_KEY, service="kms")
+    iam = server.client_for(ACCESS_KEY, SECRET_KEY, service="iam")
+    key = kms.create_key()["KeyMetadata"]
+    ctx = base64.b64encode(json.dumps({"project": "apollo"}).encode()).decode()
+    r = s3.put_object(Bucket=bucket, Key="c", Body=b"with context", ServerSideEncryption="aws:kms",
+                      SSEKMSKeyId=key["Arn"], SSEKMSEncryptionContext=ctx)
+    assert json.loads(base64.b64decode(r["SSEKMSEncryptionContext"])) == {"project": "apollo"}
+    assert s3.get_object(Bucket=bucket, Key="c")["Body"].read() == b"with context"
+    trail = [json.loads(line) for line in server.coffer("audit", "--event", "GenerateDataKey", "--key", key["Arn"]).splitlines()]
+    assert trail[-1]["requestParameters"]["encryptionContext"] == {
+        "aws:s3:arn": f"arn:aws:s3:::{bucket}/c", "project": "apollo"}
+    # A user whose KMS permission is tied to the context.
+    name = f"ctxuser-{uuid.uuid4().hex[:6]}"
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": key["Arn"],
+         "Condition": {"StringEquals": {"kms:EncryptionContext:project": "apollo"}}}]}))
+    k = iam.create_access_key(UserName=name)["AccessKey"]
+    user = server.client_for(k["AccessKeyId"], k["SecretAccessKey"])
+    user.put_object(Bucket=bucket, Key="u", Body=b"u", ServerSideEncryption="aws:kms", SSEKMSKeyId=key["Arn"],
+                    SSEKMSEncryptionContext=ctx)
+    assert user.get_object(Bucket=bucket, Key="u")["Body"].read() == b"u"
+    with pytest.raises(ClientError) as e:
+        user.put_object(Bucket=bucket, Key="u2", Body=b"u", ServerSideEncryption="aws:kms", SSEKMSKeyId=key["Arn"])
+    assert err(e)[:2] == ("AccessDenied", 403)
+    # CopyObject does not carry the additional context over.
+    r = s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "c"},
+                       ServerSideEncryption="aws:kms", SSEKMSKeyId=key["Arn"])
+    assert "SSEKMSEncryptionContext" not in r
+    with pytest.raises(ClientError) as e:
+        user.get_object(Bucket=bucket, Key="copy")
+    assert err(e)[:2] == ("AccessDenied", 403)
+    # Reserved keys and malformed headers.
+    for bad in (base64.b64encode(json.dumps({"aws:s3:arn": "x"}).encode()).decode(), "not base64!"):
+        with pytest.raises(ClientError) as e:
+            s3.put_object(Bucket=bucket, Key="bad", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSEncryptionContext=bad)
+        assert err(e)[:2] == ("InvalidArgument", 400)

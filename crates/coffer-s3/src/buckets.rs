@@ -27,10 +27,12 @@ impl DefaultEncryption {
         match (self.kms, self.dsse) {
             (true, true) => crate::Encryption::DsseKms {
                 key: self.kms_key.clone(),
+                context: None,
             },
             (true, false) => crate::Encryption::SseKms {
                 key: self.kms_key.clone(),
                 bucket_key: self.bucket_key_enabled,
+                context: None,
             },
             _ => crate::Encryption::SseS3,
         }

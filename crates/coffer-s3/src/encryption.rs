@@ -24,14 +24,17 @@ pub(crate) const DSSE_KMS: &str = "aws:kms:dsse";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Encryption {
     SseS3,
-    /// `key`: id, ARN, alias or alias ARN; `None` is the account's `aws/s3` key.
+    /// `key`: id, ARN, alias or alias ARN; `None` is the account's `aws/s3` key. `context`:
+    /// the additional encryption context (`x-amz-server-side-encryption-context`).
     SseKms {
         key: Option<String>,
         bucket_key: bool,
+        context: Option<BTreeMap<String, String>>,
     },
     /// Two layers, each with its own KMS data key (bucket keys do not apply).
     DsseKms {
         key: Option<String>,
+        context: Option<BTreeMap<String, String>>,
     },
     /// SSE-C: the client's own key, sent with every request and never stored.
     SseC(CustomerKey),
@@ -44,6 +47,10 @@ pub struct ObjectEncryption {
     pub algorithm: String,
     pub kms_key_arn: Option<String>,
     pub bucket_key_enabled: bool,
+    /// SSE-KMS: the additional encryption context the object was written with (kept so that
+    /// reads pass it to KMS again, as S3 does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_context: Option<BTreeMap<String, String>>,
     /// SSE-C: the key's MD5 and salted MAC (never the key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_key: Option<CustomerKeyCheck>,
@@ -58,10 +65,12 @@ impl ObjectEncryption {
         match (&self.kms_key_arn, &self.customer) {
             (Some(arn), _) if self.is_dsse() => Encryption::DsseKms {
                 key: Some(arn.clone()),
+                context: self.kms_context.clone(),
             },
             (Some(arn), _) => Encryption::SseKms {
                 key: Some(arn.clone()),
                 bucket_key: self.bucket_key_enabled,
+                context: self.kms_context.clone(),
             },
             (None, Some(k)) => Encryption::SseC(k.clone()),
             (None, None) => Encryption::SseS3,
@@ -100,6 +109,7 @@ impl Default for ObjectEncryption {
             algorithm: SSE_S3.into(),
             kms_key_arn: None,
             bucket_key_enabled: false,
+            kms_context: None,
             customer_key: None,
             customer: None,
         }
@@ -121,17 +131,22 @@ impl S3Core {
             Some(Encryption::SseKms {
                 key: None,
                 bucket_key,
+                context,
             }) if default.kms => Encryption::SseKms {
                 key: default.kms_key.clone(),
                 bucket_key: bucket_key || default.bucket_key_enabled,
+                context,
             },
-            Some(Encryption::DsseKms { key: None }) if default.kms => Encryption::DsseKms {
-                key: default.kms_key.clone(),
-            },
+            Some(Encryption::DsseKms { key: None, context }) if default.kms => {
+                Encryption::DsseKms {
+                    key: default.kms_key.clone(),
+                    context,
+                }
+            }
             Some(r) => r,
             None => default.as_request(),
         };
-        let (algorithm, key, bucket_key) = match requested {
+        let (algorithm, key, bucket_key, context) = match requested {
             Encryption::SseS3 => return Ok(ObjectEncryption::default()),
             Encryption::SseC(k) => {
                 return Ok(ObjectEncryption {
@@ -140,9 +155,23 @@ impl S3Core {
                     ..ObjectEncryption::default()
                 });
             }
-            Encryption::SseKms { key, bucket_key } => (SSE_KMS, key, bucket_key),
-            Encryption::DsseKms { key } => (DSSE_KMS, key, false),
+            Encryption::SseKms {
+                key,
+                bucket_key,
+                context,
+            } => (SSE_KMS, key, bucket_key, context),
+            Encryption::DsseKms { key, context } => (DSSE_KMS, key, false, context),
         };
+        if let Some(bad) = context
+            .iter()
+            .flatten()
+            .find(|(k, _)| k.starts_with("aws:"))
+        {
+            return Err(S3Error::InvalidArgument(format!(
+                "The encryption context key {} is reserved: keys starting with aws: are set by S3.",
+                bad.0
+            )));
+        }
         let kms = self.kms()?;
         let owner = self.require_bucket(bucket)?.owner;
         let meta = match key {
@@ -153,6 +182,7 @@ impl S3Core {
             algorithm: algorithm.into(),
             kms_key_arn: Some(meta.arn),
             bucket_key_enabled: bucket_key,
+            kms_context: context.filter(|c| !c.is_empty()),
             ..ObjectEncryption::default()
         })
     }
@@ -180,7 +210,7 @@ impl S3Core {
         let owner = self.require_bucket(bucket)?.owner;
         if enc.is_dsse() {
             // Two independent layers: two data keys, each its own GenerateDataKey.
-            let context_kms = kms_context(bucket, key);
+            let context_kms = object_context_of(enc, bucket, key);
             let inner = kms
                 .generate_data_key(&owner, arn, 32, &context_kms)
                 .map_err(S3Error::Kms)?;
@@ -223,7 +253,7 @@ impl S3Core {
             );
         }
         let dk = kms
-            .generate_data_key(&owner, arn, 32, &kms_context(bucket, key))
+            .generate_data_key(&owner, arn, 32, &object_context_of(enc, bucket, key))
             .map_err(S3Error::Kms)?;
         Sealing::create_kms(
             &data_key_of(&dk.plaintext)?,
@@ -234,21 +264,21 @@ impl S3Core {
         )
     }
 
-    /// The package opener of a stored segment of (bucket, key); `customer` is the request's
-    /// SSE-C key (already admitted against the object).
+    /// The package opener of a stored segment of (bucket, key) whose object has encryption
+    /// `enc` (with the request's SSE-C key, already admitted, if any).
     pub(crate) fn opener_for(
         &self,
         sealing: &Sealing,
         bucket: &str,
         key: &str,
-        customer: Option<&CustomerKey>,
+        enc: &ObjectEncryption,
     ) -> Result<PackageOpener, S3Error> {
         match &sealing.wrap {
             Wrap::ServiceKey(w) => {
                 sealing.opener_with(&sealing.unwrap_service_key(&self.service_key, w)?)
             }
             Wrap::Customer { salt, wrapped } => {
-                let customer = customer.ok_or_else(customer_key_required)?;
+                let customer = enc.customer.as_ref().ok_or_else(customer_key_required)?;
                 let data_key = customer
                     .wrapping_key(salt)
                     .unwrap(wrapped, &sealing.context)
@@ -256,7 +286,8 @@ impl S3Core {
                 sealing.opener_with(&data_key)
             }
             Wrap::Kms { blob, key_arn } => {
-                let plain = self.kms_decrypt(bucket, key_arn, blob, &kms_context(bucket, key))?;
+                let context = object_context_of(enc, bucket, key);
+                let plain = self.kms_decrypt(bucket, key_arn, blob, &context)?;
                 sealing.opener_with(&data_key_of(&plain)?)
             }
             Wrap::DualKms {
@@ -264,7 +295,7 @@ impl S3Core {
                 outer,
                 key_arn,
             } => {
-                let context = kms_context(bucket, key);
+                let context = object_context_of(enc, bucket, key);
                 let inner = self.kms_decrypt(bucket, key_arn, inner, &context)?;
                 let outer = self.kms_decrypt(bucket, key_arn, outer, &context)?;
                 sealing.layered_opener(&data_key_of(&inner)?, &data_key_of(&outer)?)
@@ -353,7 +384,8 @@ fn bucket_context(bucket: &str) -> BTreeMap<String, String> {
 }
 
 /// The encryption context S3 uses with KMS for an object under `enc`: the bucket ARN with a
-/// bucket key, else the object ARN (what `kms:EncryptionContext:aws:s3:arn` sees).
+/// bucket key, else the object ARN and any additional context (what
+/// `kms:EncryptionContext:aws:s3:arn` sees).
 pub fn kms_context_for(
     enc: &ObjectEncryption,
     bucket: &str,
@@ -361,8 +393,17 @@ pub fn kms_context_for(
 ) -> BTreeMap<String, String> {
     match enc.bucket_key_enabled {
         true => bucket_context(bucket),
-        false => kms_context(bucket, key),
+        false => object_context_of(enc, bucket, key),
     }
+}
+
+/// The context of an object's own data keys: the object ARN and any additional context.
+fn object_context_of(enc: &ObjectEncryption, bucket: &str, key: &str) -> BTreeMap<String, String> {
+    let mut c = kms_context(bucket, key);
+    if let Some(extra) = &enc.kms_context {
+        c.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    c
 }
 
 /// SSE-KMS encryption context, as S3 sets it: the object's ARN.

@@ -169,7 +169,8 @@ impl S3Core {
             })?,
             None => 0..head.size,
         };
-        let body = crate::read::as_body(self.read_range_checked(&src, range, keys.source).await?);
+        let source_enc = head.encryption.clone().with_customer(keys.source);
+        let body = crate::read::as_body(self.read_range_checked(&src, range, &source_enc).await?);
         let integrity = Integrity {
             algorithm: upload_meta(&upload)?.checksum_algorithm,
             ..Integrity::default()

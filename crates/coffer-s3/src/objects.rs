@@ -259,7 +259,11 @@ impl S3Core {
         conditions.check(&rec.etag, rec.last_modified_ms)?;
         let served = range.map(|r| r.resolve(rec.size)).transpose()?;
         let body = self
-            .read_range_checked(&rec, served.clone().unwrap_or(0..rec.size), customer)
+            .read_range_checked(
+                &rec,
+                served.clone().unwrap_or(0..rec.size),
+                &info.encryption.clone().with_customer(customer),
+            )
             .await?;
         Ok(Ok(GetResult {
             info,
@@ -312,8 +316,15 @@ impl S3Core {
             ..Integrity::default()
         };
         let body = crate::read::as_body(
-            self.read_range_checked(&src, 0..src.size, req.source_customer_key.as_ref())
-                .await?,
+            self.read_range_checked(
+                &src,
+                0..src.size,
+                &src_meta
+                    .encryption
+                    .clone()
+                    .with_customer(req.source_customer_key.as_ref()),
+            )
+            .await?,
         );
         self.put_object(PutRequest {
             bucket: req.bucket,

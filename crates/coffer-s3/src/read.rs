@@ -13,10 +13,9 @@ use coffer_crypto::{PACKAGE_SIZE, PackageOpener, package_count};
 use coffer_store::{Location, ObjectRecord};
 use futures::{Stream, StreamExt as _, stream};
 
-use crate::customer_key::CustomerKey;
 use crate::sealing::Sealing;
 use crate::write::blocking;
-use crate::{S3Core, S3Error};
+use crate::{ObjectEncryption, S3Core, S3Error};
 
 /// Plaintext of (a range of) an object.
 pub type PlainStream = Pin<Box<dyn Stream<Item = Result<Bytes, S3Error>> + Send>>;
@@ -44,14 +43,14 @@ struct SegmentRead {
 }
 
 impl S3Core {
-    /// A stream of the plaintext bytes `range` of `rec` (`customer`: the request's SSE-C key,
-    /// already admitted). Blob files are opened here, so a concurrent overwrite that unlinks
-    /// them cannot cut this read short.
+    /// A stream of the plaintext bytes `range` of `rec`, whose encryption is `enc` (carrying
+    /// the request's SSE-C key, already admitted, if any). Blob files are opened here, so a
+    /// concurrent overwrite that unlinks them cannot cut this read short.
     pub(crate) fn read_range(
         &self,
         rec: &ObjectRecord,
         range: Range<u64>,
-        customer: Option<&CustomerKey>,
+        enc: &ObjectEncryption,
     ) -> Result<PlainStream, S3Error> {
         let mut plan = VecDeque::new();
         let mut seg_start = 0u64;
@@ -68,7 +67,7 @@ impl S3Core {
                     Location::Blob(id) => Source::File(Arc::new(self.blobs.open_blob(id)?)),
                 };
                 plan.push_back(SegmentRead {
-                    opener: Arc::new(self.opener_for(&sealing, &rec.bucket, &rec.key, customer)?),
+                    opener: Arc::new(self.opener_for(&sealing, &rec.bucket, &rec.key, enc)?),
                     source,
                     plain_len: seg.plain_len,
                     range: a - seg_start..b - seg_start,
@@ -97,9 +96,9 @@ impl S3Core {
         &self,
         rec: &ObjectRecord,
         range: Range<u64>,
-        customer: Option<&CustomerKey>,
+        enc: &ObjectEncryption,
     ) -> Result<PlainStream, S3Error> {
-        let mut s = self.read_range(rec, range, customer)?;
+        let mut s = self.read_range(rec, range, enc)?;
         match s.next().await {
             None => Ok(Box::pin(stream::empty())),
             Some(Err(e)) => Err(e),

@@ -45,9 +45,12 @@ impl CofferS3 {
         let input = req.input;
         let customer = customer_key!(input)?;
         let requested = super::objects::requested_encryption(
-            input.server_side_encryption.as_ref(),
-            input.ssekms_key_id.as_ref(),
-            input.bucket_key_enabled,
+            super::objects::SseRequest {
+                sse: input.server_side_encryption.as_ref(),
+                kms_key: input.ssekms_key_id.as_ref(),
+                bucket_key: input.bucket_key_enabled,
+                context: input.ssekms_encryption_context.as_ref(),
+            },
             customer,
         )?;
         let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
@@ -97,6 +100,7 @@ impl CofferS3 {
             ..Default::default()
         };
         set_sse!(out, &encryption, customer);
+        out.ssekms_encryption_context = super::objects::context_header(&encryption);
         Ok(S3Response::new(out))
     }
 

@@ -1,3 +1,6 @@
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
 use coffer_s3::{
     ByteRange, CopyRequest, CustomerKey, MetadataDirective as Directive, ObjectInfo, PutRequest,
     S3Error,
@@ -47,15 +50,52 @@ pub(super) fn customer_key_of(
     .map_err(s3_wire)
 }
 
+/// `x-amz-server-side-encryption-context`: base64 of a JSON string-to-string map.
+fn additional_context(header: Option<&String>) -> S3Result<Option<BTreeMap<String, String>>> {
+    let Some(h) = header else {
+        return Ok(None);
+    };
+    base64::engine::general_purpose::STANDARD
+        .decode(h.trim())
+        .ok()
+        .and_then(|json| serde_json::from_slice::<BTreeMap<String, String>>(&json).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            s3_error!(
+                InvalidArgument,
+                "The header 'x-amz-server-side-encryption-context' shall be Base64-encoded UTF-8 string holding JSON which represents a string-string map"
+            )
+        })
+}
+
+/// An object's additional encryption context as the response header carries it.
+pub(super) fn context_header(e: &coffer_s3::ObjectEncryption) -> Option<String> {
+    let c = e.kms_context.as_ref()?;
+    Some(base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(c).ok()?))
+}
+
+/// The SSE headers of a write: algorithm, KMS key, bucket key, additional context.
+pub(super) struct SseRequest<'a> {
+    pub(super) sse: Option<&'a ServerSideEncryption>,
+    pub(super) kms_key: Option<&'a String>,
+    pub(super) bucket_key: Option<bool>,
+    pub(super) context: Option<&'a String>,
+}
+
 /// The encryption a request asks for (`None`: the bucket's default).
 pub(super) fn requested_encryption(
-    sse: Option<&ServerSideEncryption>,
-    kms_key: Option<&String>,
-    bucket_key: Option<bool>,
+    r: SseRequest<'_>,
     customer: Option<CustomerKey>,
 ) -> S3Result<Option<coffer_s3::Encryption>> {
+    let SseRequest {
+        sse,
+        kms_key,
+        bucket_key,
+        context,
+    } = r;
+    let context = additional_context(context)?;
     if let Some(customer) = customer {
-        if sse.is_some() || kms_key.is_some() {
+        if sse.is_some() || kms_key.is_some() || context.is_some() {
             return Err(s3_error!(
                 InvalidArgument,
                 "Server Side Encryption with Customer provided key is incompatible with the encryption method specified"
@@ -64,18 +104,26 @@ pub(super) fn requested_encryption(
         return Ok(Some(coffer_s3::Encryption::SseC(customer)));
     }
     match sse.map(ServerSideEncryption::as_str) {
-        None if kms_key.is_some() => Err(s3_error!(
+        None if kms_key.is_some() || context.is_some() => Err(s3_error!(
             InvalidArgument,
             "Server Side Encryption with KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms"
         )),
         None => Ok(None),
+        Some(ServerSideEncryption::AES256) if kms_key.is_some() || context.is_some() => {
+            Err(s3_error!(
+                InvalidArgument,
+                "Server Side Encryption with KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms"
+            ))
+        }
         Some(ServerSideEncryption::AES256) => Ok(Some(coffer_s3::Encryption::SseS3)),
         Some(ServerSideEncryption::AWS_KMS) => Ok(Some(coffer_s3::Encryption::SseKms {
             key: kms_key.cloned(),
             bucket_key: bucket_key.unwrap_or(false),
+            context,
         })),
         Some(ServerSideEncryption::AWS_KMS_DSSE) => Ok(Some(coffer_s3::Encryption::DsseKms {
             key: kms_key.cloned(),
+            context,
         })),
         Some(_) => Err(s3_error!(
             InvalidArgument,
@@ -200,9 +248,12 @@ impl CofferS3 {
         let mut input = req.input;
         let customer = customer_key!(input)?;
         let requested = requested_encryption(
-            input.server_side_encryption.as_ref(),
-            input.ssekms_key_id.as_ref(),
-            input.bucket_key_enabled,
+            SseRequest {
+                sse: input.server_side_encryption.as_ref(),
+                kms_key: input.ssekms_key_id.as_ref(),
+                bucket_key: input.bucket_key_enabled,
+                context: input.ssekms_encryption_context.as_ref(),
+            },
             customer,
         )?;
         let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
@@ -242,6 +293,7 @@ impl CofferS3 {
             ..Default::default()
         };
         set_sse!(out, &r.encryption, customer);
+        out.ssekms_encryption_context = context_header(&r.encryption);
         set_checksum!(out, r.checksum.as_ref());
         if r.checksum.is_some() {
             out.checksum_type = Some(ChecksumType::from_static(ChecksumType::FULL_OBJECT));
@@ -504,9 +556,12 @@ impl CofferS3 {
         let customer = customer_key!(input)?;
         let source_customer_key = customer_key!(input, copy_source)?;
         let requested = requested_encryption(
-            input.server_side_encryption.as_ref(),
-            input.ssekms_key_id.as_ref(),
-            input.bucket_key_enabled,
+            SseRequest {
+                sse: input.server_side_encryption.as_ref(),
+                kms_key: input.ssekms_key_id.as_ref(),
+                bucket_key: input.bucket_key_enabled,
+                context: input.ssekms_encryption_context.as_ref(),
+            },
             customer,
         )?;
         let CopySource::Bucket {
@@ -602,6 +657,7 @@ impl CofferS3 {
         set_checksum!(result, r.checksum.as_ref());
         let mut out = CopyObjectOutput {
             copy_object_result: Some(result),
+            ssekms_encryption_context: context_header(&r.encryption),
             ..Default::default()
         };
         set_sse!(out, &r.encryption, customer);

@@ -597,6 +597,42 @@ impl Kms {
             .collect())
     }
 
+    /// Destroys every key whose deletion date has come: its record (with the sealed material of
+    /// every version), its aliases, grants and pending imports. The server's maintenance timer
+    /// calls this; until then such keys are already treated as gone.
+    pub async fn purge_deleted_keys(&self) -> Result<usize, KmsError> {
+        let _g = self.write_lock.lock().await;
+        let due: Vec<String> = self
+            .meta
+            .kv_list(NS, "key/")?
+            .into_iter()
+            .filter_map(|(_, v)| serde_json::from_slice::<KeyRecord>(&v).ok())
+            .filter(|r| self.due_for_deletion(&r.meta))
+            .map(|r| r.meta.id)
+            .collect();
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let mut doomed: Vec<String> = Vec::new();
+        for (alias, target) in self.meta.kv_list(NS, "alias/")? {
+            if due.iter().any(|id| id.as_bytes() == target.as_slice()) {
+                doomed.push(alias);
+            }
+        }
+        for id in &due {
+            doomed.push(format!("key/{id}"));
+            for prefix in [format!("grant/{id}/"), format!("import/{id}/")] {
+                doomed.extend(self.meta.kv_list(NS, &prefix)?.into_iter().map(|(k, _)| k));
+            }
+        }
+        let ops = doomed
+            .into_iter()
+            .map(|key| KvOp::Delete { ns: NS.into(), key })
+            .collect();
+        self.apply(ops).await?;
+        Ok(due.len())
+    }
+
     /// Rotates every enabled key whose rotation is due (the server calls this periodically).
     pub async fn rotate_due_keys(&self) -> Result<usize, KmsError> {
         let now = (self.now_ms)();
@@ -1026,8 +1062,8 @@ impl Kms {
         Ok(r)
     }
 
-    /// A key past its deletion date is gone: its material is treated as destroyed (the record
-    /// is removed on the next write to it, see `update`).
+    /// A key past its deletion date is gone: its material is treated as destroyed at once, and
+    /// `purge_deleted_keys` (the maintenance timer) removes its record.
     fn due_for_deletion(&self, m: &KeyMetadata) -> bool {
         m.state == KeyState::PendingDeletion
             && m.deletion_ms.is_some_and(|at| (self.now_ms)() >= at)
@@ -1328,7 +1364,18 @@ mod tests {
             KeyState::Disabled
         );
         block(k.set_enabled(A, &key.id, true)).unwrap();
+        block(k.create_alias(A, "alias/doomed", &key.id)).unwrap();
+        let grant = crate::NewGrant {
+            grantee: format!("arn:aws:iam::{A}:user/bob"),
+            retiring: None,
+            operations: vec!["Decrypt".into()],
+            constraints: Default::default(),
+            name: None,
+            issuing_account: format!("arn:aws:iam::{A}:root"),
+        };
+        block(k.create_grant(A, &key.id, grant)).unwrap();
         block(k.schedule_deletion(A, &key.id, Some(7))).unwrap();
+        assert_eq!(block(k.purge_deleted_keys()).unwrap(), 0);
         NOW.store(1_000 + 7 * 86_400_000, std::sync::atomic::Ordering::SeqCst);
         assert!(matches!(
             k.describe_key(A, &key.id),
@@ -1339,6 +1386,13 @@ mod tests {
             Err(KmsError::InvalidCiphertext)
         ));
         assert!(k.list_keys(A).unwrap().is_empty());
+        // The timer then destroys the record with its sealed material, aliases and grants.
+        assert!(k.kv_get(&format!("key/{}", key.id)).unwrap().is_some());
+        assert_eq!(block(k.purge_deleted_keys()).unwrap(), 1);
+        assert!(k.kv_get(&format!("key/{}", key.id)).unwrap().is_none());
+        assert!(k.kv_list("alias/").unwrap().is_empty());
+        assert!(k.grants(&key.id).unwrap().is_empty());
+        assert_eq!(block(k.purge_deleted_keys()).unwrap(), 0);
     }
 
     #[test]

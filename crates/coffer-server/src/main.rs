@@ -253,8 +253,8 @@ fn now_ms() -> i64 {
     SystemClock.now_ms()
 }
 
-/// Once a minute: rotates KMS keys whose automatic rotation is due, and deletes imported key
-/// material past its ValidTo.
+/// Once a minute: rotates KMS keys whose automatic rotation is due, deletes imported key
+/// material past its ValidTo, and destroys keys past their deletion date.
 fn spawn_key_rotation(kms: Arc<coffer_kms::Kms>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -271,6 +271,11 @@ fn spawn_key_rotation(kms: Arc<coffer_kms::Kms>) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(keys = n, "imported KMS key material expired"),
                 Err(e) => tracing::warn!(error = %e, "expiring imported key material failed"),
+            }
+            match kms.purge_deleted_keys().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(keys = n, "KMS keys past their deletion date destroyed"),
+                Err(e) => tracing::warn!(error = %e, "destroying deleted KMS keys failed"),
             }
         }
     });

@@ -2,6 +2,7 @@
 //! used KMS), appended to `DATA/audit/kms.jsonl`. Records never hold plaintext, ciphertext or
 //! key material. `coffer audit` reads and filters them.
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::SocketAddr;
@@ -18,6 +19,38 @@ const FILE: &str = "kms.jsonl";
 pub(crate) struct AuditLog {
     file: Mutex<File>,
     region: String,
+    /// The last successful cryptographic use of each key (by ARN), for GetKeyLastUsage.
+    last_use: Mutex<HashMap<String, LastUse>>,
+    /// When the trail began: its first record, else when it was opened.
+    tracking_start_ms: i64,
+}
+
+/// A key's last successful cryptographic operation, as the trail recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LastUse {
+    pub(crate) operation: String,
+    pub(crate) at_ms: i64,
+    pub(crate) event_id: String,
+}
+
+/// The operations GetKeyLastUsage reports (successful cryptographic operations).
+const CRYPTOGRAPHIC: [&str; 11] = [
+    "Encrypt",
+    "Decrypt",
+    "ReEncrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "Sign",
+    "Verify",
+    "GenerateMac",
+    "VerifyMac",
+];
+
+fn parse_time_ms(t: &str) -> Option<i64> {
+    let at = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
 /// One event to record.
@@ -38,14 +71,53 @@ impl AuditLog {
     pub(crate) fn open(data_dir: &Path, region: &str) -> std::io::Result<Self> {
         let dir = data_dir.join("audit");
         fs::create_dir_all(&dir)?;
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join(FILE))?;
+        let path = dir.join(FILE);
+        // Last uses survive restarts: they are read back from the trail itself.
+        let mut last_use = HashMap::new();
+        let mut first_ms = None;
+        if let Ok(f) = File::open(&path) {
+            for line in BufReader::new(f).lines() {
+                let Ok(rec) = serde_json::from_str::<Value>(&line?) else {
+                    continue;
+                };
+                let at = rec["eventTime"].as_str().and_then(parse_time_ms);
+                first_ms = first_ms.or(at);
+                let name = rec["eventName"].as_str().unwrap_or("");
+                let arn = rec["resources"][0]["ARN"].as_str();
+                if let (Some(at), Some(arn), None) = (at, arn, rec.get("errorCode"))
+                    && CRYPTOGRAPHIC.contains(&name)
+                {
+                    last_use.insert(
+                        arn.to_owned(),
+                        LastUse {
+                            operation: name.to_owned(),
+                            at_ms: at,
+                            event_id: rec["eventID"].as_str().unwrap_or("").to_owned(),
+                        },
+                    );
+                }
+            }
+        }
+        let file = OpenOptions::new().create(true).append(true).open(&path)?;
         Ok(Self {
             file: Mutex::new(file),
             region: region.to_owned(),
+            last_use: Mutex::new(last_use),
+            tracking_start_ms: first_ms.unwrap_or_else(crate::now_ms),
         })
+    }
+
+    /// The last successful cryptographic use of the key `arn` the trail holds.
+    pub(crate) fn last_use(&self, arn: &str) -> Option<LastUse> {
+        self.last_use
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(arn)
+            .cloned()
+    }
+
+    pub(crate) fn tracking_start_ms(&self) -> i64 {
+        self.tracking_start_ms
     }
 
     pub(crate) fn record(&self, e: Event<'_>) {
@@ -84,6 +156,19 @@ impl AuditLog {
         if let Some((code, msg)) = e.error {
             rec["errorCode"] = json!(code);
             rec["errorMessage"] = json!(msg);
+        }
+        if let (None, Some(arn)) = (e.error, e.key_arn)
+            && CRYPTOGRAPHIC.contains(&e.name)
+        {
+            let use_ = LastUse {
+                operation: e.name.to_owned(),
+                at_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0),
+                event_id: rec["eventID"].as_str().unwrap_or("").to_owned(),
+            };
+            self.last_use
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(arn.to_owned(), use_);
         }
         let mut line = rec.to_string();
         line.push('\n');

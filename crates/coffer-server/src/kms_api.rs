@@ -865,6 +865,28 @@ impl KmsApi {
                     .await?;
                 json!({"KeyId": m.arn})
             }
+            "GetKeyLastUsage" => {
+                let key_id = call.str("KeyId")?;
+                if key_id.starts_with("alias/") || key_id.contains(":alias/") {
+                    return Err(validation(
+                        "Alias names are not supported: specify the key ID or key ARN.",
+                    ));
+                }
+                let m = self.authorize_key(call, op, key_id, &none)?;
+                let mut out = json!({
+                    "KeyId": m.id,
+                    "KeyCreationDate": m.created_ms as f64 / 1000.0,
+                    "TrackingStartDate": m.created_ms.max(self.audit.tracking_start_ms()) as f64 / 1000.0,
+                });
+                if let Some(u) = self.audit.last_use(&m.arn) {
+                    out["KeyLastUsage"] = json!({
+                        "Operation": u.operation,
+                        "Timestamp": u.at_ms as f64 / 1000.0,
+                        "CloudTrailEventId": u.event_id,
+                    });
+                }
+                out
+            }
             "GetKeyPolicy" => {
                 let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
                 let (_, policy) = self.kms.key_policy(&m.account, &m.id)?;

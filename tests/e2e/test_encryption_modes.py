@@ -214,3 +214,33 @@ def test_dsse_kms_two_layers_two_data_keys(fresh_server):
     s3.complete_multipart_upload(Bucket="dsse", Key="mp", UploadId=up["UploadId"],
                                  MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
     assert s3.get_object(Bucket="dsse", Key="mp")["Body"].read() == b"only part"
+
+
+def test_sse_c_in_a_presigned_post_form(server):
+    """SSE-C form fields make a POST upload SSE-C; like the headers, they need HTTPS."""
+    import requests
+    s3 = server.client_for(ACCESS_KEY, SECRET_KEY, https=True)
+    bucket = f"ssec-post-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    key = os.urandom(32)
+    fields = {"x-amz-server-side-encryption-customer-algorithm": "AES256",
+              "x-amz-server-side-encryption-customer-key": base64.b64encode(key).decode(),
+              "x-amz-server-side-encryption-customer-key-MD5": md5_b64(key)}
+    for https in (False, True):
+        signer = server.client_for(ACCESS_KEY, SECRET_KEY, https=https)
+        post = signer.generate_presigned_post(bucket, "posted", Fields=fields,
+                                              Conditions=[{k: v} for k, v in fields.items()], ExpiresIn=300)
+        verify = str(server.data_dir / "tls" / "cert.pem") if https else True
+        r = requests.post(post["url"], data=post["fields"], files={"file": ("f", b"form body")}, timeout=30,
+                          verify=verify)
+        if not https:
+            assert r.status_code == 400 and b"secure connection" in r.content, r.text
+            with pytest.raises(ClientError):
+                s3.head_object(Bucket=bucket, Key="posted")
+        else:
+            assert r.status_code in (200, 204), r.text
+    g = s3.get_object(Bucket=bucket, Key="posted", SSECustomerAlgorithm="AES256", SSECustomerKey=key)
+    assert g["Body"].read() == b"form body" and g["SSECustomerKeyMD5"] == md5_b64(key)
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="posted")
+    assert err(e) == ("InvalidRequest", 400)

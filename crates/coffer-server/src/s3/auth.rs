@@ -95,14 +95,20 @@ impl S3Access for AccessGate {
             op: "PostObject",
             resolved: None,
         };
-        self.auth
-            .check(
-                &view,
-                "s3:PutObject",
-                Some(&req.input.bucket),
-                Some(&req.input.key),
-            )
-            .map(|_| ())
+        self.auth.check(
+            &view,
+            "s3:PutObject",
+            Some(&req.input.bucket),
+            Some(&req.input.key),
+        )?;
+        // SSE-C form fields (the form becomes a PutObject) need HTTPS as the headers do.
+        let form_sse_c = req.input.sse_customer_algorithm.is_some()
+            || req.input.sse_customer_key.is_some()
+            || req.input.sse_customer_key_md5.is_some();
+        if form_sse_c && !peer.is_some_and(|c| c.tls.is_some()) {
+            return Err(sse_c_needs_tls());
+        }
+        Ok(())
     }
 
     async fn copy_object(&self, req: &mut S3Request<CopyObjectInput>) -> S3Result<()> {
@@ -141,10 +147,14 @@ fn require_tls_for_sse_c(headers: &http::HeaderMap, conn: Option<Connection>) ->
     if over_tls || !SSE_C.iter().any(|h| headers.contains_key(*h)) {
         return Ok(());
     }
-    Err(s3s::s3_error!(
+    Err(sse_c_needs_tls())
+}
+
+fn sse_c_needs_tls() -> s3s::S3Error {
+    s3s::s3_error!(
         InvalidRequest,
         "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."
-    ))
+    )
 }
 
 impl AccessGate {

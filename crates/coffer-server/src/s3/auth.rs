@@ -105,7 +105,7 @@ impl S3Access for AccessGate {
         let form_sse_c = req.input.sse_customer_algorithm.is_some()
             || req.input.sse_customer_key.is_some()
             || req.input.sse_customer_key_md5.is_some();
-        if form_sse_c && !peer.is_some_and(|c| c.tls.is_some()) {
+        if form_sse_c && peer.is_none_or(|c| c.tls.is_none()) {
             return Err(sse_c_needs_tls());
         }
         Ok(())

@@ -56,11 +56,17 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // s3s logs whole requests (headers, SSE-C keys, form fields) at debug level: it is capped
+    // at info whatever COFFER_LOG asks, so no secret reaches the log.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COFFER_LOG")
+        .unwrap_or_else(|_| "info,s3s=warn".into())
+        .add_directive(
+            "s3s=info"
+                .parse()
+                .unwrap_or_else(|_| unreachable!("static directive")),
+        );
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("COFFER_LOG")
-                .unwrap_or_else(|_| "info,s3s=warn".into()),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

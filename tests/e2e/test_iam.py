@@ -298,3 +298,21 @@ def test_role_and_group_management(server, iam):
     iam_c.delete_group(GroupName=group)
     dev = iam_c.create_virtual_mfa_device(VirtualMFADeviceName=uniq("dev"))["VirtualMFADevice"]
     iam_c.delete_virtual_mfa_device(SerialNumber=dev["SerialNumber"])
+
+
+def test_role_attachments_count_for_delete_policy(iam):
+    _, iam_c = iam
+    role = f"counted-{uuid.uuid4().hex[:6]}"
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                                                    "Action": "sts:AssumeRole"}]}
+    iam_c.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}
+    p = iam_c.create_policy(PolicyName=f"rolepol-{uuid.uuid4().hex[:6]}", PolicyDocument=json.dumps(doc))["Policy"]
+    iam_c.attach_role_policy(RoleName=role, PolicyArn=p["Arn"])
+    assert iam_c.get_policy(PolicyArn=p["Arn"])["Policy"]["AttachmentCount"] == 1
+    with pytest.raises(ClientError) as e:
+        iam_c.delete_policy(PolicyArn=p["Arn"])
+    assert err(e)[:2] == ("DeleteConflict", 409)
+    iam_c.detach_role_policy(RoleName=role, PolicyArn=p["Arn"])
+    assert iam_c.get_policy(PolicyArn=p["Arn"])["Policy"]["AttachmentCount"] == 0
+    iam_c.delete_policy(PolicyArn=p["Arn"])

@@ -20,7 +20,7 @@ pub(crate) const NS: &str = "iam";
 /// Access keys per user, as IAM.
 const MAX_KEYS_PER_USER: usize = 2;
 /// Managed policies attached to one user, as IAM's default quota.
-const MAX_ATTACHED: usize = 10;
+pub(crate) const MAX_ATTACHED: usize = 10;
 
 /// A freshly created access key: the only time its secret is visible.
 pub struct NewAccessKey {
@@ -499,7 +499,11 @@ impl Iam {
 
     /// Takes `policy_arn` off an entity's attached list (an error if it was not there) and
     /// returns the write that lowers the policy's attachment count, if the policy still exists.
-    fn detach(&self, attached: &mut Vec<String>, policy_arn: &str) -> Result<Vec<KvOp>, IamError> {
+    pub(crate) fn detach(
+        &self,
+        attached: &mut Vec<String>,
+        policy_arn: &str,
+    ) -> Result<Vec<KvOp>, IamError> {
         let before = attached.len();
         attached.retain(|a| a != policy_arn);
         if attached.len() == before {
@@ -1018,7 +1022,7 @@ fn user_key(account: &str, name: &str) -> String {
     format!("user/{account}/{name}")
 }
 
-fn policy_key(account: &str, name: &str) -> String {
+pub(crate) fn policy_key(account: &str, name: &str) -> String {
     format!("policy/{account}/{name}")
 }
 
@@ -1056,12 +1060,12 @@ fn no_version(arn: &str, version: &str) -> IamError {
 }
 
 /// Puts `p` on an entity's attached list and counts the attachment on the policy.
-fn attach(attached: &mut Vec<String>, p: &mut ManagedPolicy, policy_arn: &str) {
+pub(crate) fn attach(attached: &mut Vec<String>, p: &mut ManagedPolicy, policy_arn: &str) {
     attached.push(policy_arn.to_owned());
     p.attachment_count += 1;
 }
 
-fn no_policy(arn: &str) -> IamError {
+pub(crate) fn no_policy(arn: &str) -> IamError {
     IamError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable."))
 }
 

@@ -10,8 +10,8 @@ use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
 use crate::iam::{
-    ID_ALPHABET, SECRET_ALPHABET, create, delete, merge_tags, put, remove_tags, validate_name,
-    validate_path, validate_tags,
+    ID_ALPHABET, MAX_ATTACHED, SECRET_ALPHABET, attach, create, delete, merge_tags, no_policy,
+    policy_key, put, remove_tags, validate_name, validate_path, validate_tags,
 };
 use crate::{Iam, IamError, Identity, MfaDevice, Resolved, Role, SessionInfo, Tag};
 
@@ -158,15 +158,24 @@ impl Iam {
     ) -> Result<(), IamError> {
         let _g = self.write_lock.lock().await;
         let mut r = self.role(account, role)?;
-        if self.managed_policy_by_arn(policy_arn)?.is_none() {
-            return Err(IamError::NoSuchEntity(format!(
-                "Policy {policy_arn} does not exist or is not attachable."
+        let mut p = self
+            .managed_policy_by_arn(policy_arn)?
+            .ok_or_else(|| no_policy(policy_arn))?;
+        if r.attached.iter().any(|a| a == policy_arn) {
+            return Ok(());
+        }
+        if r.attached.len() >= MAX_ATTACHED {
+            return Err(IamError::LimitExceeded(format!(
+                "Cannot exceed quota for PoliciesPerRole: {MAX_ATTACHED}"
             )));
         }
-        if !r.attached.iter().any(|a| a == policy_arn) {
-            r.attached.push(policy_arn.to_owned());
-        }
-        self.apply(vec![put(&role_key(account, role), &r)]).await?;
+        // Counted on the policy as for users and groups, so DeletePolicy sees the attachment.
+        attach(&mut r.attached, &mut p, policy_arn);
+        self.apply(vec![
+            put(&role_key(account, role), &r),
+            put(&policy_key(&p.account, &p.name), &p),
+        ])
+        .await?;
         Ok(())
     }
 
@@ -208,17 +217,12 @@ impl Iam {
         role: &str,
         arn: &str,
     ) -> Result<(), IamError> {
-        self.update_role(account, role, |r| {
-            let before = r.attached.len();
-            r.attached.retain(|a| a != arn);
-            if r.attached.len() == before {
-                return Err(IamError::NoSuchEntity(format!(
-                    "Policy {arn} was not found."
-                )));
-            }
-            Ok(())
-        })
-        .await
+        let _g = self.write_lock.lock().await;
+        let mut r = self.role(account, role)?;
+        let policy = self.detach(&mut r.attached, arn)?;
+        self.apply([vec![put(&role_key(account, role), &r)], policy].concat())
+            .await?;
+        Ok(())
     }
 
     pub async fn update_assume_role_policy(

@@ -17,10 +17,10 @@ const FILE: &str = "kms.jsonl";
 
 /// Append-only log; one line per record, written whole under a lock.
 pub(crate) struct AuditLog {
-    file: Mutex<File>,
+    /// The file, and the last successful cryptographic use of each key (by ARN) for
+    /// GetKeyLastUsage, kept under one lock: one acquisition per record.
+    inner: Mutex<(File, HashMap<String, LastUse>)>,
     region: String,
-    /// The last successful cryptographic use of each key (by ARN), for GetKeyLastUsage.
-    last_use: Mutex<HashMap<String, LastUse>>,
     /// When the trail began: its first record, else when it was opened.
     tracking_start_ms: i64,
 }
@@ -100,18 +100,18 @@ impl AuditLog {
         }
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
         Ok(Self {
-            file: Mutex::new(file),
+            inner: Mutex::new((file, last_use)),
             region: region.to_owned(),
-            last_use: Mutex::new(last_use),
             tracking_start_ms: first_ms.unwrap_or_else(crate::now_ms),
         })
     }
 
     /// The last successful cryptographic use of the key `arn` the trail holds.
     pub(crate) fn last_use(&self, arn: &str) -> Option<LastUse> {
-        self.last_use
+        self.inner
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .1
             .get(arn)
             .cloned()
     }
@@ -157,25 +157,31 @@ impl AuditLog {
             rec["errorCode"] = json!(code);
             rec["errorMessage"] = json!(msg);
         }
-        if let (None, Some(arn)) = (e.error, e.key_arn)
-            && CRYPTOGRAPHIC.contains(&e.name)
-        {
-            let use_ = LastUse {
-                operation: e.name.to_owned(),
-                at_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0),
-                event_id: rec["eventID"].as_str().unwrap_or("").to_owned(),
-            };
-            self.last_use
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(arn.to_owned(), use_);
-        }
+        let last_use = match (e.error, e.key_arn) {
+            (None, Some(arn)) if CRYPTOGRAPHIC.contains(&e.name) => Some((
+                arn,
+                LastUse {
+                    operation: e.name.to_owned(),
+                    at_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0),
+                    event_id: rec["eventID"].as_str().unwrap_or("").to_owned(),
+                },
+            )),
+            _ => None,
+        };
         let mut line = rec.to_string();
         line.push('\n');
-        if let Ok(mut f) = self.file.lock()
-            && let Err(err) = f.write_all(line.as_bytes())
-        {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(err) = inner.0.write_all(line.as_bytes()) {
             tracing::error!(error = %err, "audit record could not be written");
+        }
+        if let Some((arn, use_)) = last_use {
+            // Most uses repeat the key already there: update in place, no new key string.
+            match inner.1.get_mut(arn) {
+                Some(u) => *u = use_,
+                None => {
+                    inner.1.insert(arn.to_owned(), use_);
+                }
+            }
         }
     }
 }

@@ -57,11 +57,11 @@ enum Command {
 
 fn main() -> ExitCode {
     // s3s logs whole requests (headers, SSE-C keys, form fields) at debug level: it is capped
-    // at info whatever COFFER_LOG asks, so no secret reaches the log.
+    // at warn whatever COFFER_LOG asks, so no secret reaches the log.
     let filter = tracing_subscriber::EnvFilter::try_from_env("COFFER_LOG")
         .unwrap_or_else(|_| "info,s3s=warn".into())
         .add_directive(
-            "s3s=info"
+            "s3s=warn"
                 .parse()
                 .unwrap_or_else(|_| unreachable!("static directive")),
         );

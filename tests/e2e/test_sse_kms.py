@@ -219,9 +219,12 @@ def test_bucket_keys_call_kms_once_per_lifetime(fresh_server):
     fresh_server.stop()
     fresh_server.start()
     s3 = fresh_server.client_for(ACCESS_KEY, SECRET_KEY)
+    # Disabling the key is a key-service write: the GET after it judged (and recorded) the
+    # requester's kms:Decrypt again, then failed on the key's state.
+    assert len(trail("Decrypt")) == 2
     for k, body in bodies.items():
         assert s3.get_object(Bucket="bkeys", Key=k, Range="bytes=1-10")["Body"].read() == body[1:11]
-    assert len(trail("Decrypt")) == 2
+    assert len(trail("Decrypt")) == 3
 
 
 def test_additional_encryption_context(server, s3, bucket):
@@ -266,3 +269,44 @@ def test_additional_encryption_context(server, s3, bucket):
         with pytest.raises(ClientError) as e:
             s3.put_object(Bucket=bucket, Key="bad", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSEncryptionContext=bad)
         assert err(e)[:2] == ("InvalidArgument", 400)
+
+
+def test_bucket_key_reuse_still_follows_policy_changes_at_once(fresh_server):
+    """Under a bucket key a requester's allowed KMS use is not judged again on every request
+    (S3 makes no KMS call then), but any change to what it was judged on — its IAM policies,
+    the key policy, a grant — takes effect on the very next request."""
+    s3 = fresh_server.client_for(ACCESS_KEY, SECRET_KEY)
+    kms = fresh_server.client_for(ACCESS_KEY, SECRET_KEY, service="kms")
+    iam = fresh_server.client_for(ACCESS_KEY, SECRET_KEY, service="iam")
+    key = kms.create_key()["KeyMetadata"]
+    s3.create_bucket(Bucket="bk-revoke")
+    s3.put_object(Bucket="bk-revoke", Key="k", Body=b"secret", ServerSideEncryption="aws:kms",
+                  SSEKMSKeyId=key["Arn"], BucketKeyEnabled=True)
+    iam.create_user(UserName="reader")
+    allow_all = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key["Arn"]}]}
+    iam.put_user_policy(UserName="reader", PolicyName="p", PolicyDocument=json.dumps(allow_all))
+    ak = iam.create_access_key(UserName="reader")["AccessKey"]
+    reader = fresh_server.client_for(ak["AccessKeyId"], ak["SecretAccessKey"])
+    for _ in range(5):
+        assert reader.get_object(Bucket="bk-revoke", Key="k")["Body"].read() == b"secret"
+    decrypts = [json.loads(line) for line in fresh_server.coffer(
+        "audit", "--event", "Decrypt", "--principal", f"arn:aws:iam::{ACCT}:user/reader").splitlines()]
+    assert len(decrypts) == 1
+    # IAM change: refused on the next request.
+    no_kms = {"Version": "2012-10-17", "Statement": [allow_all["Statement"][0]]}
+    iam.put_user_policy(UserName="reader", PolicyName="p", PolicyDocument=json.dumps(no_kms))
+    with pytest.raises(ClientError) as e:
+        reader.get_object(Bucket="bk-revoke", Key="k")
+    assert err(e)[:2] == ("AccessDenied", 403)
+    iam.put_user_policy(UserName="reader", PolicyName="p", PolicyDocument=json.dumps(allow_all))
+    assert reader.get_object(Bucket="bk-revoke", Key="k")["Body"].read() == b"secret"
+    # Key policy change (an explicit deny): refused on the next request.
+    kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:user/reader"}, "Action": "kms:Decrypt",
+         "Resource": "*"}]}))
+    with pytest.raises(ClientError) as e:
+        reader.get_object(Bucket="bk-revoke", Key="k")
+    assert err(e)[:2] == ("AccessDenied", 403)

@@ -30,6 +30,7 @@ pub struct NewAccessKey {
 
 /// Everything IAM says about a caller's permissions: identity policies, the account's
 /// guardrails, and the session policy of temporary credentials.
+#[derive(Clone)]
 pub struct CallerPolicies {
     pub identity: Vec<Arc<Policy>>,
     pub guardrails: Vec<Arc<Policy>>,
@@ -37,6 +38,21 @@ pub struct CallerPolicies {
 }
 
 impl CallerPolicies {
+    /// True if both are the very same parsed policies (parsed policies are cached by their
+    /// text, so any changed or re-attached document is a different `Arc`).
+    pub fn same_as(&self, other: &Self) -> bool {
+        fn same(a: &[Arc<Policy>], b: &[Arc<Policy>]) -> bool {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| Arc::ptr_eq(x, y))
+        }
+        same(&self.identity, &other.identity)
+            && same(&self.guardrails, &other.guardrails)
+            && match (&self.session, &other.session) {
+                (None, None) => true,
+                (Some(a), Some(b)) => same(a, b),
+                _ => false,
+            }
+    }
+
     /// The engine's policy set for a request, with an optional resource (bucket, trust) policy.
     pub fn policy_set<'a>(&'a self, resource: Option<&'a Policy>) -> coffer_policy::PolicySet<'a> {
         coffer_policy::PolicySet {

@@ -207,6 +207,12 @@ impl Kms {
         }
     }
 
+    /// Advances after every write to the key service (keys, policies, grants, aliases): a
+    /// decision made at one generation may be reused only while it is current.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     /// Replaces the request quotas (AWS's defaults until then).
     pub fn set_quotas(&mut self, quotas: crate::quota::Quotas) {
         self.quotas = quotas;

@@ -923,9 +923,6 @@ pub(crate) struct KeyUse<'a> {
     pub(crate) via_service: Option<&'a str>,
     /// e.g. CreateGrant's `kms:GrantOperations`.
     pub(crate) conditions: Vec<(&'static str, Vec<String>)>,
-    /// Whether this use spends the key owner's request quota (false when S3 reuses a bucket
-    /// key and so makes no KMS call).
-    pub(crate) counts: bool,
 }
 
 impl<'a> KeyUse<'a> {
@@ -936,7 +933,6 @@ impl<'a> KeyUse<'a> {
             context,
             via_service: None,
             conditions: Vec::new(),
-            counts: true,
         }
     }
 }
@@ -964,9 +960,8 @@ pub(crate) fn authorize_key_use(
     let op = u.op;
     let account = identity.account().to_owned();
     let (meta, policy) = kms.key_for_authorization(&account, u.key_ref)?;
-    if u.counts {
-        kms.admit(&meta.account, op, Some(&meta.key_spec))?;
-    }
+    // Every judged use is a KMS request (S3 reusing a bucket key does not get here).
+    kms.admit(&meta.account, op, Some(&meta.key_spec))?;
     let mut ctx = RequestContext::new(identity.principal(), format!("kms:{op}"), meta.arn.clone());
     ctx.resource_account = Some(meta.account.clone());
     fill_principal_context(identity, session, crate::now_ms(), &mut ctx);

@@ -51,26 +51,44 @@ pub(crate) struct Authorizer {
     pub(crate) bucket_key_uses: BucketKeyUses,
 }
 
-/// Which (requester, operation, bucket, KMS key) used a bucket key within its lifetime, so the
-/// audit trail shows one KMS use per lifetime, as S3 Bucket Keys make it.
+/// Bucket-key uses already judged. While S3 holds a bucket key it makes no KMS call (as on
+/// AWS), so a (requester, operation, bucket, KMS key) allowed within the bucket key's lifetime
+/// is not judged again while nothing it was judged on changed: the key service's generation
+/// (any key, policy, grant or alias write) and the caller's IAM policies (the very same parsed
+/// documents). Any such change re-judges at once; the key's state is still checked on every use
+/// (coffer-s3). What the cache holds for up to the lifetime are time-based conditions.
 #[derive(Default)]
-pub(crate) struct BucketKeyUses(
-    std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
-);
+pub(crate) struct BucketKeyUses(std::sync::Mutex<std::collections::HashMap<String, Judged>>);
+
+struct Judged {
+    at: std::time::Instant,
+    kms_generation: u64,
+    policies: coffer_iam::CallerPolicies,
+}
 
 impl BucketKeyUses {
-    fn first_in_lifetime(&self, principal: &str, op: &str, bucket: &str, key_arn: &str) -> bool {
-        let id = format!("{principal}\n{op}\n{bucket}\n{key_arn}");
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let live = |t: &std::time::Instant| t.elapsed() < coffer_s3::BUCKET_KEY_LIFETIME;
-        if map.get(&id).is_some_and(live) {
-            return false;
-        }
+    fn still_allowed(&self, id: &str, kms_generation: u64, p: &coffer_iam::CallerPolicies) -> bool {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(id).is_some_and(|j| {
+            j.at.elapsed() < coffer_s3::BUCKET_KEY_LIFETIME
+                && j.kms_generation == kms_generation
+                && j.policies.same_as(p)
+        })
+    }
+
+    fn remember(&self, id: String, kms_generation: u64, policies: coffer_iam::CallerPolicies) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= 10_000 {
-            map.retain(|_, t| live(t));
+            map.retain(|_, j| j.at.elapsed() < coffer_s3::BUCKET_KEY_LIFETIME);
         }
-        map.insert(id, std::time::Instant::now());
-        true
+        map.insert(
+            id,
+            Judged {
+                at: std::time::Instant::now(),
+                kms_generation,
+                policies,
+            },
+        );
     }
 }
 
@@ -121,15 +139,21 @@ impl Authorizer {
         let Some(identity) = &caller.identity else {
             return Err(s3s::s3_error!(AccessDenied, "Access Denied"));
         };
+        // Under a bucket key S3 calls KMS once per key lifetime: a use judged and allowed then,
+        // on the same policies, needs no new decision (and makes no KMS call to audit).
+        let judged_id = format!("{}\n{op}\n{bucket}\n{key_arn}", identity.arn());
+        let kms_generation = self.kms.generation();
+        if enc.bucket_key_enabled
+            && self
+                .bucket_key_uses
+                .still_allowed(&judged_id, kms_generation, &caller.policies)
+        {
+            return Ok(());
+        }
+        // Otherwise S3 uses KMS on the requester's behalf: the use is judged, audited, and
+        // spends the key owner's KMS quota.
         let via = format!("s3.{}.amazonaws.com", self.region);
         let context = coffer_s3::kms_context_for(enc, bucket, key);
-        // S3 uses KMS on the requester's behalf: that use is in the trail, and spends the key
-        // owner's KMS quota. Under a bucket key S3 calls KMS once per key lifetime, so the
-        // first use only.
-        let first_use = !enc.bucket_key_enabled
-            || self
-                .bucket_key_uses
-                .first_in_lifetime(&identity.arn(), op, bucket, key_arn);
         let decided = crate::kms_api::authorize_key_use(
             &self.kms,
             &self.iam,
@@ -138,11 +162,14 @@ impl Authorizer {
             Some(&caller.policies),
             &crate::kms_api::KeyUse {
                 via_service: Some(&via),
-                counts: first_use,
                 ..crate::kms_api::KeyUse::new(op, key_arn, &context)
             },
         );
-        if first_use || decided.is_err() {
+        if enc.bucket_key_enabled && decided.is_ok() {
+            self.bucket_key_uses
+                .remember(judged_id, kms_generation, caller.policies.clone());
+        }
+        {
             self.audit.record(crate::audit::Event {
                 name: op,
                 identity: Some(identity),

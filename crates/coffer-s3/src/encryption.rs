@@ -287,7 +287,7 @@ impl S3Core {
             }
             Wrap::Kms { blob, key_arn } => {
                 let context = object_context_of(enc, bucket, key);
-                let plain = self.kms_decrypt(bucket, key_arn, blob, &context)?;
+                let plain = self.kms_decrypt(key_arn, blob, &context)?;
                 sealing.opener_with(&data_key_of(&plain)?)
             }
             Wrap::DualKms {
@@ -296,8 +296,8 @@ impl S3Core {
                 key_arn,
             } => {
                 let context = object_context_of(enc, bucket, key);
-                let inner = self.kms_decrypt(bucket, key_arn, inner, &context)?;
-                let outer = self.kms_decrypt(bucket, key_arn, outer, &context)?;
+                let inner = self.kms_decrypt(key_arn, inner, &context)?;
+                let outer = self.kms_decrypt(key_arn, outer, &context)?;
                 sealing.layered_opener(&data_key_of(&inner)?, &data_key_of(&outer)?)
             }
             Wrap::BucketKey {
@@ -306,15 +306,14 @@ impl S3Core {
                 wrapped,
             } => {
                 let kms = self.kms()?;
-                let owner = self.require_bucket(bucket)?.owner;
                 let bk = match self.bucket_keys.for_opening(blob) {
                     Some(bk) => {
-                        kms.check_usable(&owner, key_arn).map_err(S3Error::Kms)?;
+                        kms.check_usable(arn_account(key_arn), key_arn)
+                            .map_err(S3Error::Kms)?;
                         bk
                     }
                     None => {
-                        let plain =
-                            self.kms_decrypt(bucket, key_arn, blob, &bucket_context(bucket))?;
+                        let plain = self.kms_decrypt(key_arn, blob, &bucket_context(bucket))?;
                         let bk = Arc::new(BucketKey::new(
                             WrappingKey::new(&data_key_of(&plain)?),
                             blob.clone(),
@@ -335,15 +334,13 @@ impl S3Core {
     /// KMS Decrypt of a stored data key blob in the bucket owner's account.
     fn kms_decrypt(
         &self,
-        bucket: &str,
         key_arn: &str,
         blob: &[u8],
         context: &BTreeMap<String, String>,
     ) -> Result<Zeroizing<Vec<u8>>, S3Error> {
-        let owner = self.require_bucket(bucket)?.owner;
         let (_, plain) = self
             .kms()?
-            .decrypt(&owner, Some(key_arn), blob, context)
+            .decrypt(arn_account(key_arn), Some(key_arn), blob, context)
             .map_err(|e| match e {
                 // A ciphertext KMS will not open is damage to our stored data, not a client error.
                 KmsError::InvalidCiphertext | KmsError::IncorrectKey => S3Error::Corrupt,
@@ -357,6 +354,12 @@ impl S3Core {
             S3Error::NotImplemented("SSE-KMS needs the key service, which is not attached.".into())
         })
     }
+}
+
+/// The account in a KMS key ARN. Stored segments name their key by ARN, so reads use it as
+/// the calling account instead of looking up the bucket's owner (a metadata read per GET).
+fn arn_account(key_arn: &str) -> &str {
+    key_arn.split(':').nth(4).unwrap_or_default()
 }
 
 /// An SSE-C object read without its key.

@@ -87,6 +87,17 @@ def test_rsa_encryption_and_key_usage_errors(kms):
         assert out["Plaintext"] == b"for kms only" and out["EncryptionAlgorithm"] == alg
         inside = kms.encrypt(KeyId=meta["KeyId"], Plaintext=b"round", EncryptionAlgorithm=alg)["CiphertextBlob"]
         assert kms.decrypt(KeyId=meta["KeyId"], CiphertextBlob=inside, EncryptionAlgorithm=alg)["Plaintext"] == b"round"
+    # ReEncrypt between an RSA key and a symmetric key, both ways.
+    sym = kms.create_key()["KeyMetadata"]
+    rsa_ct = kms.encrypt(KeyId=meta["KeyId"], Plaintext=b"moving", EncryptionAlgorithm="RSAES_OAEP_SHA_256")["CiphertextBlob"]
+    to_sym = kms.re_encrypt(CiphertextBlob=rsa_ct, SourceKeyId=meta["KeyId"], SourceEncryptionAlgorithm="RSAES_OAEP_SHA_256",
+                            DestinationKeyId=sym["KeyId"], DestinationEncryptionContext={"m": "1"})
+    assert to_sym["SourceEncryptionAlgorithm"] == "RSAES_OAEP_SHA_256" and to_sym["KeyId"] == sym["Arn"]
+    assert kms.decrypt(CiphertextBlob=to_sym["CiphertextBlob"], EncryptionContext={"m": "1"})["Plaintext"] == b"moving"
+    back = kms.re_encrypt(CiphertextBlob=to_sym["CiphertextBlob"], SourceEncryptionContext={"m": "1"},
+                          DestinationKeyId=meta["KeyId"], DestinationEncryptionAlgorithm="RSAES_OAEP_SHA_1")
+    out = kms.decrypt(KeyId=meta["KeyId"], CiphertextBlob=back["CiphertextBlob"], EncryptionAlgorithm="RSAES_OAEP_SHA_1")
+    assert out["Plaintext"] == b"moving"
     with pytest.raises(ClientError) as e:
         kms.decrypt(KeyId=meta["KeyId"], CiphertextBlob=b"\x00" * 384, EncryptionAlgorithm="RSAES_OAEP_SHA_256")
     assert code(e) == "InvalidCiphertextException"

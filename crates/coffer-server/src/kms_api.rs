@@ -506,12 +506,34 @@ impl KmsApi {
                     call.str("DestinationKeyId")?,
                     &dst_ctx,
                 )?;
-                let (src, pt) = self
-                    .kms
-                    .decrypt(&src.account, Some(&src.arn), &blob, &src_ctx)?;
-                let ct = self.kms.encrypt(&dst.account, &dst.arn, &pt, &dst_ctx)?;
+                // RSA keys on either side: raw RSAES-OAEP with the named algorithm.
+                let src_alg = call
+                    .opt("SourceEncryptionAlgorithm")
+                    .unwrap_or("SYMMETRIC_DEFAULT");
+                let dst_alg = call
+                    .opt("DestinationEncryptionAlgorithm")
+                    .unwrap_or("SYMMETRIC_DEFAULT");
+                let (src, pt) = match src_alg {
+                    "SYMMETRIC_DEFAULT" => {
+                        self.kms
+                            .decrypt(&src.account, Some(&src.arn), &blob, &src_ctx)?
+                    }
+                    alg => self
+                        .kms
+                        .decrypt_asymmetric(&src.account, &src.arn, alg, &blob)?,
+                };
+                let ct = match dst_alg {
+                    "SYMMETRIC_DEFAULT" => {
+                        self.kms.encrypt(&dst.account, &dst.arn, &pt, &dst_ctx)?
+                    }
+                    alg => {
+                        self.kms
+                            .encrypt_asymmetric(&dst.account, &dst.arn, alg, &pt)?
+                            .1
+                    }
+                };
                 json!({"CiphertextBlob": B64.encode(ct), "SourceKeyId": src.arn, "KeyId": dst.arn,
-                       "SourceEncryptionAlgorithm": "SYMMETRIC_DEFAULT", "DestinationEncryptionAlgorithm": "SYMMETRIC_DEFAULT"})
+                       "SourceEncryptionAlgorithm": src_alg, "DestinationEncryptionAlgorithm": dst_alg})
             }
             "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" => {
                 let ctx = call.context("EncryptionContext")?;

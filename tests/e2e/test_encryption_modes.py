@@ -162,10 +162,11 @@ def test_sse_c_key_checks_and_errors(server):
         s3.get_object(Bucket=bucket, Key="mp", **wrong_key)
     assert err(e) == ("AccessDenied", 403)
 
-    # The key is never stored: neither it nor its base64 appears in any file of the data dir.
+    # The key is never stored or logged: neither it nor its base64 appears in any file of the
+    # data dir or in the server's log.
     for secret in (key, other):
         needles = (secret, base64.b64encode(secret))
-        for f in files_under(server.data_dir):
+        for f in [*files_under(server.data_dir), server.log]:
             with open(f, "rb") as fh:
                 data = fh.read()
             assert not any(n in data for n in needles), f

@@ -104,6 +104,9 @@ def test_rsa_encryption_and_key_usage_errors(kms):
     with pytest.raises(ClientError) as e:
         kms.encrypt(KeyId=meta["KeyId"], Plaintext=b"x" * 400, EncryptionAlgorithm="RSAES_OAEP_SHA_256")
     assert code(e) == "ValidationException"
+    with pytest.raises(ClientError) as e:
+        kms.decrypt(CiphertextBlob=b"x" * 6145)
+    assert code(e) == "ValidationException"
     # Operations the key's usage does not allow.
     for call in (lambda: kms.encrypt(KeyId=meta["KeyId"], Plaintext=b"x"),
                  lambda: kms.generate_data_key(KeyId=meta["KeyId"], KeySpec="AES_256"),

@@ -18,6 +18,8 @@ use crate::iam_api::{ApiError, authenticate};
 use crate::sigv4::Rules;
 
 const MAX_BODY: usize = 1 << 20;
+/// Longest CiphertextBlob KMS accepts (Decrypt, ReEncrypt).
+const MAX_CIPHERTEXT: usize = 6144;
 
 /// The operation named by `X-Amz-Target`, if it is a KMS call.
 pub(crate) fn route(headers: &HeaderMap) -> Option<String> {
@@ -169,8 +171,16 @@ impl Call {
     }
 
     fn blob(&self, name: &str) -> Result<Vec<u8>, KmsFault> {
-        B64.decode(self.str(name)?)
-            .map_err(|_| validation(format!("{name} is not valid base64")))
+        let b = B64
+            .decode(self.str(name)?)
+            .map_err(|_| validation(format!("{name} is not valid base64")))?;
+        // KMS's limit on ciphertexts it takes back.
+        if name == "CiphertextBlob" && (b.is_empty() || b.len() > MAX_CIPHERTEXT) {
+            return Err(validation(format!(
+                "1 validation error detected: Value at 'ciphertextBlob' failed to satisfy constraint: Member must have length between 1 and {MAX_CIPHERTEXT}"
+            )));
+        }
+        Ok(b)
     }
 
     fn context(&self, name: &str) -> Result<EncryptionContext, KmsFault> {

@@ -3,7 +3,8 @@
 //!
 //! Owns: what S3 operations mean. Never touches HTTP, XML or s3s: the server's adapter turns
 //! wire requests into calls here and [`S3Error`] into AWS error codes. Every byte this crate
-//! writes is sealed with a fresh data key (SSE-S3) before it reaches the store.
+//! writes is sealed with a fresh data key before it reaches the store, under SSE-S3, SSE-KMS
+//! (optionally through an S3 Bucket Key), DSSE-KMS (two layers) or SSE-C (the customer's key).
 //!
 //! ```no_run
 //! # async fn demo(core: &coffer_s3::S3Core) -> Result<(), coffer_s3::S3Error> {

@@ -20,7 +20,7 @@ pub(crate) const NS: &str = "iam";
 /// Access keys per user, as IAM.
 const MAX_KEYS_PER_USER: usize = 2;
 /// Managed policies attached to one user, as IAM's default quota.
-pub(crate) const MAX_ATTACHED: usize = 10;
+const MAX_ATTACHED: usize = 10;
 
 /// A freshly created access key: the only time its secret is visible.
 pub struct NewAccessKey {
@@ -479,23 +479,12 @@ impl Iam {
     ) -> Result<(), IamError> {
         let _g = self.write_lock.lock().await;
         let mut u = self.user(account, user)?;
-        let mut p = self
-            .managed_policy_by_arn(policy_arn)?
-            .ok_or_else(|| no_policy(policy_arn))?;
-        if u.attached.iter().any(|a| a == policy_arn) {
+        let Some(policy) = self.attach(&mut u.attached, policy_arn, Some("PoliciesPerUser"))?
+        else {
             return Ok(());
-        }
-        if u.attached.len() >= MAX_ATTACHED {
-            return Err(IamError::LimitExceeded(format!(
-                "Cannot exceed quota for PoliciesPerUser: {MAX_ATTACHED}"
-            )));
-        }
-        attach(&mut u.attached, &mut p, policy_arn);
-        self.apply(vec![
-            put(&user_key(account, user), &u),
-            put(&policy_key(&p.account, &p.name), &p),
-        ])
-        .await?;
+        };
+        self.apply(vec![put(&user_key(account, user), &u), policy])
+            .await?;
         Ok(())
     }
 
@@ -511,6 +500,33 @@ impl Iam {
         self.apply([vec![put(&user_key(account, user), &u)], policy].concat())
             .await?;
         Ok(())
+    }
+
+    /// Puts `policy_arn` on an entity's attached list and returns the write that counts the
+    /// attachment on the policy; `None` if it was attached already. `quota` names the
+    /// entity's PoliciesPer… limit, if it has one.
+    pub(crate) fn attach(
+        &self,
+        attached: &mut Vec<String>,
+        policy_arn: &str,
+        quota: Option<&str>,
+    ) -> Result<Option<KvOp>, IamError> {
+        let mut p = self
+            .managed_policy_by_arn(policy_arn)?
+            .ok_or_else(|| no_policy(policy_arn))?;
+        if attached.iter().any(|a| a == policy_arn) {
+            return Ok(None);
+        }
+        if let Some(quota) = quota
+            && attached.len() >= MAX_ATTACHED
+        {
+            return Err(IamError::LimitExceeded(format!(
+                "Cannot exceed quota for {quota}: {MAX_ATTACHED}"
+            )));
+        }
+        attached.push(policy_arn.to_owned());
+        p.attachment_count += 1;
+        Ok(Some(put(&policy_key(&p.account, &p.name), &p)))
     }
 
     /// Takes `policy_arn` off an entity's attached list (an error if it was not there) and
@@ -689,17 +705,11 @@ impl Iam {
     ) -> Result<(), IamError> {
         let _g = self.write_lock.lock().await;
         let mut g = self.group(account, group)?;
-        let mut p = self
-            .managed_policy_by_arn(policy_arn)?
-            .ok_or_else(|| no_policy(policy_arn))?;
-        if !g.attached.iter().any(|a| a == policy_arn) {
-            attach(&mut g.attached, &mut p, policy_arn);
-        }
-        self.apply(vec![
-            put(&format!("group/{account}/{group}"), &g),
-            put(&policy_key(&p.account, &p.name), &p),
-        ])
-        .await?;
+        let Some(policy) = self.attach(&mut g.attached, policy_arn, None)? else {
+            return Ok(());
+        };
+        self.apply(vec![put(&format!("group/{account}/{group}"), &g), policy])
+            .await?;
         Ok(())
     }
 
@@ -1038,7 +1048,7 @@ fn user_key(account: &str, name: &str) -> String {
     format!("user/{account}/{name}")
 }
 
-pub(crate) fn policy_key(account: &str, name: &str) -> String {
+fn policy_key(account: &str, name: &str) -> String {
     format!("policy/{account}/{name}")
 }
 
@@ -1075,13 +1085,7 @@ fn no_version(arn: &str, version: &str) -> IamError {
     ))
 }
 
-/// Puts `p` on an entity's attached list and counts the attachment on the policy.
-pub(crate) fn attach(attached: &mut Vec<String>, p: &mut ManagedPolicy, policy_arn: &str) {
-    attached.push(policy_arn.to_owned());
-    p.attachment_count += 1;
-}
-
-pub(crate) fn no_policy(arn: &str) -> IamError {
+fn no_policy(arn: &str) -> IamError {
     IamError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable."))
 }
 

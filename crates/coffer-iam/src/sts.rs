@@ -10,8 +10,8 @@ use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
 use crate::iam::{
-    ID_ALPHABET, MAX_ATTACHED, SECRET_ALPHABET, attach, create, delete, merge_tags, no_policy,
-    policy_key, put, remove_tags, validate_name, validate_path, validate_tags,
+    ID_ALPHABET, SECRET_ALPHABET, create, delete, merge_tags, put, remove_tags, validate_name,
+    validate_path, validate_tags,
 };
 use crate::{Iam, IamError, Identity, MfaDevice, Resolved, Role, SessionInfo, Tag};
 
@@ -158,24 +158,12 @@ impl Iam {
     ) -> Result<(), IamError> {
         let _g = self.write_lock.lock().await;
         let mut r = self.role(account, role)?;
-        let mut p = self
-            .managed_policy_by_arn(policy_arn)?
-            .ok_or_else(|| no_policy(policy_arn))?;
-        if r.attached.iter().any(|a| a == policy_arn) {
+        let Some(policy) = self.attach(&mut r.attached, policy_arn, Some("PoliciesPerRole"))?
+        else {
             return Ok(());
-        }
-        if r.attached.len() >= MAX_ATTACHED {
-            return Err(IamError::LimitExceeded(format!(
-                "Cannot exceed quota for PoliciesPerRole: {MAX_ATTACHED}"
-            )));
-        }
-        // Counted on the policy as for users and groups, so DeletePolicy sees the attachment.
-        attach(&mut r.attached, &mut p, policy_arn);
-        self.apply(vec![
-            put(&role_key(account, role), &r),
-            put(&policy_key(&p.account, &p.name), &p),
-        ])
-        .await?;
+        };
+        self.apply(vec![put(&role_key(account, role), &r), policy])
+            .await?;
         Ok(())
     }
 

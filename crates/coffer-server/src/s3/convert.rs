@@ -59,7 +59,7 @@ pub(crate) fn expires_timestamp(s: Option<&String>) -> Option<Timestamp> {
 
 /// Builds object metadata from the upload headers s3s parsed.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn object_meta(
+pub(crate) fn object_meta_of(
     content_type: Option<String>,
     content_encoding: Option<String>,
     content_disposition: Option<String>,
@@ -250,6 +250,24 @@ macro_rules! set_checksum {
     };
 }
 pub(crate) use set_checksum;
+
+/// Object metadata from an input with the usual header fields (moved out of it); `tagging`
+/// is its `x-amz-tagging`, if the operation takes one.
+macro_rules! object_meta {
+    ($input:expr, $tagging:expr) => {
+        $crate::s3::convert::object_meta_of(
+            $input.content_type,
+            $input.content_encoding,
+            $input.content_disposition,
+            $input.content_language,
+            $input.cache_control,
+            $input.expires,
+            $input.metadata,
+            $tagging,
+        )
+    };
+}
+pub(crate) use object_meta;
 
 /// Collects the checksum headers of an input that has the usual five fields.
 macro_rules! checksum_headers {

@@ -69,17 +69,7 @@ impl CofferS3 {
                 })
             })
             .transpose()?;
-        let meta = object_meta(
-            input.content_type,
-            input.content_encoding,
-            input.content_disposition,
-            input.content_language,
-            input.cache_control,
-            input.expires,
-            input.metadata,
-            input.tagging.as_deref(),
-        )
-        .map_err(s3_wire)?;
+        let meta = object_meta!(input, input.tagging.as_deref()).map_err(s3_wire)?;
         let id = self
             .core
             .create_upload(

@@ -268,17 +268,7 @@ impl CofferS3 {
             req.trailing_headers,
         )
         .map_err(s3_wire)?;
-        let meta = object_meta(
-            input.content_type,
-            input.content_encoding,
-            input.content_disposition,
-            input.content_language,
-            input.cache_control,
-            input.expires,
-            input.metadata,
-            input.tagging.as_deref(),
-        )
-        .map_err(s3_wire)?;
+        let meta = object_meta!(input, input.tagging.as_deref()).map_err(s3_wire)?;
         let put = PutRequest {
             bucket: input.bucket,
             key: input.key,
@@ -607,17 +597,7 @@ impl CofferS3 {
             ),
             Some(_) => return Err(s3_error!(InvalidArgument, "Unknown tagging directive.")),
         };
-        let meta = object_meta(
-            input.content_type,
-            input.content_encoding,
-            input.content_disposition,
-            input.content_language,
-            input.cache_control,
-            input.expires,
-            input.metadata,
-            None,
-        )
-        .map_err(s3_wire)?;
+        let meta = object_meta!(input, None).map_err(s3_wire)?;
         let source_conditions = conditions(
             input.copy_source_if_match,
             input.copy_source_if_none_match,

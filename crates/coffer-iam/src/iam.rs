@@ -289,6 +289,21 @@ impl Iam {
             .collect()
     }
 
+    /// Judges a request by the caller's identity policies, guardrails and session policy alone
+    /// (no resource policy): IAM calls and account-level KMS calls. `ctx` gets the caller's
+    /// principal keys here.
+    pub fn decide_by_identity(
+        &self,
+        identity: &Identity,
+        session: Option<&SessionInfo>,
+        mut ctx: coffer_policy::RequestContext,
+        now_ms: i64,
+    ) -> Result<coffer_policy::Decision, IamError> {
+        crate::fill_principal_context(identity, session, now_ms, &mut ctx);
+        let callers = self.caller_policies(identity, session)?;
+        Ok(coffer_policy::evaluate(&callers.policy_set(None), &ctx))
+    }
+
     /// Identity policies, guardrails and session policy of a resolved caller.
     pub fn caller_policies(
         &self,

@@ -299,17 +299,14 @@ impl KmsApi {
     /// Account-level calls (CreateKey, ListKeys, ...): identity policies only.
     fn authorize_account(&self, call: &Call, op: &str) -> Result<(), KmsFault> {
         self.kms.admit(call.identity.account(), op, None)?;
-        let mut ctx = RequestContext::new(call.identity.principal(), format!("kms:{op}"), "*");
-        fill_principal_context(
+        let ctx = RequestContext::new(call.identity.principal(), format!("kms:{op}"), "*");
+        let decision = self.iam.decide_by_identity(
             &call.identity,
             call.session.as_ref(),
+            ctx,
             crate::now_ms(),
-            &mut ctx,
-        );
-        let callers = self
-            .iam
-            .caller_policies(&call.identity, call.session.as_ref())?;
-        if evaluate(&callers.policy_set(None), &ctx) != Decision::Allow {
+        )?;
+        if decision != Decision::Allow {
             return Err(KmsFault {
                 status: StatusCode::BAD_REQUEST,
                 kind: "AccessDeniedException",

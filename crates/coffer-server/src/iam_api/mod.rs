@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use coffer_iam::{Iam, IamError, Identity, SessionInfo, TokenProblem, fill_principal_context};
-use coffer_policy::{Decision, RequestContext, evaluate};
+use coffer_iam::{Iam, IamError, Identity, SessionInfo, TokenProblem};
+use coffer_policy::{Decision, RequestContext};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt as _;
 use s3s::Body;
@@ -370,16 +370,13 @@ impl QueryApi {
             resource.clone(),
         );
         ctx.resource_account = Some(account.clone());
-        fill_principal_context(
+        let decision = self.iam.decide_by_identity(
             &call.identity,
             call.session.as_ref(),
+            ctx,
             crate::now_ms(),
-            &mut ctx,
-        );
-        let callers = self
-            .iam
-            .caller_policies(&call.identity, call.session.as_ref())?;
-        match evaluate(&callers.policy_set(None), &ctx) {
+        )?;
+        match decision {
             Decision::Allow => Ok(()),
             Decision::ExplicitDeny(src) => Err(ApiError::new(
                 StatusCode::FORBIDDEN,

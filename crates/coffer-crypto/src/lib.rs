@@ -20,10 +20,12 @@
 //! # let _ = PACKAGE_SIZE;
 //! ```
 
+mod check;
 mod error;
 mod keys;
 mod package;
 
+pub use check::{CHECK_LEN, matches_check, salted_check};
 pub use error::CryptoError;
 pub use keys::{DataKey, KEY_LEN, WrappingKey};
 pub use package::{

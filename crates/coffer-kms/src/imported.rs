@@ -4,12 +4,11 @@
 //! back to PendingImport. As KMS, a key only ever takes the same material again: the record
 //! keeps a salted MAC of the first import (never the material itself in plaintext).
 
-use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::encoding::AsDer as _;
-use aws_lc_rs::hmac;
 use aws_lc_rs::rsa::{KeySize, OaepPrivateDecryptingKey, PrivateDecryptingKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use coffer_crypto::{matches_check, salted_check};
 use coffer_store::KvOp;
 use serde::{Deserialize, Serialize};
 
@@ -44,12 +43,8 @@ pub(crate) struct MaterialCheck {
     mac: String,
 }
 
-fn material_mac(material: &[u8], salt: &[u8]) -> Vec<u8> {
-    let k = hmac::Key::new(hmac::HMAC_SHA256, material);
-    let mut msg = b"coffer/kms/imported-material-check/v1\0".to_vec();
-    msg.extend_from_slice(salt);
-    hmac::sign(&k, &msg).as_ref().to_vec()
-}
+/// Purpose label of the salted check a key keeps of its imported material.
+const CHECK_LABEL: &[u8] = b"coffer/kms/imported-material-check/v1";
 
 fn pending_key(key_id: &str, token: &[u8]) -> String {
     let hex: String = token.iter().map(|b| format!("{b:02x}")).collect();
@@ -184,7 +179,7 @@ impl Kms {
         let salt = self.random(16)?;
         let fresh_check = MaterialCheck {
             salt: B64.encode(&salt),
-            mac: B64.encode(material_mac(&material, &salt)),
+            mac: B64.encode(salted_check(&material, CHECK_LABEL, &salt)),
         };
         let version = self.first_version(&r.meta.id, &material, now)?;
         self.update_key(account, &r.meta.arn, |r| {
@@ -193,8 +188,9 @@ impl Kms {
                 Some(check) => {
                     let salt = B64.decode(&check.salt).map_err(|_| KmsError::Corrupt)?;
                     let mac = B64.decode(&check.mac).map_err(|_| KmsError::Corrupt)?;
-                    verify_slices_are_equal(&material_mac(&material, &salt), &mac)
-                        .map_err(|_| KmsError::IncorrectKeyMaterial)?;
+                    if !matches_check(&material, CHECK_LABEL, &salt, &mac) {
+                        return Err(KmsError::IncorrectKeyMaterial);
+                    }
                 }
                 None => r.import_check = Some(fresh_check),
             }

@@ -4,16 +4,18 @@
 //! (HEAD included) without the MAC revealing the key.
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
-use aws_lc_rs::hmac;
 use aws_lc_rs::rand::SecureRandom;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use coffer_crypto::{DataKey, KEY_LEN, WrappingKey};
+use coffer_crypto::{DataKey, KEY_LEN, WrappingKey, matches_check, salted_check};
 use md5::Digest as _;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::S3Error;
+
+/// Purpose label of the salted check an SSE-C object keeps of its key.
+const CHECK_LABEL: &[u8] = b"coffer/sse-c/check/v1";
 
 /// Random bytes mixed into the MAC and into every segment's wrapping key.
 pub(crate) const SALT_LEN: usize = 16;
@@ -107,7 +109,7 @@ impl CustomerKey {
         Ok(CustomerKeyCheck {
             md5: self.md5.clone(),
             salt: B64.encode(salt),
-            mac: B64.encode(self.mac(&salt)),
+            mac: B64.encode(salted_check(self.key.as_ref(), CHECK_LABEL, &salt)),
         })
     }
 
@@ -116,14 +118,7 @@ impl CustomerKey {
         let (Ok(salt), Ok(mac)) = (B64.decode(&check.salt), B64.decode(&check.mac)) else {
             return false;
         };
-        verify_slices_are_equal(&self.mac(&salt), &mac).is_ok()
-    }
-
-    fn mac(&self, salt: &[u8]) -> Vec<u8> {
-        let k = hmac::Key::new(hmac::HMAC_SHA256, self.key.as_ref());
-        let mut msg = b"coffer/sse-c/check/v1\0".to_vec();
-        msg.extend_from_slice(salt);
-        hmac::sign(&k, &msg).as_ref().to_vec()
+        matches_check(self.key.as_ref(), CHECK_LABEL, &salt, &mac)
     }
 
     /// The key wrapping one segment's data key (`salt` stored with the segment).

@@ -80,7 +80,7 @@ impl Kms {
         wrapping_algorithm: &str,
         wrapping_spec: &str,
     ) -> Result<ImportParameters, KmsError> {
-        let r = self.key_record(account, key_ref)?;
+        let r = self.record(account, key_ref)?;
         require_external(&r)?;
         if r.meta.state == KeyState::PendingDeletion {
             check_state(&r.meta)?;
@@ -142,7 +142,7 @@ impl Kms {
         encrypted: &[u8],
         valid_to_ms: Option<i64>,
     ) -> Result<(), KmsError> {
-        let r = self.key_record(account, key_ref)?;
+        let r = self.record(account, key_ref)?;
         require_external(&r)?;
         if r.meta.state == KeyState::PendingDeletion {
             check_state(&r.meta)?;
@@ -182,7 +182,7 @@ impl Kms {
             mac: B64.encode(salted_check(&material, CHECK_LABEL, &salt)),
         };
         let version = self.first_version(&r.meta.id, &material, now)?;
-        self.update_key(account, &r.meta.arn, |r| {
+        self.update(account, &r.meta.arn, |r| {
             match &r.import_check {
                 // Only the material first imported may come back.
                 Some(check) => {
@@ -223,7 +223,7 @@ impl Kms {
         account: &str,
         key_ref: &str,
     ) -> Result<(), KmsError> {
-        self.update_key(account, key_ref, |r| {
+        self.update(account, key_ref, |r| {
             require_external(r)?;
             if r.meta.state == KeyState::PendingDeletion {
                 check_state(&r.meta)?;
@@ -246,7 +246,7 @@ impl Kms {
             .map(|r| (r.meta.account.clone(), r.meta.arn.clone()))
             .collect();
         for (account, arn) in &due {
-            self.update_key(account, arn, |r| {
+            self.update(account, arn, |r| {
                 if r.meta.valid_to_ms.is_some_and(|t| now >= t) {
                     expire(r);
                 }

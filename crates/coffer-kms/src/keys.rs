@@ -881,16 +881,6 @@ impl Kms {
         })
     }
 
-    /// Reads, changes and writes one key record under the write lock.
-    pub(crate) async fn update_key(
-        &self,
-        account: &str,
-        key_ref: &str,
-        f: impl FnOnce(&mut KeyRecord) -> Result<(), KmsError>,
-    ) -> Result<(), KmsError> {
-        self.update(account, key_ref, f).await
-    }
-
     /// Seals a secret under the material key with its own associated data (import wrapping
     /// keys), and opens it again.
     pub(crate) fn seal_bytes(&self, aad: &str, secret: &[u8]) -> Result<Vec<u8>, KmsError> {
@@ -920,11 +910,6 @@ impl Kms {
 
     pub(crate) fn kv_get(&self, key: &str) -> Result<Option<Vec<u8>>, KmsError> {
         Ok(self.meta.kv_get(NS, key)?)
-    }
-
-    /// A key's full record (as `update` sees it).
-    pub(crate) fn key_record(&self, account: &str, key_ref: &str) -> Result<KeyRecord, KmsError> {
-        self.record(account, key_ref)
     }
 
     pub(crate) fn kv_list(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, KmsError> {
@@ -981,7 +966,7 @@ impl Kms {
         Ok(k)
     }
 
-    fn record(&self, account: &str, key_ref: &str) -> Result<KeyRecord, KmsError> {
+    pub(crate) fn record(&self, account: &str, key_ref: &str) -> Result<KeyRecord, KmsError> {
         Ok(self.loaded(account, key_ref)?.record.clone())
     }
 
@@ -1114,7 +1099,8 @@ impl Kms {
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
-    async fn update(
+    /// Reads, changes and writes one key record under the write lock.
+    pub(crate) async fn update(
         &self,
         account: &str,
         key_ref: &str,

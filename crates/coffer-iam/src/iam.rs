@@ -53,7 +53,7 @@ impl CallerPolicies {
             }
     }
 
-    /// The engine's policy set for a request, with an optional resource (bucket, trust) policy.
+    /// The engine's policy set for a request, with an optional resource (bucket) policy.
     pub fn policy_set<'a>(&'a self, resource: Option<&'a Policy>) -> coffer_policy::PolicySet<'a> {
         coffer_policy::PolicySet {
             guardrails: (!self.guardrails.is_empty()).then_some(coffer_policy::Guardrails {
@@ -62,7 +62,17 @@ impl CallerPolicies {
             }),
             identity: &self.identity,
             resource,
+            resource_rule: coffer_policy::ResourceRule::EitherAllows,
             session: self.session.as_deref(),
+        }
+    }
+
+    /// The policy set for a request whose resource policy is a gate (a role's trust policy,
+    /// a KMS key policy): it must allow by itself, see [`coffer_policy::ResourceRule::Gate`].
+    pub fn gated_by<'a>(&'a self, gate: &'a Policy) -> coffer_policy::PolicySet<'a> {
+        coffer_policy::PolicySet {
+            resource_rule: coffer_policy::ResourceRule::Gate,
+            ..self.policy_set(Some(gate))
         }
     }
 }

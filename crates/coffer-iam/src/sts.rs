@@ -436,6 +436,12 @@ impl Iam {
             ))
         };
         validate_name(req.session_name, 64, "roleSessionName")?;
+        // As STS: root credentials never assume a role, whatever the trust policy says.
+        if matches!(req.caller, Identity::Root { .. }) {
+            return Err(IamError::AccessDenied(
+                "Roles may not be assumed by root accounts.".into(),
+            ));
+        }
         let (role_account, role_name) = parse_role_arn(req.role_arn).ok_or_else(denied)?;
         let role = self.role(&role_account, &role_name).map_err(|_| denied())?;
         let now = (self.now_ms)();
@@ -490,7 +496,7 @@ impl Iam {
         let trust =
             Policy::parse(&role.trust_policy, PolicyKind::Trust).map_err(|_| IamError::Corrupt)?;
         let callers = self.caller_policies(req.caller, req.caller_session)?;
-        if evaluate(&callers.policy_set(Some(&trust)), &ctx) != Decision::Allow {
+        if evaluate(&callers.gated_by(&trust), &ctx) != Decision::Allow {
             return Err(denied());
         }
         let duration = req.duration_secs.unwrap_or(3600);

@@ -225,6 +225,11 @@ impl Kms {
             .admit(account, crate::quota::QuotaClass::of(op, key_spec), op)
     }
 
+    /// The region in this service's key ARNs.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
     /// The key policy AWS creates when none is given: the account (root, and IAM policies of
     /// its principals) may do anything with the key.
     pub fn default_policy(account: &str) -> String {
@@ -1039,6 +1044,16 @@ impl Kms {
         let r = self.meta.kv_apply(ops).await;
         self.generation.fetch_add(1, Ordering::AcqRel);
         r
+    }
+
+    /// The ARN of the key with this id in whichever account holds it (a ciphertext names its
+    /// key by id only; a caller of another account decrypts it by the key's ARN).
+    pub fn key_arn_by_id(&self, key_id: &str) -> Result<Option<String>, KmsError> {
+        let Some(v) = self.meta.kv_get(NS, &format!("key/{key_id}"))? else {
+            return Ok(None);
+        };
+        let r: KeyRecord = serde_json::from_slice(&v).map_err(|_| KmsError::Corrupt)?;
+        Ok((!self.due_for_deletion(&r.meta)).then_some(r.meta.arn))
     }
 
     fn load_record(&self, account: &str, key_ref: &str) -> Result<KeyRecord, KmsError> {

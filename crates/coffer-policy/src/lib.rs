@@ -35,7 +35,7 @@ pub use document::{Effect, Element, Policy, PolicyKind, Principals, Statement, V
 pub use error::PolicyError;
 pub use evaluate::{
     Decision, Evaluation, Guardrails, ImplicitReason, MatchedStatement, PolicySet, PolicySource,
-    evaluate, explain,
+    ResourceRule, evaluate, explain,
 };
 pub use pattern::Pattern;
 pub use request::{Principal, RequestContext};

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use coffer_policy::{
     Decision, Effect, ImplicitReason, Policy, PolicyKind, PolicySet, PolicySource, Principal,
-    RequestContext, evaluate,
+    RequestContext, ResourceRule, evaluate,
 };
 use coffer_store::StoreError;
 use serde::{Deserialize, Serialize};
@@ -257,6 +257,7 @@ impl S3Core {
         // The caller's side comes from IAM; the bucket's policy is ours to add.
         let set = PolicySet {
             resource: policy,
+            resource_rule: ResourceRule::EitherAllows,
             ..caller
         };
         let decision = evaluate(&set, req);

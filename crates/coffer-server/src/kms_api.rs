@@ -319,6 +319,60 @@ impl KmsApi {
         Ok(())
     }
 
+    /// The key a ciphertext blob names, as a reference for `account`'s caller: its bare id
+    /// when the key is the caller's own (the cached path), else its ARN in the account that
+    /// holds it, so that ciphertexts of another account's key decrypt without a KeyId as in
+    /// KMS (the key policy still decides).
+    fn ciphertext_key(&self, account: &str, blob: &[u8]) -> Result<String, KmsFault> {
+        let id = blob_key_id(blob).ok_or_else(|| KmsFault::from(KmsError::InvalidCiphertext))?;
+        match self.kms.key_for_authorization(account, &id) {
+            Ok(_) => Ok(id),
+            Err(KmsError::NotFound(_)) => Ok(self.kms.key_arn_by_id(&id)?.unwrap_or(id)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// KMS's policy lockout safety check: a new key policy must let the caller change it
+    /// again (`kms:PutKeyPolicy`, judged as the gate it will be), unless the caller sets
+    /// `BypassPolicyLockoutSafetyCheck`. Without it a key can become unmanageable for good.
+    fn check_policy_lockout(
+        &self,
+        call: &Call,
+        policy: &str,
+        key_arn: &str,
+        key_account: &str,
+    ) -> Result<(), KmsFault> {
+        if call.body.get("BypassPolicyLockoutSafetyCheck") == Some(&Value::Bool(true)) {
+            return Ok(());
+        }
+        // A document that does not parse is refused by the key service with its reason.
+        let Ok(parsed) = coffer_policy::Policy::parse(policy, coffer_policy::PolicyKind::Resource)
+        else {
+            return Ok(());
+        };
+        let mut ctx = RequestContext::new(call.identity.principal(), "kms:PutKeyPolicy", key_arn);
+        ctx.resource_account = Some(key_account.to_owned());
+        fill_principal_context(
+            &call.identity,
+            call.session.as_ref(),
+            crate::now_ms(),
+            &mut ctx,
+        );
+        let callers = self
+            .iam
+            .caller_policies(&call.identity, call.session.as_ref())?;
+        if evaluate(&callers.gated_by(&parsed), &ctx) == Decision::Allow {
+            return Ok(());
+        }
+        Err(KmsFault {
+            status: StatusCode::BAD_REQUEST,
+            kind: "MalformedPolicyDocumentException",
+            message:
+                "The new key policy will not allow you to update the key policy in the future."
+                    .into(),
+        })
+    }
+
     async fn dispatch(&self, op: &str, call: &Call) -> Result<Value, KmsFault> {
         let acct = call.identity.account().to_owned();
         let none = EncryptionContext::new();
@@ -343,6 +397,10 @@ impl KmsApi {
                         });
                     }
                 };
+                if let Some(policy) = call.opt("Policy") {
+                    let arn = format!("arn:aws:kms:{}:{acct}:key/*", self.kms.region());
+                    self.check_policy_lockout(call, policy, &arn, &acct)?;
+                }
                 let m = self
                     .kms
                     .create_key_of(
@@ -479,8 +537,7 @@ impl KmsApi {
                 // Authorize on the key the blob names (or the one the caller insists on).
                 let key_ref = match call.opt("KeyId") {
                     Some(k) => k.to_owned(),
-                    None => blob_key_id(&blob)
-                        .ok_or_else(|| KmsFault::from(KmsError::InvalidCiphertext))?,
+                    None => self.ciphertext_key(&acct, &blob)?,
                 };
                 let m = self.authorize_key(call, op, &key_ref, &ctx).map_err(|f| {
                     if call.opt("KeyId").is_none() && f.kind == "NotFoundException" {
@@ -503,8 +560,7 @@ impl KmsApi {
                 let dst_ctx = call.context("DestinationEncryptionContext")?;
                 let src_ref = match call.opt("SourceKeyId") {
                     Some(k) => k.to_owned(),
-                    None => blob_key_id(&blob)
-                        .ok_or_else(|| KmsFault::from(KmsError::InvalidCiphertext))?,
+                    None => self.ciphertext_key(&acct, &blob)?,
                 };
                 let src = self.authorize_key(call, "ReEncryptFrom", &src_ref, &src_ctx)?;
                 let dst = self.authorize_key(
@@ -923,9 +979,9 @@ impl KmsApi {
             }
             "PutKeyPolicy" => {
                 let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
-                self.kms
-                    .put_key_policy(&m.account, &m.id, call.str("Policy")?)
-                    .await?;
+                let policy = call.str("Policy")?;
+                self.check_policy_lockout(call, policy, &m.arn, &m.account)?;
+                self.kms.put_key_policy(&m.account, &m.id, policy).await?;
                 json!({})
             }
             "ListKeyPolicies" => {
@@ -1017,7 +1073,7 @@ pub(crate) fn authorize_key_use(
             &looked_up
         }
     };
-    let allowed = match evaluate(&callers.policy_set(Some(&policy)), &ctx) {
+    let allowed = match evaluate(&callers.gated_by(&policy), &ctx) {
         Decision::Allow => true,
         Decision::ExplicitDeny(_) => false,
         // Grants only add permissions: they are consulted when nothing denies.

@@ -9,14 +9,17 @@
 //!   "context": {"s3:x-amz-server-side-encryption": "aws:kms", "aws:TagKeys": ["a", "b"]},
 //!   "policies": {"resource": {...}, "identity": [{...}], "guardrails": [{...}], "session": [{...}]} }
 //! ```
-//! `"principal": "anonymous"` describes an unsigned request.
+//! `"principal": "anonymous"` describes an unsigned request. A role's trust policy or a KMS
+//! key policy goes in `"trust"` or `"key"` instead of `"resource"`: those are gates, which
+//! must allow by themselves (AWS's rule for both).
 
 use std::io::Read as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use coffer_policy::{
-    Decision, Effect, Guardrails, Policy, PolicyKind, PolicySet, Principal, RequestContext, explain,
+    Decision, Effect, Guardrails, Policy, PolicyKind, PolicySet, Principal, RequestContext,
+    ResourceRule, explain,
 };
 use serde_json::{Value, json};
 
@@ -101,9 +104,34 @@ pub(crate) fn explain_json(text: &str) -> Result<Value, String> {
             p => Ok(vec![Arc::new(parse_one(p, kind, name)?)]),
         }
     };
-    let resource_policy = match &v["policies"]["resource"] {
-        Value::Null => None,
-        p => Some(parse_one(p, PolicyKind::Resource, "resource")?),
+    let given = |name: &str| !v["policies"][name].is_null();
+    let (resource_policy, resource_rule) = match (given("resource"), given("trust"), given("key")) {
+        (false, false, false) => (None, ResourceRule::EitherAllows),
+        (true, false, false) => (
+            Some(parse_one(
+                &v["policies"]["resource"],
+                PolicyKind::Resource,
+                "resource",
+            )?),
+            ResourceRule::EitherAllows,
+        ),
+        (false, true, false) => (
+            Some(parse_one(
+                &v["policies"]["trust"],
+                PolicyKind::Trust,
+                "trust",
+            )?),
+            ResourceRule::Gate,
+        ),
+        (false, false, true) => (
+            Some(parse_one(
+                &v["policies"]["key"],
+                PolicyKind::Resource,
+                "key",
+            )?),
+            ResourceRule::Gate,
+        ),
+        _ => return Err("give at most one of policies.resource, .trust and .key".into()),
     };
     let identity = parse_list("identity", PolicyKind::Identity)?;
     let guardrails = parse_list("guardrails", PolicyKind::Guardrail)?;
@@ -115,6 +143,7 @@ pub(crate) fn explain_json(text: &str) -> Result<Value, String> {
         }),
         identity: &identity,
         resource: resource_policy.as_ref(),
+        resource_rule,
         session: (!session.is_empty()).then_some(&session[..]),
     };
     let e = explain(&set, &req);

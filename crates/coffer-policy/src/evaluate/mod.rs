@@ -1,5 +1,8 @@
 //! AWS's evaluation logic: an explicit deny anywhere wins; account guardrails must allow;
 //! then a resource-policy or identity-policy allow (both, across accounts); else deny.
+//! Role trust policies and KMS key policies are gates ([`ResourceRule::Gate`]): they must
+//! allow by themselves, and an identity policy counts only where the gate delegates to the
+//! caller's account.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -69,6 +72,9 @@ pub struct MatchedStatement {
     pub statement_index: usize,
     pub sid: Option<String>,
     pub effect: Effect,
+    /// The statement's `Principal` named the caller's account rather than the caller: an
+    /// allow then only delegates to the account's identity policies.
+    pub via_account: bool,
 }
 
 /// The decision, every statement that applied, and the one that decided (none for an
@@ -88,12 +94,28 @@ pub struct Guardrails<'a> {
     pub implicit_allow_all: bool,
 }
 
+/// How the resource policy combines with the caller's identity policies within its account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResourceRule {
+    /// Bucket and access point policies: within the account, a resource-policy allow that
+    /// names the caller or an identity-policy allow suffices.
+    #[default]
+    EitherAllows,
+    /// Role trust policies and KMS key policies: the resource policy must itself allow. A
+    /// statement naming the caller (or everyone) is enough alone within the account; one
+    /// naming the caller's account (`123456789012` or its `:root` ARN) delegates to the
+    /// account's identity policies, which must then allow too. Without a resource policy
+    /// nothing is allowed.
+    Gate,
+}
+
 /// Everything that bears on one request.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PolicySet<'a> {
     pub guardrails: Option<Guardrails<'a>>,
     pub identity: &'a [Arc<Policy>],
     pub resource: Option<&'a Policy>,
+    pub resource_rule: ResourceRule,
     /// Session policies (AssumeRole `Policy`) narrow identity permissions.
     pub session: Option<&'a [Arc<Policy>]>,
 }
@@ -113,13 +135,19 @@ pub fn explain(set: &PolicySet<'_>, req: &RequestContext) -> Evaluation {
             .iter()
             .find(|m| m.source == src && m.effect == Effect::Deny)
             .cloned(),
-        Decision::Allow => matched
-            .iter()
-            .find(|m| {
-                m.effect == Effect::Allow
-                    && matches!(m.source, PolicySource::Resource | PolicySource::Identity)
-            })
-            .cloned(),
+        // A resource statement naming the caller decides alone; otherwise the identity
+        // allow (with any delegating resource statement beside it).
+        Decision::Allow => {
+            let allow_from = |src: PolicySource, via_account: bool| {
+                matched.iter().find(|m| {
+                    m.effect == Effect::Allow && m.source == src && m.via_account == via_account
+                })
+            };
+            allow_from(PolicySource::Resource, false)
+                .or_else(|| allow_from(PolicySource::Identity, false))
+                .or_else(|| allow_from(PolicySource::Resource, true))
+                .cloned()
+        }
         Decision::ImplicitDeny(_) => None,
     };
     Evaluation {
@@ -131,8 +159,21 @@ pub fn explain(set: &PolicySet<'_>, req: &RequestContext) -> Evaluation {
 
 #[derive(Default, Clone, Copy)]
 struct Tally {
+    /// Some statement allows (naming the caller or, for resource policies, its account).
     allow: bool,
+    /// Some statement allows and names the caller itself (or everyone).
+    allow_direct: bool,
     deny: bool,
+}
+
+/// How a statement's `Principal` reaches the caller.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Names the caller (its ARN, its role's ARN, everyone), or has no `Principal`.
+    Direct,
+    /// Names the caller's account: applies to all its principals, and an allow only delegates
+    /// to the account's identity policies.
+    ViaAccount,
 }
 
 fn run(
@@ -189,7 +230,7 @@ fn run(
     if let Some(s) = session
         && !s.allow
     {
-        if identity_allows && !resource.allow {
+        if identity_allows && !resource.allow_direct {
             return Decision::ImplicitDeny(ImplicitReason::SessionAllowsNothing);
         }
         identity_allows = false;
@@ -200,17 +241,25 @@ fn run(
         (Some(_), None) => false,
     };
     if anonymous {
-        return if resource.allow {
+        return if resource.allow_direct {
             Decision::Allow
         } else {
             Decision::ImplicitDeny(ImplicitReason::NoIdentityAllow)
         };
     }
     if same_account {
-        if resource.allow || identity_allows {
-            return Decision::Allow;
-        }
-        return Decision::ImplicitDeny(ImplicitReason::NoIdentityAllow);
+        return match set.resource_rule {
+            ResourceRule::EitherAllows if resource.allow_direct || identity_allows => {
+                Decision::Allow
+            }
+            ResourceRule::EitherAllows => Decision::ImplicitDeny(ImplicitReason::NoIdentityAllow),
+            ResourceRule::Gate if resource.allow_direct => Decision::Allow,
+            ResourceRule::Gate if !resource.allow => {
+                Decision::ImplicitDeny(ImplicitReason::NoResourceAllow)
+            }
+            ResourceRule::Gate if identity_allows => Decision::Allow,
+            ResourceRule::Gate => Decision::ImplicitDeny(ImplicitReason::NoIdentityAllow),
+        };
     }
     match (resource.allow, identity_allows) {
         (true, true) => Decision::Allow,
@@ -228,11 +277,14 @@ fn tally<'p>(
     let mut t = Tally::default();
     for (pi, policy) in policies.into_iter().enumerate() {
         for (si, st) in policy.statements.iter().enumerate() {
-            if !statement_applies(st, source, req) {
+            let Some(reach) = statement_applies(st, req) else {
                 continue;
-            }
+            };
             match st.effect {
-                Effect::Allow => t.allow = true,
+                Effect::Allow => {
+                    t.allow = true;
+                    t.allow_direct |= reach == Reach::Direct;
+                }
                 Effect::Deny => t.deny = true,
             }
             if let Some(log) = log {
@@ -242,6 +294,7 @@ fn tally<'p>(
                     statement_index: si,
                     sid: st.sid.clone(),
                     effect: st.effect,
+                    via_account: reach == Reach::ViaAccount,
                 });
             }
         }
@@ -249,9 +302,10 @@ fn tally<'p>(
     t
 }
 
-fn statement_applies(st: &Statement, source: PolicySource, req: &RequestContext) -> bool {
+/// Whether a statement applies to the request, and how its `Principal` reaches the caller.
+fn statement_applies(st: &Statement, req: &RequestContext) -> Option<Reach> {
     if !element_matches(&st.action, |p| p.matches(&req.action, true)) {
-        return false;
+        return None;
     }
     if let Some(resource) = &st.resource {
         let hit = |p: &Pattern| -> bool {
@@ -263,15 +317,14 @@ fn statement_applies(st: &Statement, source: PolicySource, req: &RequestContext)
             }
         };
         if !element_matches(resource, hit) {
-            return false;
+            return None;
         }
     }
-    if let Some(principal) = &st.principal
-        && !principal_element_matches(principal, source, req)
-    {
-        return false;
-    }
-    st.conditions.iter().all(|c| {
+    let reach = match &st.principal {
+        Some(principal) => principal_element_reach(principal, req)?,
+        None => Reach::Direct,
+    };
+    let conditions_hold = st.conditions.iter().all(|c| {
         let values = req.get_lc(&c.key_lc);
         if st.has_variables && c.values.iter().any(|v| v.contains("${")) {
             let subst: Option<Vec<Cow<'_, str>>> =
@@ -279,7 +332,8 @@ fn statement_applies(st: &Statement, source: PolicySource, req: &RequestContext)
             return subst.is_some_and(|s| c.evaluate(values, &s));
         }
         c.evaluate(values, &c.values)
-    })
+    });
+    conditions_hold.then_some(reach)
 }
 
 fn element_matches<T>(e: &Element<T>, hit: impl Fn(&T) -> bool) -> bool {
@@ -287,53 +341,68 @@ fn element_matches<T>(e: &Element<T>, hit: impl Fn(&T) -> bool) -> bool {
     if e.negated { !any } else { any }
 }
 
-fn principal_element_matches(
-    e: &Element<Principals>,
-    source: PolicySource,
-    req: &RequestContext,
-) -> bool {
-    let any = e.items.iter().any(|p| principals_match(p, source, req));
-    if e.negated { !any } else { any }
+fn principal_element_reach(e: &Element<Principals>, req: &RequestContext) -> Option<Reach> {
+    let mut best = None;
+    for p in &e.items {
+        match principals_reach(p, req) {
+            Some(Reach::Direct) => {
+                best = Some(Reach::Direct);
+                break;
+            }
+            Some(Reach::ViaAccount) => best = Some(Reach::ViaAccount),
+            None => {}
+        }
+    }
+    match (e.negated, best) {
+        // `NotPrincipal`: applies to everyone it does not name (the account included).
+        (true, Some(_)) => None,
+        (true, None) => Some(Reach::Direct),
+        (false, best) => best,
+    }
 }
 
-/// Does a statement's `Principal` name the caller? An account (`123456789012` or its
-/// `:root` ARN) names its root user directly, and other principals of that account only
-/// across accounts (same-account users still need their own identity allow, as with KMS).
-fn principals_match(p: &Principals, _source: PolicySource, req: &RequestContext) -> bool {
+/// How a statement's `Principal` names the caller, if it does. An account (`123456789012` or
+/// its `:root` ARN) reaches every principal of that account through the account
+/// ([`Reach::ViaAccount`]): its root user, which holds every identity permission, and its
+/// other principals only as far as their own identity policies allow.
+fn principals_reach(p: &Principals, req: &RequestContext) -> Option<Reach> {
     if p.everyone {
-        return true;
+        return Some(Reach::Direct);
     }
     match &req.principal {
-        Principal::Anonymous => false,
-        Principal::Service(s) => p.service.iter().any(|x| x == s),
+        Principal::Anonymous => None,
+        Principal::Service(s) => p.service.iter().any(|x| x == s).then_some(Reach::Direct),
         Principal::Aws {
             account,
             arn,
             role_arn,
-        } => p.aws.iter().any(|named| {
-            let named_account = if is_account_id(named) {
-                Some(named.as_str())
-            } else {
-                named
-                    .strip_prefix("arn:aws:iam::")
-                    .and_then(|r| r.strip_suffix(":root"))
-            };
-            if let Some(acct) = named_account {
-                if acct != account {
-                    return false;
+        } => {
+            let mut reach = None;
+            for named in &p.aws {
+                let named_account = if is_account_id(named) {
+                    Some(named.as_str())
+                } else {
+                    named
+                        .strip_prefix("arn:aws:iam::")
+                        .and_then(|r| r.strip_suffix(":root"))
+                };
+                if let Some(acct) = named_account {
+                    if acct == account {
+                        reach = Some(Reach::ViaAccount);
+                    }
+                } else if named == arn
+                    || role_arn.as_deref() == Some(named.as_str())
+                    || wildcard_match(named, arn, false)
+                {
+                    return Some(Reach::Direct);
                 }
-                let cross = req
-                    .resource_account
-                    .as_deref()
-                    .is_some_and(|o| o != account);
-                return req.principal.is_root() || cross;
             }
-            named == arn
-                || role_arn.as_deref() == Some(named.as_str())
-                || wildcard_match(named, arn, false)
-        }),
+            reach
+        }
     }
 }
 
+#[cfg(test)]
+mod gate_tests;
 #[cfg(test)]
 mod tests;

@@ -1,10 +1,10 @@
 use super::*;
 use crate::PolicyKind;
 
-const ACCT: &str = "111122223333";
-const OTHER: &str = "444455556666";
+pub(super) const ACCT: &str = "111122223333";
+pub(super) const OTHER: &str = "444455556666";
 
-fn user(account: &str, name: &str) -> Principal {
+pub(super) fn user(account: &str, name: &str) -> Principal {
     Principal::Aws {
         account: account.into(),
         arn: format!("arn:aws:iam::{account}:user/{name}"),
@@ -12,7 +12,7 @@ fn user(account: &str, name: &str) -> Principal {
     }
 }
 
-fn root(account: &str) -> Principal {
+pub(super) fn root(account: &str) -> Principal {
     Principal::Aws {
         account: account.into(),
         arn: format!("arn:aws:iam::{account}:root"),
@@ -20,17 +20,17 @@ fn root(account: &str) -> Principal {
     }
 }
 
-fn req(p: Principal, action: &str, resource: &str) -> RequestContext {
+pub(super) fn req(p: Principal, action: &str, resource: &str) -> RequestContext {
     let mut r = RequestContext::new(p, action, resource);
     r.resource_account = Some(ACCT.into());
     r
 }
 
-fn resource_policy(json: &str) -> Policy {
+pub(super) fn resource_policy(json: &str) -> Policy {
     Policy::parse(json, PolicyKind::Resource).unwrap()
 }
 
-fn identity_policy(json: &str) -> std::sync::Arc<Policy> {
+pub(super) fn identity_policy(json: &str) -> std::sync::Arc<Policy> {
     std::sync::Arc::new(Policy::parse(json, PolicyKind::Identity).unwrap())
 }
 

@@ -58,7 +58,8 @@ def test_copied_data_dir_without_root_key_reveals_nothing(fresh_server, tmp_path
                 t_kms.decrypt(CiphertextBlob=blob)
             assert e.value.response["Error"]["Code"] == "KMSInternalException"
         t_s3 = thief.client_for(ACCESS_KEY, SECRET_KEY)
-        for k, code in (("kms", "KMS.KMSInternalException"), ("s3", "InternalError")):
+        # Under another root key not even the object records authenticate.
+        for k, code in (("kms", "InternalError"), ("s3", "InternalError")):
             with pytest.raises(ClientError) as e:
                 t_s3.get_object(Bucket="copied", Key=k)["Body"].read()
             assert e.value.response["Error"]["Code"] == code

@@ -24,6 +24,7 @@ mod check;
 mod error;
 mod keys;
 mod package;
+mod record;
 
 pub use check::{CHECK_LEN, matches_check, salted_check};
 pub use error::CryptoError;
@@ -32,3 +33,4 @@ pub use package::{
     NONCE_PREFIX_LEN, PACKAGE_SIZE, PackageOpener, PackageSealer, TAG_LEN, package_count,
     sealed_len,
 };
+pub use record::{RECORD_TAG_LEN, RecordKey};

@@ -3,15 +3,22 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use coffer_crypto::{DataKey, WrappingKey};
+use coffer_crypto::{DataKey, RecordKey, WrappingKey};
 use coffer_store::{BlobId, BlobStore, MetaStore};
 
 use crate::S3Error;
 
 /// Name of the setting holding the SSE-S3 service key, wrapped by the root key.
 const SERVICE_KEY_SETTING: &str = "sse-s3-service-key";
-/// Associated data of that wrap, so no other wrapped value can stand in for it.
-const SERVICE_KEY_CONTEXT: &[u8] = b"coffer/sse-s3-service-key/v1";
+/// Associated data of that wrap, so no other wrapped value can stand in for it. Version 2
+/// also says "every record here is authenticated": a data directory whose service key is
+/// still wrapped under version 1 predates record tags and gets them once, on its first open
+/// (after which the key is re-wrapped under version 2, which only the root key can undo).
+const SERVICE_KEY_CONTEXT: &[u8] = b"coffer/sse-s3-service-key/v2";
+/// The wrap of data directories from before authenticated records.
+const SERVICE_KEY_CONTEXT_V1: &[u8] = b"coffer/sse-s3-service-key/v1";
+/// HKDF label of the key that tags metadata records.
+const RECORD_KEY_LABEL: &[u8] = b"coffer/s3/records/v1";
 
 /// Source of the current time, so tests can move it.
 pub trait Clock: Send + Sync + 'static {
@@ -36,6 +43,8 @@ pub struct S3Core {
     pub(crate) meta: Arc<MetaStore>,
     pub(crate) blobs: BlobStore,
     pub(crate) service_key: Arc<WrappingKey>,
+    /// Tags object, upload and part records (`records.rs`).
+    pub(crate) records: RecordKey,
     pub(crate) rng: SystemRandom,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) access_cache: crate::access::AccessCache,
@@ -64,13 +73,34 @@ impl S3Core {
                 meta.init_setting(SERVICE_KEY_SETTING, fresh).await?
             }
         };
-        let service_key = root.unwrap(&wrapped, SERVICE_KEY_CONTEXT).map_err(|_| {
-            S3Error::InvalidRequest("the root key does not open this data directory".into())
-        })?;
+        let unopenable =
+            || S3Error::InvalidRequest("the root key does not open this data directory".into());
+        let records = RecordKey::new(&root_key.derive(RECORD_KEY_LABEL));
+        let service_key = match root.unwrap(&wrapped, SERVICE_KEY_CONTEXT) {
+            Ok(k) => k,
+            Err(_) => {
+                let k = root
+                    .unwrap(&wrapped, SERVICE_KEY_CONTEXT_V1)
+                    .map_err(|_| unopenable())?;
+                // Records written before authentication: tag them, then mark the directory.
+                let records = RecordKey::new(&root_key.derive(RECORD_KEY_LABEL));
+                let tagged = meta
+                    .tag_untagged(move |kind, bytes| records.tag(kind, bytes).to_vec())
+                    .await?;
+                tracing::info!(
+                    tagged,
+                    "authenticated the records of an older data directory"
+                );
+                let rewrapped = root.wrap(&k, SERVICE_KEY_CONTEXT, &rng)?;
+                meta.put_setting(SERVICE_KEY_SETTING, rewrapped).await?;
+                k
+            }
+        };
         let core = Self {
             meta,
             blobs,
             service_key: Arc::new(WrappingKey::new(&service_key)),
+            records,
             rng,
             clock,
             access_cache: crate::access::AccessCache::default(),

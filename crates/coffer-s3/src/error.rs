@@ -68,6 +68,11 @@ pub enum S3Error {
     InvalidEncryptionAlgorithm,
     #[error("The TagSet does not exist")]
     NoSuchTagSet,
+    /// Other writes kept changing the record a read-modify-write was based on.
+    #[error(
+        "A conflicting conditional operation is currently in progress against this resource. Please try again."
+    )]
+    ConcurrentUpdate,
     /// The request body failed while streaming in (client hung up, a signature or hash
     /// check of the transport failed). The source is the adapter's own error type.
     #[error("request body: {0}")]

@@ -25,6 +25,7 @@ mod meta;
 mod multipart;
 mod objects;
 mod read;
+mod records;
 mod sealing;
 mod write;
 
@@ -50,3 +51,7 @@ pub use write::BodyStream;
 
 /// Version id of every object until versioning exists (already part of the stored key).
 pub const NULL_VERSION: &str = "null";
+
+/// How often a read-modify-write whose record changed under it is read and tried again
+/// before the client is told to retry (`OperationAborted`).
+const MAX_WRITE_RETRIES: usize = 8;

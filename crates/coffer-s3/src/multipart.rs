@@ -85,13 +85,15 @@ impl S3Core {
             checksum_algorithm,
             encryption,
         };
-        let rec = UploadRecord {
+        let mut rec = UploadRecord {
             upload_id: upload_id.clone(),
             bucket: bucket.to_owned(),
             key: key.to_owned(),
             initiated_ms: self.now_ms(),
             meta: serde_json::to_vec(&stored).unwrap_or_default(),
+            mac: Vec::new(),
         };
+        self.tag_upload(&mut rec);
         self.meta.create_upload(rec).await.map_err(no_such_bucket)?;
         Ok(upload_id)
     }
@@ -221,7 +223,7 @@ impl S3Core {
         let now = self.now_ms();
         let etag = etag_of(&written.md5);
         let checksum = written.checksum;
-        let part = PartRecord {
+        let mut part = PartRecord {
             upload_id: upload_id.to_owned(),
             part_number,
             size: written.segment.plain_len,
@@ -232,9 +234,15 @@ impl S3Core {
             })
             .unwrap_or_default(),
             segment: written.segment,
+            mac: Vec::new(),
         };
+        self.tag_part(&mut part);
         let size = part.size;
-        let freed = self.meta.put_part(part).await.map_err(no_such_upload)?;
+        let freed = self
+            .meta
+            .put_part(part, written.pending)
+            .await
+            .map_err(no_such_upload)?;
         self.release_blobs(freed);
         Ok(PartInfo {
             part_number,
@@ -245,7 +253,26 @@ impl S3Core {
         })
     }
 
+    /// CompleteMultipartUpload. The parts it picks must still be the upload's parts when the
+    /// object commits: a part replaced meanwhile (an SDK retrying UploadPart) makes it pick
+    /// again, so a completed object never points at a released blob.
     pub async fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> Result<PutResult, S3Error> {
+        for _ in 0..crate::MAX_WRITE_RETRIES {
+            match self.try_complete(bucket, key, upload_id, parts).await {
+                Err(S3Error::Store(StoreError::Changed(_))) => continue,
+                other => return other,
+            }
+        }
+        Err(S3Error::ConcurrentUpdate)
+    }
+
+    async fn try_complete(
         &self,
         bucket: &str,
         key: &str,
@@ -263,7 +290,7 @@ impl S3Core {
         {
             return Err(S3Error::InvalidPartOrder);
         }
-        let stored = self.meta.parts(upload_id, 0, MAX_PART_NUMBER as usize)?;
+        let stored = self.part_records(upload_id, 0, MAX_PART_NUMBER as usize)?;
         let mut chosen = Vec::with_capacity(parts.len());
         for p in parts {
             let found = stored
@@ -311,7 +338,7 @@ impl S3Core {
             part_sizes: chosen.iter().map(|p| p.size).collect(),
             encryption: encryption.clone(),
         };
-        let rec = ObjectRecord {
+        let mut rec = ObjectRecord {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
             version_id: NULL_VERSION.to_owned(),
@@ -320,10 +347,16 @@ impl S3Core {
             last_modified_ms: now,
             meta: stored_meta.to_bytes(),
             segments: chosen.iter().map(|p| p.segment.clone()).collect(),
+            mac: Vec::new(),
         };
+        self.tag_object(&mut rec);
+        let picked = chosen
+            .iter()
+            .map(|p| (p.part_number, p.mac.clone()))
+            .collect();
         let freed = self
             .meta
-            .complete_upload(upload_id, rec)
+            .complete_upload(upload_id, rec, picked)
             .await
             .map_err(no_such_upload)?;
         self.release_blobs(freed);
@@ -362,7 +395,7 @@ impl S3Core {
         max: usize,
     ) -> Result<(UploadInfo, Vec<PartInfo>, bool), S3Error> {
         let upload = self.upload_record(bucket, key, upload_id)?;
-        let mut parts = self.meta.parts(upload_id, marker, max.saturating_add(1))?;
+        let mut parts = self.part_records(upload_id, marker, max.saturating_add(1))?;
         let truncated = parts.len() > max;
         parts.truncate(max);
         let parts = parts
@@ -395,6 +428,10 @@ impl S3Core {
             .list_uploads(bucket, prefix, key_marker, max.saturating_add(1))?;
         let truncated = ups.len() > max;
         ups.truncate(max);
+        let ups: Vec<UploadRecord> = ups
+            .into_iter()
+            .map(|u| self.check_upload(u))
+            .collect::<Result<_, _>>()?;
         Ok((
             ups.iter().map(upload_info).collect::<Result<_, _>>()?,
             truncated,
@@ -408,10 +445,26 @@ impl S3Core {
         upload_id: &str,
     ) -> Result<UploadRecord, S3Error> {
         self.require_bucket(bucket)?;
-        self.meta
+        let upload = self
+            .meta
             .upload(upload_id)?
             .filter(|u| u.bucket == bucket && u.key == key)
-            .ok_or(S3Error::NoSuchUpload)
+            .ok_or(S3Error::NoSuchUpload)?;
+        self.check_upload(upload)
+    }
+
+    /// Parts of an upload, each authenticated.
+    fn part_records(
+        &self,
+        upload_id: &str,
+        after: u32,
+        limit: usize,
+    ) -> Result<Vec<PartRecord>, S3Error> {
+        self.meta
+            .parts(upload_id, after, limit)?
+            .into_iter()
+            .map(|p| self.check_part(p))
+            .collect()
     }
 }
 

@@ -1,6 +1,6 @@
 //! Single objects: put, get (ranges, conditions), head, delete, copy, tagging.
 
-use coffer_store::ObjectRecord;
+use coffer_store::{ObjectRecord, StoreError};
 
 use crate::checksum::{Integrity, etag_of};
 use crate::customer_key::CustomerKey;
@@ -188,7 +188,7 @@ impl S3Core {
             encryption: encryption.clone(),
         };
         let now = self.now_ms();
-        let rec = ObjectRecord {
+        let mut rec = ObjectRecord {
             bucket: req.bucket,
             key: req.key,
             version_id: NULL_VERSION.to_owned(),
@@ -197,8 +197,10 @@ impl S3Core {
             last_modified_ms: now,
             meta: stored.to_bytes(),
             segments: vec![written.segment],
+            mac: Vec::new(),
         };
-        let freed = self.meta.put_object(rec).await?;
+        self.tag_object(&mut rec);
+        let freed = self.meta.put_object(rec, written.pending).await?;
         self.release_blobs(freed);
         Ok(PutResult {
             encryption,
@@ -342,7 +344,8 @@ impl S3Core {
         Ok(StoredMeta::from_bytes(&rec.meta)?.meta.tags)
     }
 
-    /// Replaces an object's tag set (empty removes it).
+    /// Replaces an object's tag set (empty removes it). The change applies to the very record
+    /// it was made from: if the object is replaced meanwhile, it is read and changed again.
     pub async fn set_object_tags(
         &self,
         bucket: &str,
@@ -350,17 +353,25 @@ impl S3Core {
         tags: Vec<Tag>,
     ) -> Result<(), S3Error> {
         validate_tags(&tags)?;
-        let rec = self.object_record(bucket, key)?;
-        let mut stored = StoredMeta::from_bytes(&rec.meta)?;
-        stored.meta.tags = tags;
-        if !self
-            .meta
-            .update_object_meta(bucket, key, NULL_VERSION, stored.to_bytes())
-            .await?
-        {
-            return Err(S3Error::NoSuchKey);
+        for _ in 0..crate::MAX_WRITE_RETRIES {
+            let mut rec = self.object_record(bucket, key)?;
+            let mut stored = StoredMeta::from_bytes(&rec.meta)?;
+            stored.meta.tags = tags.clone();
+            let read_mac = std::mem::take(&mut rec.mac);
+            rec.meta = stored.to_bytes();
+            self.tag_object(&mut rec);
+            match self
+                .meta
+                .update_object_meta(bucket, key, NULL_VERSION, read_mac, rec.meta, rec.mac)
+                .await
+            {
+                Ok(true) => return Ok(()),
+                Ok(false) => return Err(S3Error::NoSuchKey),
+                Err(StoreError::Changed(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
         }
-        Ok(())
+        Err(S3Error::ConcurrentUpdate)
     }
 
     pub(crate) fn require_bucket(
@@ -370,9 +381,10 @@ impl S3Core {
         self.meta.bucket(bucket)?.ok_or(S3Error::NoSuchBucket)
     }
 
+    /// The object at `key`, authenticated (an edited record is [`S3Error::Corrupt`]).
     pub(crate) fn object_record(&self, bucket: &str, key: &str) -> Result<ObjectRecord, S3Error> {
         match self.meta.object(bucket, key, NULL_VERSION)? {
-            Some(rec) => Ok(rec),
+            Some(rec) => self.check_object(rec),
             None => {
                 self.require_bucket(bucket)?;
                 Err(S3Error::NoSuchKey)

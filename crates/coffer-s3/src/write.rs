@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use coffer_crypto::{PACKAGE_SIZE, PackageSealer};
-use coffer_store::{BlobId, BlobStore, Location, Segment};
+use coffer_store::{BlobId, BlobStore, Location, PendingBlob, Segment};
 use futures::{Stream, StreamExt as _};
 use tokio::task::JoinHandle;
 
@@ -29,6 +29,9 @@ pub(crate) const MAX_SINGLE_UPLOAD: u64 = 5 * 1024 * 1024 * 1024;
 /// A written, durable segment and what was computed over its plaintext.
 pub(crate) struct Written {
     pub(crate) segment: Segment,
+    /// The segment's blob file, if it has one: hand it to the metadata write that references
+    /// it, which keeps it if it commits (dropped otherwise, it removes the file).
+    pub(crate) pending: Vec<PendingBlob>,
     pub(crate) md5: [u8; 16],
     pub(crate) checksum: Option<ChecksumValue>,
 }
@@ -74,13 +77,14 @@ impl S3Core {
         }
         let (md5, checksum) = hashers.verify(integrity)?;
         out.seal(&mut pending, true, self).await?;
-        let location = out.finish().await?;
+        let (location, blob) = out.finish().await?;
         Ok(Written {
             segment: Segment {
                 plain_len: total,
                 location,
                 sealing: sealing.encode(),
             },
+            pending: blob.into_iter().collect(),
             md5,
             checksum,
         })
@@ -115,14 +119,19 @@ impl SealedOutput<'_> {
         Ok(())
     }
 
-    async fn finish(mut self) -> Result<Location, S3Error> {
+    async fn finish(mut self) -> Result<(Location, Option<PendingBlob>), S3Error> {
         match self.file.take() {
-            None => Ok(Location::Inline(std::mem::take(&mut self.sealed))),
+            None => Ok((Location::Inline(std::mem::take(&mut self.sealed)), None)),
             Some(mut file) => {
                 if !self.sealed.is_empty() {
                     file.write(std::mem::take(&mut self.sealed)).await?;
                 }
-                Ok(Location::Blob(file.commit().await?))
+                let pending = file.commit().await?;
+                let id = pending
+                    .id()
+                    .cloned()
+                    .ok_or(S3Error::Internal("blob kept".into()))?;
+                Ok((Location::Blob(id), Some(pending)))
             }
         }
     }
@@ -184,7 +193,9 @@ impl TempBlob {
         Ok(())
     }
 
-    async fn commit(mut self) -> Result<BlobId, S3Error> {
+    /// Makes the blob durable. Abandoned while this runs (the request dropped), the blocking
+    /// task still finishes and drops its [`PendingBlob`], which removes the file.
+    async fn commit(mut self) -> Result<PendingBlob, S3Error> {
         join(self.in_flight_write.take()).await?;
         join(self.in_flight_sync.take()).await?;
         let file = self
@@ -194,12 +205,13 @@ impl TempBlob {
         let file =
             Arc::try_unwrap(file).map_err(|_| S3Error::Internal("blob still shared".into()))?;
         let (blobs, id) = (self.blobs.clone(), self.id.clone());
-        let result = blocking(move || blobs.commit(&id, file)).await?;
-        if let Err(e) = result {
-            self.blobs.discard(&self.id);
-            return Err(e.into());
+        match blocking(move || blobs.commit(&id, file)).await? {
+            Ok(pending) => Ok(pending),
+            Err(e) => {
+                self.blobs.discard(&self.id);
+                Err(e.into())
+            }
         }
-        Ok(self.id.clone())
     }
 }
 

@@ -36,6 +36,37 @@ impl fmt::Debug for BlobId {
     }
 }
 
+/// A durable blob that no committed metadata references yet. Hand it to the metadata write
+/// that references the blob: that write keeps it when it commits, and dropping it unkept
+/// removes the file.
+#[derive(Debug)]
+pub struct PendingBlob {
+    blobs: BlobStore,
+    /// `None` once kept.
+    id: Option<BlobId>,
+}
+
+impl PendingBlob {
+    pub fn id(&self) -> Option<&BlobId> {
+        self.id.as_ref()
+    }
+
+    /// A committed record references the blob now: it is no longer this guard's to remove.
+    pub fn keep(mut self) {
+        self.id = None;
+    }
+}
+
+impl Drop for PendingBlob {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take()
+            && let Err(e) = self.blobs.remove(&id)
+        {
+            tracing::warn!(blob = id.as_str(), error = %e, "could not remove an unreferenced blob");
+        }
+    }
+}
+
 /// Object bytes on local disk: `tmp/<id>` while being written, `blobs/<id[0..2]>/<id>` once
 /// durable. Files hold only sealed packages.
 #[derive(Debug, Clone)]
@@ -61,14 +92,22 @@ impl BlobStore {
     }
 
     /// Makes a fully written temporary blob durable: fsync the data, rename it into place,
-    /// fsync the directory. Only after this may metadata point at it.
-    pub fn commit(&self, id: &BlobId, file: File) -> io::Result<()> {
+    /// fsync the directory. Only after this may metadata point at it. The blob stays
+    /// *pending* until a metadata commit that references it keeps it: a [`PendingBlob`]
+    /// dropped unkept (the commit failed, or the request was abandoned) removes the file at
+    /// once rather than at the next start-up sweep.
+    pub fn commit(&self, id: &BlobId, file: File) -> io::Result<PendingBlob> {
+        let pending = PendingBlob {
+            blobs: self.clone(),
+            id: Some(id.clone()),
+        };
         file.sync_all()?;
         drop(file);
         let dir = self.root.join("blobs").join(&id.0[..2]);
         fs::create_dir_all(&dir)?;
         fs::rename(self.temp_path(id), dir.join(&id.0))?;
-        File::open(&dir)?.sync_all()
+        File::open(&dir)?.sync_all()?;
+        Ok(pending)
     }
 
     /// Removes a temporary blob that will never be committed (upload failed or aborted).
@@ -142,13 +181,34 @@ mod tests {
         for id in [&keep, &orphan] {
             let mut f = store.create(id).unwrap();
             f.write_all(b"sealed").unwrap();
-            store.commit(id, f).unwrap();
+            store.commit(id, f).unwrap().keep();
         }
         store.create(&temp).unwrap().write_all(b"partial").unwrap();
         let removed = store.sweep(&HashSet::from([keep.clone()])).unwrap();
         assert_eq!(removed, 2);
         assert!(store.open_blob(&keep).is_ok());
         assert!(store.open_blob(&orphan).is_err());
+    }
+
+    #[test]
+    fn pending_blobs_are_removed_unless_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let (kept, dropped) = (BlobId::from_random([4; 16]), BlobId::from_random([5; 16]));
+        for id in [&kept, &dropped] {
+            store.create(id).unwrap().write_all(b"x").unwrap();
+        }
+        store
+            .commit(&kept, File::open(store.temp_path(&kept)).unwrap())
+            .unwrap()
+            .keep();
+        drop(
+            store
+                .commit(&dropped, File::open(store.temp_path(&dropped)).unwrap())
+                .unwrap(),
+        );
+        assert!(store.open_blob(&kept).is_ok());
+        assert!(store.open_blob(&dropped).is_err());
     }
 
     #[test]

@@ -73,6 +73,34 @@ fn decode_segment_from(buf: &mut &[u8]) -> Result<Segment, StoreError> {
     })
 }
 
+/// A string field of canonical bytes: `len:u64 || bytes`.
+pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_blob(out, s.as_bytes());
+}
+
+/// A byte field of canonical bytes: `len:u64 || bytes`.
+pub(crate) fn put_blob(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u64).to_be_bytes());
+    out.extend_from_slice(b);
+}
+
+/// A segment in canonical bytes: `plain_len:u64`, then `0 || len(inline):u64` or
+/// `1 || blob id`, then the sealing record.
+pub(crate) fn put_authenticated_segment(out: &mut Vec<u8>, s: &Segment) {
+    out.extend_from_slice(&s.plain_len.to_be_bytes());
+    match &s.location {
+        Location::Inline(data) => {
+            out.push(0);
+            out.extend_from_slice(&(data.len() as u64).to_be_bytes());
+        }
+        Location::Blob(id) => {
+            out.push(1);
+            put_str(out, id.as_str());
+        }
+    }
+    put_blob(out, &s.sealing);
+}
+
 fn corrupt() -> StoreError {
     StoreError::Corrupt("segment encoding")
 }

@@ -15,6 +15,9 @@ pub enum StoreError {
     KvConflict(String),
     #[error("key {0} does not exist")]
     KvMissing(String),
+    /// A conditional write found the record changed since it was read: read it again.
+    #[error("the {0} record changed since it was read")]
+    Changed(&'static str),
     #[error("stored record is corrupt: {0}")]
     Corrupt(&'static str),
     #[error("metadata database: {0}")]

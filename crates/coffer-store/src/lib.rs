@@ -23,7 +23,7 @@ mod error;
 mod meta;
 mod records;
 
-pub use blobs::{BlobId, BlobStore};
+pub use blobs::{BlobId, BlobStore, PendingBlob};
 pub use error::StoreError;
 pub use meta::{KvOp, MetaStore, prefix_successor};
 pub use records::{

@@ -40,6 +40,8 @@ pub struct ObjectRecord {
     pub last_modified_ms: i64,
     pub meta: Vec<u8>,
     pub segments: Vec<Segment>,
+    /// The S3 layer's tag over [`ObjectRecord::authenticated_bytes`]; opaque here.
+    pub mac: Vec<u8>,
 }
 
 /// What a listing needs, without the segments.
@@ -59,6 +61,8 @@ pub struct UploadRecord {
     pub key: String,
     pub initiated_ms: i64,
     pub meta: Vec<u8>,
+    /// The S3 layer's tag over [`UploadRecord::authenticated_bytes`]; opaque here.
+    pub mac: Vec<u8>,
 }
 
 /// An uploaded part.
@@ -71,4 +75,61 @@ pub struct PartRecord {
     pub last_modified_ms: i64,
     pub meta: Vec<u8>,
     pub segment: Segment,
+    /// The S3 layer's tag over [`PartRecord::authenticated_bytes`]; opaque here.
+    pub mac: Vec<u8>,
+}
+
+/// Canonical bytes of each record for authentication (FORMAT.md, "Authenticated records"):
+/// every field but the tag, length-prefixed, in declaration order. Inline segment bytes
+/// count only by their length: they are AES-GCM packages under the data key and context
+/// that the (authenticated) sealing record names, so no other bytes can stand in for them.
+impl ObjectRecord {
+    /// The kind label the tag is bound to.
+    pub const AUTH_KIND: &'static [u8] = b"coffer/object-record/v1";
+
+    pub fn authenticated_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(128 + self.meta.len());
+        crate::codec::put_str(&mut out, &self.bucket);
+        crate::codec::put_str(&mut out, &self.key);
+        crate::codec::put_str(&mut out, &self.version_id);
+        out.extend_from_slice(&self.size.to_be_bytes());
+        crate::codec::put_str(&mut out, &self.etag);
+        out.extend_from_slice(&self.last_modified_ms.to_be_bytes());
+        crate::codec::put_blob(&mut out, &self.meta);
+        out.extend_from_slice(&(self.segments.len() as u64).to_be_bytes());
+        for s in &self.segments {
+            crate::codec::put_authenticated_segment(&mut out, s);
+        }
+        out
+    }
+}
+
+impl UploadRecord {
+    pub const AUTH_KIND: &'static [u8] = b"coffer/upload-record/v1";
+
+    pub fn authenticated_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.meta.len());
+        crate::codec::put_str(&mut out, &self.upload_id);
+        crate::codec::put_str(&mut out, &self.bucket);
+        crate::codec::put_str(&mut out, &self.key);
+        out.extend_from_slice(&self.initiated_ms.to_be_bytes());
+        crate::codec::put_blob(&mut out, &self.meta);
+        out
+    }
+}
+
+impl PartRecord {
+    pub const AUTH_KIND: &'static [u8] = b"coffer/part-record/v1";
+
+    pub fn authenticated_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(128 + self.meta.len());
+        crate::codec::put_str(&mut out, &self.upload_id);
+        out.extend_from_slice(&self.part_number.to_be_bytes());
+        out.extend_from_slice(&self.size.to_be_bytes());
+        crate::codec::put_str(&mut out, &self.etag);
+        out.extend_from_slice(&self.last_modified_ms.to_be_bytes());
+        crate::codec::put_blob(&mut out, &self.meta);
+        crate::codec::put_authenticated_segment(&mut out, &self.segment);
+        out
+    }
 }

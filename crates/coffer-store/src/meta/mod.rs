@@ -1,0 +1,619 @@
+use std::collections::HashSet;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, mpsc};
+use std::thread;
+
+use futures::channel::oneshot;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+mod kv;
+mod tags;
+mod uploads;
+
+pub use kv::KvOp;
+
+use crate::codec::{decode_segments, encode_segments};
+use crate::{
+    BlobId, BucketRecord, Location, ObjectRecord, ObjectSummary, PendingBlob, Segment, StoreError,
+};
+use tags::add_tag_columns;
+use uploads::remove_upload;
+
+/// Most writes one transaction takes at once; bounds the latency of the first one.
+const MAX_BATCH: usize = 512;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS buckets (
+    name TEXT PRIMARY KEY, owner TEXT NOT NULL, region TEXT NOT NULL, created_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS bucket_configs (
+    bucket TEXT NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (bucket, name));
+CREATE TABLE IF NOT EXISTS objects (
+    bucket TEXT NOT NULL, key TEXT NOT NULL, version_id TEXT NOT NULL,
+    size INTEGER NOT NULL, etag TEXT NOT NULL, last_modified_ms INTEGER NOT NULL,
+    meta BLOB NOT NULL, segments BLOB NOT NULL, mac BLOB NOT NULL DEFAULT x'',
+    PRIMARY KEY (bucket, key, version_id));
+CREATE TABLE IF NOT EXISTS uploads (
+    upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL,
+    initiated_ms INTEGER NOT NULL, meta BLOB NOT NULL, mac BLOB NOT NULL DEFAULT x'');
+CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, initiated_ms);
+CREATE TABLE IF NOT EXISTS parts (
+    upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, size INTEGER NOT NULL,
+    etag TEXT NOT NULL, last_modified_ms INTEGER NOT NULL, meta BLOB NOT NULL,
+    segment BLOB NOT NULL, mac BLOB NOT NULL DEFAULT x'', PRIMARY KEY (upload_id, part_number));
+CREATE TABLE IF NOT EXISTS blob_refs (blob_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS kv (
+    ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key));
+";
+
+/// Tables whose rows carry an authentication tag (`mac`), added to older data directories.
+const TAGGED_TABLES: [&str; 3] = ["objects", "uploads", "parts"];
+
+type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
+
+/// The embedded metadata store. Reads use a small pool of connections; writes are queued to
+/// one writer thread that commits them in batches.
+pub struct MetaStore {
+    path: PathBuf,
+    readers: Mutex<Vec<Connection>>,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl MetaStore {
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = open_connection(path)?;
+        conn.execute_batch(SCHEMA)?;
+        add_tag_columns(&conn)?;
+        let (jobs, queue) = mpsc::channel::<Job>();
+        thread::Builder::new()
+            .name("coffer-meta-writer".into())
+            .spawn(move || writer_loop(&conn, &queue))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            readers: Mutex::new(Vec::new()),
+            jobs,
+        })
+    }
+
+    // ---- reads ----
+
+    pub fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+            )
+        })
+    }
+
+    pub fn bucket(&self, name: &str) -> Result<Option<BucketRecord>, StoreError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT name, owner, region, created_ms FROM buckets WHERE name = ?1",
+                [name],
+                bucket_from_row,
+            )
+            .optional()?)
+        })
+    }
+
+    pub fn list_buckets(&self) -> Result<Vec<BucketRecord>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT name, owner, region, created_ms FROM buckets ORDER BY name",
+            )?;
+            let rows = st.query_map([], bucket_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    pub fn bucket_config(&self, bucket: &str, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT value FROM bucket_configs WHERE bucket = ?1 AND name = ?2",
+                [bucket, name],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+    }
+
+    pub fn object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<Option<ObjectRecord>, StoreError> {
+        self.read(|c| object_row(c, bucket, key, version_id))
+    }
+
+    /// Objects of `bucket` whose key starts with `prefix` and is `>= from` (or `> from` when
+    /// `inclusive` is false), in UTF-8 byte order, at most `limit`.
+    pub fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        from: &str,
+        inclusive: bool,
+        limit: usize,
+    ) -> Result<Vec<ObjectSummary>, StoreError> {
+        let lower = if prefix.as_bytes() > from.as_bytes() {
+            prefix
+        } else {
+            from
+        };
+        let inclusive = inclusive || lower != from;
+        let upper = prefix_successor(prefix);
+        self.read(|c| {
+            let sql = match (inclusive, upper.is_some()) {
+                (true, true) => "SELECT key, size, etag, last_modified_ms FROM objects WHERE bucket = ?1 AND key >= ?2 AND key < ?3 ORDER BY key LIMIT ?4",
+                (false, true) => "SELECT key, size, etag, last_modified_ms FROM objects WHERE bucket = ?1 AND key > ?2 AND key < ?3 ORDER BY key LIMIT ?4",
+                (true, false) => "SELECT key, size, etag, last_modified_ms FROM objects WHERE bucket = ?1 AND key >= ?2 AND ?3 IS NULL ORDER BY key LIMIT ?4",
+                (false, false) => "SELECT key, size, etag, last_modified_ms FROM objects WHERE bucket = ?1 AND key > ?2 AND ?3 IS NULL ORDER BY key LIMIT ?4",
+            };
+            let mut st = c.prepare_cached(sql)?;
+            let rows = st.query_map(
+                params![bucket, lower, upper, i64::try_from(limit).unwrap_or(i64::MAX)],
+                |r| {
+                    Ok(ObjectSummary {
+                        key: r.get(0)?,
+                        size: r.get::<_, i64>(1)? as u64,
+                        etag: r.get(2)?,
+                        last_modified_ms: r.get(3)?,
+                    })
+                },
+            )?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    pub fn bucket_is_empty(&self, bucket: &str) -> Result<bool, StoreError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1",
+                [bucket],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_none())
+        })
+    }
+
+    /// Every blob id some record points at (for the start-up sweep).
+    pub fn referenced_blobs(&self) -> Result<HashSet<BlobId>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare("SELECT blob_id FROM blob_refs")?;
+            let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+            let mut out = HashSet::new();
+            for id in rows {
+                out.insert(BlobId::parse(&id?).ok_or(StoreError::Corrupt("blob id"))?);
+            }
+            Ok(out)
+        })
+    }
+
+    // ---- writes (group-committed) ----
+
+    pub fn put_setting(
+        &self,
+        name: &str,
+        value: Vec<u8>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        let name = name.to_owned();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO settings (name, value) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                params![name, value],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Inserts a setting only if absent; returns the value now stored (first writer wins).
+    pub fn init_setting(
+        &self,
+        name: &str,
+        value: Vec<u8>,
+    ) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send + 'static {
+        let name = name.to_owned();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                params![name, value],
+            )?;
+            Ok(
+                c.query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+    }
+
+    pub fn create_bucket(
+        &self,
+        rec: BucketRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        self.write(move |c| {
+            let n = c.execute(
+                "INSERT INTO buckets (name, owner, region, created_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (name) DO NOTHING",
+                params![rec.name, rec.owner, rec.region, rec.created_ms],
+            )?;
+            if n == 0 {
+                return Err(StoreError::BucketExists(rec.name));
+            }
+            Ok(())
+        })
+    }
+
+    /// Deletes an empty bucket with its configs and any unfinished uploads; returns the blobs
+    /// that those uploads' parts held.
+    pub fn delete_bucket(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {
+        let name = name.to_owned();
+        self.write(move |c| {
+            if c.query_row(
+                "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1",
+                [&name],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some()
+            {
+                return Err(StoreError::BucketNotEmpty(name));
+            }
+            let mut freed = Vec::new();
+            let ids: Vec<String> = {
+                let mut st = c.prepare("SELECT upload_id FROM uploads WHERE bucket = ?1")?;
+                st.query_map([&name], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?
+            };
+            for id in ids {
+                freed.extend(remove_upload(c, &id)?);
+            }
+            c.execute("DELETE FROM bucket_configs WHERE bucket = ?1", [&name])?;
+            if c.execute("DELETE FROM buckets WHERE name = ?1", [&name])? == 0 {
+                return Err(StoreError::NoSuchBucket(name));
+            }
+            Ok(freed)
+        })
+    }
+
+    pub fn put_bucket_config(
+        &self,
+        bucket: &str,
+        name: &str,
+        value: Option<Vec<u8>>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        let (bucket, name) = (bucket.to_owned(), name.to_owned());
+        self.write(move |c| {
+            require_bucket(c, &bucket)?;
+            match value {
+                Some(v) => c.execute(
+                    "INSERT INTO bucket_configs (bucket, name, value) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (bucket, name) DO UPDATE SET value = excluded.value",
+                    params![bucket, name, v],
+                )?,
+                None => c.execute(
+                    "DELETE FROM bucket_configs WHERE bucket = ?1 AND name = ?2",
+                    params![bucket, name],
+                )?,
+            };
+            Ok(())
+        })
+    }
+
+    /// Makes `rec` the object at its (bucket, key, version); returns the blobs of the object
+    /// it replaced, for the caller to delete after the commit. `pending` are the new blobs
+    /// `rec` references: kept if this commits, removed at once if it does not (even when the
+    /// caller has gone away meanwhile).
+    pub fn put_object(
+        &self,
+        rec: ObjectRecord,
+        pending: Vec<PendingBlob>,
+    ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {
+        self.write_holding(pending, move |c| {
+            require_bucket(c, &rec.bucket)?;
+            let freed = remove_object(c, &rec.bucket, &rec.key, &rec.version_id)?;
+            insert_object(c, &rec)?;
+            Ok(freed)
+        })
+    }
+
+    /// Replaces only the S3 metadata (and so the tag) of an object (tagging), if it is still
+    /// the record that was read: the one whose tag is `expected_mac`. False if the object is
+    /// gone; `Changed` if it was replaced meanwhile (read it again).
+    pub fn update_object_meta(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+        expected_mac: Vec<u8>,
+        meta: Vec<u8>,
+        mac: Vec<u8>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send + 'static {
+        let (b, k, v) = (bucket.to_owned(), key.to_owned(), version_id.to_owned());
+        self.write(move |c| {
+            let current: Option<Vec<u8>> = c
+                .query_row(
+                    "SELECT mac FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
+                    params![b, k, v],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match current {
+                None => Ok(false),
+                Some(m) if m != expected_mac => Err(StoreError::Changed("object")),
+                Some(_) => Ok(c.execute(
+                    "UPDATE objects SET meta = ?4, mac = ?5
+                     WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
+                    params![b, k, v, meta, mac],
+                )? > 0),
+            }
+        })
+    }
+
+    /// Deletes an object version; returns its blobs (empty if it did not exist).
+    pub fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {
+        let (b, k, v) = (bucket.to_owned(), key.to_owned(), version_id.to_owned());
+        self.write(move |c| remove_object(c, &b, &k, &v))
+    }
+
+    // ---- plumbing ----
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = match self.readers.lock().map(|mut pool| pool.pop()) {
+            Ok(Some(c)) => c,
+            _ => open_connection(&self.path)?,
+        };
+        let out = f(&conn);
+        if let Ok(mut pool) = self.readers.lock() {
+            pool.push(conn);
+        }
+        out
+    }
+
+    fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send + 'static {
+        self.write_holding(Vec::new(), f)
+    }
+
+    /// A write whose record references the `pending` blobs: they are kept once the write has
+    /// committed, and removed if it fails. This happens on the writer's side, so a caller
+    /// that stops waiting (a client hanging up) still leaves nothing behind.
+    fn write_holding<T: Send + 'static>(
+        &self,
+        pending: Vec<PendingBlob>,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send + 'static {
+        let (tx, rx) = oneshot::channel::<Result<T, StoreError>>();
+        let job: Job = Box::new(move |conn: &Connection| {
+            // Each write runs in its own savepoint so one failing write leaves its batch-mates
+            // untouched.
+            let result = match conn.execute_batch("SAVEPOINT op") {
+                Ok(()) => {
+                    let r = f(conn);
+                    let end = if r.is_ok() {
+                        "RELEASE op"
+                    } else {
+                        "ROLLBACK TO op; RELEASE op"
+                    };
+                    match conn.execute_batch(end) {
+                        Ok(()) => r,
+                        Err(e) => Err(e.into()),
+                    }
+                }
+                Err(e) => Err(e.into()),
+            };
+            Box::new(move |commit: Result<(), String>| {
+                let out = match commit {
+                    Ok(()) => result,
+                    Err(e) => Err(StoreError::Commit(e)),
+                };
+                if out.is_ok() {
+                    pending.into_iter().for_each(PendingBlob::keep);
+                } else {
+                    // Removed before the caller hears of the failure.
+                    drop(pending);
+                }
+                let _ = tx.send(out);
+            })
+        });
+        let sent = self.jobs.send(job);
+        async move {
+            sent.map_err(|_| StoreError::WriterGone)?;
+            rx.await.map_err(|_| StoreError::WriterGone)?
+        }
+    }
+}
+
+/// The smallest string greater than every string that starts with `prefix`, if any: used to
+/// bound prefix scans and to skip past a common prefix in delimiter listings.
+pub fn prefix_successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = last as u32 + 1;
+        if (0xD800..0xE000).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    // WAL + FULL: a commit returns only after its WAL frames are fsynced. secure_delete FAST
+    // zeroes deleted rows (destroyed keys, deleted objects) where that costs no extra I/O.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;
+         PRAGMA foreign_keys = OFF; PRAGMA secure_delete = FAST;",
+    )?;
+    Ok(conn)
+}
+
+fn writer_loop(conn: &Connection, queue: &mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+            // Dropping the jobs unrun drops their reply channels: each waiter sees WriterGone.
+            continue;
+        }
+        let completions: Vec<Completion> = batch.into_iter().map(|job| job(conn)).collect();
+        let commit = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        if commit.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for done in completions {
+            done(commit.clone());
+        }
+    }
+}
+
+fn require_bucket(c: &Connection, bucket: &str) -> Result<(), StoreError> {
+    c.query_row(
+        "SELECT 1 FROM buckets WHERE name = ?1",
+        [bucket],
+        |_| Ok(()),
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NoSuchBucket(bucket.to_owned()))
+}
+
+fn object_row(
+    c: &Connection,
+    bucket: &str,
+    key: &str,
+    version_id: &str,
+) -> Result<Option<ObjectRecord>, StoreError> {
+    let mut st = c.prepare_cached(
+        "SELECT size, etag, last_modified_ms, meta, segments, mac FROM objects
+         WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
+    )?;
+    let row = st
+        .query_row([bucket, key, version_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, Vec<u8>>(4)?,
+                r.get::<_, Vec<u8>>(5)?,
+            ))
+        })
+        .optional()?;
+    row.map(|(size, etag, last_modified_ms, meta, segs, mac)| {
+        Ok(ObjectRecord {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            version_id: version_id.to_owned(),
+            // A negative size can only be an edited row: refuse it like any other damage.
+            size: u64::try_from(size).map_err(|_| StoreError::Corrupt("object size"))?,
+            etag,
+            last_modified_ms,
+            meta,
+            segments: decode_segments(&segs)?,
+            mac,
+        })
+    })
+    .transpose()
+}
+
+fn insert_object(c: &Connection, rec: &ObjectRecord) -> Result<(), StoreError> {
+    for s in &rec.segments {
+        ref_segment(c, s)?;
+    }
+    c.prepare_cached(
+        "INSERT INTO objects (bucket, key, version_id, size, etag, last_modified_ms, meta, segments, mac)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        rec.bucket,
+        rec.key,
+        rec.version_id,
+        rec.size as i64,
+        rec.etag,
+        rec.last_modified_ms,
+        rec.meta,
+        encode_segments(&rec.segments),
+        rec.mac
+    ])?;
+    Ok(())
+}
+
+fn remove_object(
+    c: &Connection,
+    bucket: &str,
+    key: &str,
+    version_id: &str,
+) -> Result<Vec<BlobId>, StoreError> {
+    let old: Option<Vec<u8>> = c
+        .prepare_cached(
+            "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = ?3
+             RETURNING segments",
+        )?
+        .query_row([bucket, key, version_id], |r| r.get(0))
+        .optional()?;
+    let mut freed = Vec::new();
+    if let Some(old) = old {
+        for s in decode_segments(&old)? {
+            freed.extend(unref_segment(c, &s)?);
+        }
+    }
+    Ok(freed)
+}
+
+fn ref_segment(c: &Connection, s: &Segment) -> Result<(), StoreError> {
+    if let Location::Blob(id) = &s.location {
+        c.prepare_cached("INSERT OR IGNORE INTO blob_refs (blob_id) VALUES (?1)")?
+            .execute([id.as_str()])?;
+    }
+    Ok(())
+}
+
+fn unref_segment(c: &Connection, s: &Segment) -> Result<Option<BlobId>, StoreError> {
+    if let Location::Blob(id) = &s.location {
+        c.prepare_cached("DELETE FROM blob_refs WHERE blob_id = ?1")?
+            .execute([id.as_str()])?;
+        return Ok(Some(id.clone()));
+    }
+    Ok(None)
+}
+
+fn bucket_from_row(r: &Row<'_>) -> rusqlite::Result<BucketRecord> {
+    Ok(BucketRecord {
+        name: r.get(0)?,
+        owner: r.get(1)?,
+        region: r.get(2)?,
+        created_ms: r.get(3)?,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,13 +1,20 @@
 //! The audit trail: one CloudTrail-shaped JSON record per KMS call (and per S3 request that
 //! used KMS), appended to `DATA/audit/kms.jsonl`. Records never hold plaintext, ciphertext or
 //! key material. `coffer audit` reads and filters them.
+//!
+//! Durability: a syncer thread fdatasyncs the trail in batches (group commit, like the
+//! metadata store), and a response is sent only once the records its request wrote are
+//! durable ([`audited`] around each request, then [`AuditLog::durable`]). So a crash of the
+//! server — or of the machine — never loses the record of an answered call.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
 use coffer_iam::Identity;
@@ -15,14 +22,104 @@ use serde_json::{Value, json};
 
 const FILE: &str = "kms.jsonl";
 
+/// Longest a response waits for its audit records to become durable before it fails
+/// (a disk that stopped taking fsyncs must not hold connections forever).
+const DURABLE_WAIT: Duration = Duration::from_secs(10);
+
+/// Where the trail's lines go: the file, or in tests a crash-simulating stand-in.
+pub(crate) trait TrailFile: Send + 'static {
+    fn append(&mut self, line: &[u8]) -> std::io::Result<()>;
+    /// Makes everything appended so far durable; usable beside appends (its own handle).
+    fn sync_handle(&self) -> std::io::Result<Box<dyn FnMut() -> std::io::Result<()> + Send>>;
+}
+
+impl TrailFile for File {
+    fn append(&mut self, line: &[u8]) -> std::io::Result<()> {
+        self.write_all(line)
+    }
+
+    fn sync_handle(&self) -> std::io::Result<Box<dyn FnMut() -> std::io::Result<()> + Send>> {
+        let f = self.try_clone()?;
+        Ok(Box::new(move || f.sync_data()))
+    }
+}
+
+tokio::task_local! {
+    /// The newest audit record written by the request being handled (0: none).
+    static REQUEST_RECORDS: Cell<u64>;
+}
+
+/// Runs one request's handling, and gives the sequence number of the newest audit record
+/// it wrote (0 if none), for [`AuditLog::durable`].
+pub(crate) async fn audited<T>(f: impl std::future::Future<Output = T>) -> (T, u64) {
+    REQUEST_RECORDS
+        .scope(Cell::new(0), async move {
+            let out = f.await;
+            (out, REQUEST_RECORDS.with(Cell::get))
+        })
+        .await
+}
+
 /// Append-only log; one line per record, written whole under a lock.
 pub(crate) struct AuditLog {
     /// The file, and the last successful cryptographic use of each key (by ARN) for
     /// GetKeyLastUsage, kept under one lock: one acquisition per record.
-    inner: Mutex<(File, HashMap<String, LastUse>)>,
+    inner: Mutex<(Box<dyn TrailFile>, HashMap<String, LastUse>)>,
+    sync: Arc<SyncState>,
     region: String,
     /// When the trail began: its first record, else when it was opened.
     tracking_start_ms: i64,
+}
+
+/// The group commit of the trail: records written (by sequence number) and made durable.
+struct SyncState {
+    written: Mutex<u64>,
+    more: Condvar,
+    synced: tokio::sync::watch::Sender<u64>,
+}
+
+impl SyncState {
+    fn start(
+        mut sync: Box<dyn FnMut() -> std::io::Result<()> + Send>,
+    ) -> std::io::Result<Arc<Self>> {
+        let state = Arc::new(Self {
+            written: Mutex::new(0),
+            more: Condvar::new(),
+            synced: tokio::sync::watch::channel(0).0,
+        });
+        let s = state.clone();
+        std::thread::Builder::new()
+            .name("coffer-audit-sync".into())
+            .spawn(move || {
+                loop {
+                    let target = {
+                        let mut w = s.written.lock().unwrap_or_else(|p| p.into_inner());
+                        while *w == *s.synced.borrow() {
+                            w = s.more.wait(w).unwrap_or_else(|p| p.into_inner());
+                        }
+                        *w
+                    };
+                    // Everything numbered up to `target` was appended before it was numbered.
+                    match sync() {
+                        Ok(()) => {
+                            s.synced.send_replace(target);
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "audit trail could not be synced");
+                            std::thread::sleep(Duration::from_millis(100));
+                        }
+                    }
+                }
+            })?;
+        Ok(state)
+    }
+
+    fn wrote_one(&self) -> u64 {
+        let mut w = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        *w += 1;
+        self.more.notify_one();
+        *w
+    }
 }
 
 /// A key's last successful cryptographic operation, as the trail recorded it.
@@ -99,11 +196,40 @@ impl AuditLog {
             }
         }
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        Self::over(
+            Box::new(file),
+            last_use,
+            region,
+            first_ms.unwrap_or_else(crate::now_ms),
+        )
+    }
+
+    fn over(
+        file: Box<dyn TrailFile>,
+        last_use: HashMap<String, LastUse>,
+        region: &str,
+        tracking_start_ms: i64,
+    ) -> std::io::Result<Self> {
+        let sync = SyncState::start(file.sync_handle()?)?;
         Ok(Self {
             inner: Mutex::new((file, last_use)),
+            sync,
             region: region.to_owned(),
-            tracking_start_ms: first_ms.unwrap_or_else(crate::now_ms),
+            tracking_start_ms,
         })
+    }
+
+    /// Waits until the records up to `seq` (from [`audited`]) are durable. An error means
+    /// the trail could not be synced in time: the caller must not report success.
+    pub(crate) async fn durable(&self, seq: u64) -> Result<(), ()> {
+        if seq == 0 {
+            return Ok(());
+        }
+        let mut rx = self.sync.synced.subscribe();
+        match tokio::time::timeout(DURABLE_WAIT, rx.wait_for(|s| *s >= seq)).await {
+            Ok(Ok(_)) => Ok(()),
+            _ => Err(()),
+        }
     }
 
     /// The last successful cryptographic use of the key `arn` the trail holds.
@@ -171,9 +297,12 @@ impl AuditLog {
         let mut line = rec.to_string();
         line.push('\n');
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(err) = inner.0.write_all(line.as_bytes()) {
+        if let Err(err) = inner.0.append(line.as_bytes()) {
             tracing::error!(error = %err, "audit record could not be written");
         }
+        let seq = self.sync.wrote_one();
+        // Outside a request (tests, maintenance) there is nobody to hold back.
+        let _ = REQUEST_RECORDS.try_with(|r| r.set(seq));
         if let Some((arn, use_)) = last_use {
             // Most uses repeat the key already there: update in place, no new key string.
             match inner.1.get_mut(arn) {
@@ -238,4 +367,76 @@ pub(crate) fn run(args: AuditArgs) -> Result<(), Box<dyn std::error::Error>> {
         println!("{line}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A trail that remembers what was written and what was synced: what a crash of the
+    /// machine would keep is only the synced part.
+    #[derive(Clone, Default)]
+    struct CrashTrail(Arc<Mutex<(Vec<u8>, Vec<u8>)>>);
+
+    impl TrailFile for CrashTrail {
+        fn append(&mut self, line: &[u8]) -> std::io::Result<()> {
+            self.0.lock().unwrap().0.extend_from_slice(line);
+            Ok(())
+        }
+
+        fn sync_handle(&self) -> std::io::Result<Box<dyn FnMut() -> std::io::Result<()> + Send>> {
+            let me = self.0.clone();
+            Ok(Box::new(move || {
+                let mut g = me.lock().unwrap();
+                g.1 = g.0.clone();
+                Ok(())
+            }))
+        }
+    }
+
+    fn event(name: &str) -> Event<'_> {
+        Event {
+            name,
+            identity: None,
+            access_key_id: None,
+            source_ip: None,
+            request: json!({}),
+            key_arn: None,
+            error: None,
+            invoked_by: None,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_answered_request_has_its_records_on_disk() {
+        let trail = CrashTrail::default();
+        let log =
+            Arc::new(AuditLog::over(Box::new(trail.clone()), HashMap::new(), "r", 0).unwrap());
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let log = log.clone();
+            let trail = trail.clone();
+            tasks.push(tokio::spawn(async move {
+                let name = format!("Op{i}");
+                let ((), seq) = audited(async { log.record(event(&name)) }).await;
+                assert!(seq > 0);
+                log.durable(seq).await.unwrap();
+                // "The response goes out" here: a crash now keeps the record.
+                let synced = trail.0.lock().unwrap().1.clone();
+                assert!(
+                    String::from_utf8(synced)
+                        .unwrap()
+                        .contains(&format!("\"{name}\"")),
+                    "{name} answered before it was durable"
+                );
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        // A request that wrote nothing waits for nothing.
+        let ((), seq) = audited(async {}).await;
+        assert_eq!(seq, 0);
+        log.durable(0).await.unwrap();
+    }
 }

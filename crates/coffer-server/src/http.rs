@@ -69,26 +69,12 @@ impl FrontDoor {
                 .headers()
                 .get(http::header::CONTENT_LENGTH)
                 .is_some_and(|v| v.as_bytes() != b"0");
-        let mut resp = match req.uri().path() {
-            "/health/live" => text(StatusCode::OK, "live\n"),
-            "/health/ready" if self.ready => text(StatusCode::OK, "ready\n"),
-            "/health/ready" => text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n"),
-            p if crate::s3control::is_s3control(p) => self.s3control.handle(req, &id).await,
-            _ if let Some(op) = crate::kms_api::route(req.headers()) => {
-                self.kms.handle(&op, req).await
-            }
-            // IAM and STS are told apart from S3 by the SigV4 credential scope's service.
-            _ if let Some(service) = crate::iam_api::route(req.headers()) => {
-                self.query_api.handle(service, req, &id).await
-            }
-            _ => match self.s3.call(sigv2_bucket_path(req).map(Body::from)).await {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::error!(request_id = %id, error = ?e, "unhandled S3 failure");
-                    text(StatusCode::INTERNAL_SERVER_ERROR, "")
-                }
-            },
-        };
+        let (mut resp, audited) = crate::audit::audited(self.route(req, &id)).await;
+        // The request's audit records are durable before its answer leaves.
+        if self.kms.audit.durable(audited).await.is_err() {
+            tracing::error!(request_id = %id, "audit trail not durable in time; answer withheld");
+            resp = text(StatusCode::INTERNAL_SERVER_ERROR, "");
+        }
         if let Ok(v) = HeaderValue::from_str(&id) {
             resp.headers_mut().insert("x-amz-request-id", v.clone());
             resp.headers_mut().insert("x-amz-id-2", v);
@@ -98,6 +84,31 @@ impl FrontDoor {
                 .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
         }
         resp
+    }
+}
+
+impl FrontDoor {
+    async fn route(&self, req: Request<Incoming>, id: &str) -> Response<Body> {
+        match req.uri().path() {
+            "/health/live" => text(StatusCode::OK, "live\n"),
+            "/health/ready" if self.ready => text(StatusCode::OK, "ready\n"),
+            "/health/ready" => text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n"),
+            p if crate::s3control::is_s3control(p) => self.s3control.handle(req, id).await,
+            _ if let Some(op) = crate::kms_api::route(req.headers()) => {
+                self.kms.handle(&op, req).await
+            }
+            // IAM and STS are told apart from S3 by the SigV4 credential scope's service.
+            _ if let Some(service) = crate::iam_api::route(req.headers()) => {
+                self.query_api.handle(service, req, id).await
+            }
+            _ => match self.s3.call(sigv2_bucket_path(req).map(Body::from)).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(request_id = %id, error = ?e, "unhandled S3 failure");
+                    text(StatusCode::INTERNAL_SERVER_ERROR, "")
+                }
+            },
+        }
     }
 }
 

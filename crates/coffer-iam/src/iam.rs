@@ -86,6 +86,10 @@ pub struct Resolved {
     pub session: Option<SessionInfo>,
 }
 
+/// Most resolved access keys kept at once (every one a real key or live session); past it
+/// the cache starts over.
+const KEY_CACHE_LIMIT: usize = 100_000;
+
 /// The IAM domain over the shared metadata store.
 pub struct Iam {
     pub(crate) meta: Arc<MetaStore>,
@@ -105,7 +109,7 @@ pub struct Iam {
 #[derive(Default)]
 struct Cache {
     generation: Option<Vec<u8>>,
-    keys: HashMap<String, Option<Resolved>>,
+    keys: HashMap<String, Resolved>,
     policies: HashMap<String, Vec<Arc<Policy>>>,
     guardrails: HashMap<String, Vec<Arc<Policy>>>,
 }
@@ -191,11 +195,17 @@ impl Iam {
             .ok()
             .and_then(|c| c.keys.get(access_key_id).cloned())
         {
-            return Ok(hit);
+            return Ok(Some(hit));
         }
         let found = self.resolve_uncached(access_key_id)?;
-        if let Ok(mut c) = self.cache.write() {
-            c.keys.insert(access_key_id.to_owned(), found.clone());
+        // Only keys that exist are cached: the ids anyone can send must not grow memory.
+        if let Some(f) = &found
+            && let Ok(mut c) = self.cache.write()
+        {
+            if c.keys.len() >= KEY_CACHE_LIMIT {
+                c.keys.clear();
+            }
+            c.keys.insert(access_key_id.to_owned(), f.clone());
         }
         Ok(found)
     }

@@ -95,14 +95,15 @@ impl FrontDoor {
             "/health/ready" => text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n"),
             p if crate::s3control::is_s3control(p) => self.s3control.handle(req, id).await,
             _ if let Some(op) = crate::kms_api::route(req.headers()) => {
-                self.kms.handle(&op, req).await
+                self.kms.handle(op.as_deref(), req).await
             }
-            // IAM and STS are told apart from S3 by the SigV4 credential scope's service.
-            _ if let Some(service) = crate::iam_api::route(req.headers()) => {
+            // IAM and STS are told apart from S3 by the SigV4 credential scope's service (or,
+            // unsigned, by an `Action=` request S3 would never take).
+            _ if let Some(service) = crate::iam_api::route(&req) => {
                 self.query_api.handle(service, req, id).await
             }
             _ => match self.s3.call(sigv2_bucket_path(req).map(Body::from)).await {
-                Ok(r) => r,
+                Ok(r) => crate::s3::with_aws_messages(r),
                 Err(e) => {
                     tracing::error!(request_id = %id, error = ?e, "unhandled S3 failure");
                     text(StatusCode::INTERNAL_SERVER_ERROR, "")

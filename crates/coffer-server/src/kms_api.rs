@@ -5,27 +5,49 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use bytes::Bytes;
 use coffer_iam::{Iam, Identity, SessionInfo, fill_principal_context};
 use coffer_kms::{EncryptionContext, KeyMetadata, KeySpec, KeyState, Kms, KmsError};
 use coffer_policy::{Decision, RequestContext, evaluate};
 use http::{HeaderMap, Request, Response, StatusCode};
-use http_body_util::BodyExt as _;
 use s3s::Body;
 use serde_json::{Value, json};
 
-use crate::iam_api::{ApiError, authenticate};
+use crate::iam_api::ApiError;
 use crate::sigv4::Rules;
 
-const MAX_BODY: usize = 1 << 20;
+/// Largest KMS request body: the biggest inputs are a 32 KiB key policy and 6 KiB of
+/// wrapped key material, base64 inside JSON.
+const MAX_BODY: usize = 64 * 1024;
 /// Longest CiphertextBlob KMS accepts (Decrypt, ReEncrypt).
 const MAX_CIPHERTEXT: usize = 6144;
 
-/// The operation named by `X-Amz-Target`, if it is a KMS call.
-pub(crate) fn route(headers: &HeaderMap) -> Option<String> {
-    let t = headers.get("x-amz-target")?.to_str().ok()?;
-    t.strip_prefix("TrentService.").map(str::to_owned)
+/// A JSON-protocol call: the operation named by `X-Amz-Target` (`TrentService.Encrypt`), or
+/// `None` inside when the target names no KMS operation (answered
+/// `UnknownOperationException`).
+pub(crate) fn route(headers: &HeaderMap) -> Option<Option<String>> {
+    let t = headers.get("x-amz-target")?;
+    Some(
+        t.to_str()
+            .ok()
+            .and_then(|t| t.strip_prefix("TrentService."))
+            .filter(|op| !op.is_empty() && op.len() <= 64)
+            .map(str::to_owned),
+    )
 }
+
+/// KMS operations Coffer does not offer (yet): `UnsupportedOperationException`. Any other
+/// name KMS does not have is `UnknownOperationException`.
+const UNSUPPORTED: [&str; 9] = [
+    "ConnectCustomKeyStore",
+    "CreateCustomKeyStore",
+    "DeleteCustomKeyStore",
+    "DescribeCustomKeyStores",
+    "DisconnectCustomKeyStore",
+    "UpdateCustomKeyStore",
+    "DeriveSharedSecret",
+    "ReplicateKey",
+    "UpdatePrimaryRegion",
+];
 
 pub(crate) struct KmsApi {
     pub(crate) kms: Arc<Kms>,
@@ -85,10 +107,17 @@ impl From<ApiError> for KmsFault {
         let (status, code, message) = e.parts();
         let kind = match code {
             "InvalidClientTokenId" => "UnrecognizedClientException",
+            "MissingAuthenticationToken" => "MissingAuthenticationTokenException",
             "SignatureDoesNotMatch" | "IncompleteSignature" => "InvalidSignatureException",
             "ExpiredToken" => "ExpiredTokenException",
             "AccessDenied" => "AccessDeniedException",
             other => other,
+        };
+        // KMS answers its authentication failures with 400, as its other client errors.
+        let status = if status == StatusCode::FORBIDDEN && kind != "AccessDeniedException" {
+            StatusCode::BAD_REQUEST
+        } else {
+            status
         };
         Self {
             status,
@@ -96,6 +125,14 @@ impl From<ApiError> for KmsFault {
             message,
         }
     }
+}
+
+fn fault_response(f: KmsFault) -> Response<Body> {
+    crate::http::response(
+        f.status,
+        "application/x-amz-json-1.1",
+        json!({"__type": f.kind, "message": f.message}).to_string(),
+    )
 }
 
 /// The one place key-service errors become KMS wire errors.
@@ -191,9 +228,16 @@ impl Call {
 impl KmsApi {
     pub(crate) async fn handle(
         &self,
-        op: &str,
+        op: Option<&str>,
         req: Request<hyper::body::Incoming>,
     ) -> Response<Body> {
+        let Some(op) = op else {
+            return fault_response(KmsFault {
+                status: StatusCode::BAD_REQUEST,
+                kind: "UnknownOperationException",
+                message: String::new(),
+            });
+        };
         let source_ip = req
             .extensions()
             .get::<crate::s3::Connection>()
@@ -220,14 +264,12 @@ impl KmsApi {
             error: outcome.as_ref().err().map(|f| (f.kind, f.message.as_str())),
             invoked_by: None,
         });
-        let (status, body) = match outcome {
-            Ok(v) => (StatusCode::OK, v.to_string()),
-            Err(f) => (
-                f.status,
-                json!({"__type": f.kind, "message": f.message}).to_string(),
-            ),
-        };
-        crate::http::response(status, "application/x-amz-json-1.1", body)
+        match outcome {
+            Ok(v) => {
+                crate::http::response(StatusCode::OK, "application/x-amz-json-1.1", v.to_string())
+            }
+            Err(f) => fault_response(f),
+        }
     }
 
     async fn handle_inner(
@@ -237,12 +279,25 @@ impl KmsApi {
         trace: &mut Trace,
     ) -> Result<Value, KmsFault> {
         let (parts, body) = req.into_parts();
-        let body: Bytes = http_body_util::Limited::new(body, MAX_BODY)
-            .collect()
-            .await
-            .map_err(|_| validation("Request body is too large."))?
-            .to_bytes();
-        let (identity, session) = authenticate(
+        // Nothing of the body is read before the request is known to be signed by a key that
+        // exists, for this region and KMS.
+        crate::signed::screen(
+            &self.iam,
+            &parts,
+            crate::signed::Scope {
+                service: "kms",
+                regions: &[self.kms.region()],
+            },
+        )?;
+        let body = crate::signed::read_body(body, MAX_BODY, || {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "ValidationException",
+                format!("Request body is larger than {MAX_BODY} bytes."),
+            )
+        })
+        .await?;
+        let (identity, session) = crate::signed::authenticate(
             &self.iam,
             &parts,
             &body,
@@ -988,11 +1043,18 @@ impl KmsApi {
                 self.authorize_key(call, op, call.str("KeyId")?, &none)?;
                 json!({"PolicyNames": ["default"], "Truncated": false})
             }
-            other => {
+            other if UNSUPPORTED.contains(&other) => {
                 return Err(KmsFault {
                     status: StatusCode::BAD_REQUEST,
                     kind: "UnsupportedOperationException",
                     message: format!("{other} is not available yet."),
+                });
+            }
+            _ => {
+                return Err(KmsFault {
+                    status: StatusCode::BAD_REQUEST,
+                    kind: "UnknownOperationException",
+                    message: String::new(),
                 });
             }
         })

@@ -13,6 +13,7 @@ mod kms_api;
 mod policy_cli;
 mod s3;
 mod s3control;
+mod signed;
 mod sigv4;
 mod tls;
 
@@ -218,10 +219,14 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     let control = s3control::S3Control {
         core: core_for_control,
         iam: iam.clone(),
+        region: args.region.clone(),
     };
     let door = Arc::new(http::FrontDoor::new(
         s3,
-        iam_api::QueryApi { iam },
+        iam_api::QueryApi {
+            iam,
+            region: args.region.clone(),
+        },
         control,
         kms_api,
     ));

@@ -3,15 +3,13 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use coffer_iam::{Iam, fill_principal_context};
 use coffer_policy::{Decision, RequestContext, evaluate};
 use coffer_s3::{PublicAccessBlock, S3Core, S3Error};
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::BodyExt as _;
 use s3s::Body;
 
-use crate::iam_api::{ApiError, authenticate};
+use crate::iam_api::ApiError;
 use crate::sigv4::Rules;
 
 const PATH: &str = "/v20180820/configuration/publicAccessBlock";
@@ -25,6 +23,7 @@ pub(crate) fn is_s3control(path: &str) -> bool {
 pub(crate) struct S3Control {
     pub(crate) core: Arc<S3Core>,
     pub(crate) iam: Arc<Iam>,
+    pub(crate) region: String,
 }
 
 impl S3Control {
@@ -53,18 +52,23 @@ impl S3Control {
         req: Request<hyper::body::Incoming>,
     ) -> Result<(StatusCode, String), ApiError> {
         let (parts, body) = req.into_parts();
-        let body: Bytes = http_body_util::Limited::new(body, MAX_BODY)
-            .collect()
-            .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "EntityTooLarge",
-                    "Request body is too large.",
-                )
-            })?
-            .to_bytes();
-        let (identity, session) = authenticate(
+        crate::signed::screen(
+            &self.iam,
+            &parts,
+            crate::signed::Scope {
+                service: "s3",
+                regions: &[self.region.as_str()],
+            },
+        )?;
+        let body = crate::signed::read_body(body, MAX_BODY, || {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "EntityTooLarge",
+                "Request body is too large.",
+            )
+        })
+        .await?;
+        let (identity, session) = crate::signed::authenticate(
             &self.iam,
             &parts,
             &body,

@@ -9,18 +9,16 @@ pub(crate) use xml::escape;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use coffer_iam::{Iam, IamError, Identity, SessionInfo, TokenProblem};
+use coffer_iam::{Iam, IamError, Identity, SessionInfo};
 use coffer_policy::{Decision, RequestContext};
-use http::{HeaderMap, Method, Request, Response, StatusCode};
-use http_body_util::BodyExt as _;
+use http::{Method, Request, Response, StatusCode};
 use s3s::Body;
-use time::OffsetDateTime;
 
-use crate::sigv4::{self, RequestParts, Rules, SigV4Error};
+use crate::sigv4::Rules;
 
-/// Largest IAM/STS request body: policy documents are at most a few KiB.
-const MAX_BODY: usize = 1 << 20;
+/// Largest IAM/STS request body: policy documents are at most 6 KiB (managed) to 10 KiB
+/// (role inline), a few times that form-encoded.
+const MAX_BODY: usize = 128 * 1024;
 
 /// Which query API a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,17 +42,50 @@ fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
         .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
 }
 
-/// The credential scope's service of a SigV4 `Authorization` header, when it is IAM or STS.
-pub(crate) fn route(headers: &HeaderMap) -> Option<Service> {
-    match crate::sigv4::header_credential(headers)?
-        .split('/')
-        .nth(3)?
-    {
-        "iam" => Some(Service::Iam),
-        "sts" => Some(Service::Sts),
-        _ => None,
+/// Whether a request is for the IAM or STS query API: by its SigV4 credential scope (header
+/// or presigned), or, unsigned, by its shape — an `Action=` query, or a form POST to `/`
+/// (S3 never takes either) — so that it gets IAM's answer, not S3's.
+pub(crate) fn route(req: &Request<hyper::body::Incoming>) -> Option<Service> {
+    let query = req.uri().query();
+    if let Some(c) = crate::sigv4::request_credential(req.headers(), query) {
+        return match c.split('/').nth(3)? {
+            "iam" => Some(Service::Iam),
+            "sts" => Some(Service::Sts),
+            _ => None,
+        };
     }
+    if req.headers().contains_key(http::header::AUTHORIZATION) {
+        return None;
+    }
+    let form_post = req.method() == Method::POST
+        && req.uri().path() == "/"
+        && req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    let action = query_param(query, "Action");
+    if !form_post && action.is_none() {
+        return None;
+    }
+    Some(match action {
+        Some(a) if STS_ACTIONS.contains(&a) => Service::Sts,
+        _ => Service::Iam,
+    })
 }
+
+/// STS's actions, to answer an unsigned call in STS's namespace rather than IAM's.
+const STS_ACTIONS: [&str; 9] = [
+    "AssumeRole",
+    "AssumeRoleWithSAML",
+    "AssumeRoleWithWebIdentity",
+    "AssumeRoot",
+    "DecodeAuthorizationMessage",
+    "GetAccessKeyInfo",
+    "GetCallerIdentity",
+    "GetFederationToken",
+    "GetSessionToken",
+];
 
 /// A failure answered in the query protocol's error XML.
 pub(crate) struct ApiError {
@@ -153,6 +184,8 @@ impl Call {
 
 pub(crate) struct QueryApi {
     pub(crate) iam: Arc<Iam>,
+    /// The server's region (credential scopes must name it, or IAM's `us-east-1`).
+    pub(crate) region: String,
 }
 
 impl QueryApi {
@@ -188,17 +221,29 @@ impl QueryApi {
         if parts.method != Method::POST && parts.method != Method::GET {
             return Err(ApiError::invalid("Only GET and POST are supported."));
         }
-        let body: Bytes = http_body_util::Limited::new(body, MAX_BODY)
-            .collect()
-            .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "RequestEntityTooLarge",
-                    "Request body is too large.",
-                )
-            })?
-            .to_bytes();
+        // Nothing of the body is read before the request is known to be signed by a key
+        // that exists, for this region and service.
+        let service_name = match service {
+            Service::Iam => "iam",
+            Service::Sts => "sts",
+        };
+        let regions = [self.region.as_str(), "us-east-1"];
+        crate::signed::screen(
+            &self.iam,
+            &parts,
+            crate::signed::Scope {
+                service: service_name,
+                regions: &regions,
+            },
+        )?;
+        let body = crate::signed::read_body(body, MAX_BODY, || {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                "Request body is too large.",
+            )
+        })
+        .await?;
         let (identity, session) = self.authenticate(&parts, &body)?;
         let mut params: HashMap<String, String> = HashMap::new();
         for src in [parts.uri.query().unwrap_or("").as_bytes(), &body[..]] {
@@ -240,7 +285,7 @@ impl QueryApi {
         parts: &http::request::Parts,
         body: &[u8],
     ) -> Result<(Identity, Option<SessionInfo>), ApiError> {
-        authenticate(
+        crate::signed::authenticate(
             &self.iam,
             parts,
             body,
@@ -249,112 +294,6 @@ impl QueryApi {
                 token_added_after_signing: false,
             },
         )
-    }
-}
-
-/// Verifies a SigV4-signed request with its whole body (IAM, STS, S3 Control) and checks the
-/// session token of temporary credentials.
-pub(crate) fn authenticate(
-    iam: &Iam,
-    parts: &http::request::Parts,
-    body: &[u8],
-    rules: Rules,
-) -> Result<(Identity, Option<SessionInfo>), ApiError> {
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .filter_map(|(n, v)| {
-            v.to_str()
-                .ok()
-                .map(|v| (n.as_str().to_owned(), v.to_owned()))
-        })
-        .collect();
-    let body_hash = sigv4::hex_sha256(body);
-    let declared = parts
-        .headers
-        .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok());
-    if declared.is_some_and(|d| d != body_hash) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidRequest",
-            "The content SHA-256 does not match.",
-        ));
-    }
-    let req = RequestParts {
-        method: parts.method.as_str(),
-        raw_path: parts.uri.path(),
-        raw_query: parts.uri.query().unwrap_or(""),
-        headers: &headers,
-        payload_hash: &body_hash,
-    };
-    let mut who = None;
-    let verified = sigv4::verify(
-        &req,
-        |ak| {
-            let r = iam.resolve(ak).ok().flatten()?;
-            let secret = r.secret.clone();
-            who = Some((r.identity, r.session));
-            Some(secret)
-        },
-        OffsetDateTime::now_utc(),
-        rules,
-    );
-    match verified {
-        Ok(_) => {
-            let (identity, session) = who.ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "InvalidClientTokenId",
-                    "The security token included in the request is invalid.",
-                )
-            })?;
-            if let Some(s) = &session {
-                let token = parts
-                    .headers
-                    .get("x-amz-security-token")
-                    .and_then(|v| v.to_str().ok())
-                    .or_else(|| query_param(parts.uri.query(), "X-Amz-Security-Token"));
-                match s.check_token(token, crate::now_ms()) {
-                    Ok(()) => {}
-                    Err(TokenProblem::Invalid) => {
-                        return Err(ApiError::new(
-                            StatusCode::FORBIDDEN,
-                            "InvalidClientTokenId",
-                            "The security token included in the request is invalid.",
-                        ));
-                    }
-                    Err(TokenProblem::Expired) => {
-                        return Err(ApiError::new(
-                            StatusCode::FORBIDDEN,
-                            "ExpiredToken",
-                            "The security token included in the request is expired",
-                        ));
-                    }
-                }
-            }
-            Ok((identity, session))
-        }
-        Err(SigV4Error::UnknownAccessKey) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "InvalidClientTokenId",
-            "The security token included in the request is invalid.",
-        )),
-        Err(SigV4Error::SignatureDoesNotMatch) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "SignatureDoesNotMatch",
-            "The request signature we calculated does not match the signature you provided.",
-        )),
-        Err(SigV4Error::RequestTimeTooSkewed | SigV4Error::Expired) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "SignatureDoesNotMatch",
-            "Signature expired.",
-        )),
-        Err(e @ (SigV4Error::Malformed(_) | SigV4Error::ExpiresTooLong)) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "IncompleteSignature",
-            e.to_string(),
-        )),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Who is calling: secret lookup for s3s's signature checks, and the checks s3s 0.14 leaves
-//! to us (anonymous callers, the 7-day presign limit).
+//! to us (anonymous callers, the 7-day presign limit, SigV2's clock window, the region of the
+//! credential scope).
 
 use std::sync::Arc;
 
@@ -20,6 +21,13 @@ pub(crate) struct IamAuth(pub(crate) Arc<Iam>);
 #[async_trait::async_trait]
 impl S3Auth for IamAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        // A string no AWS key id could be is refused without a lookup (or a cache entry).
+        if !crate::signed::plausible_access_key(access_key) {
+            return Err(s3s::s3_error!(
+                InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records."
+            ));
+        }
         match self.0.resolve(access_key) {
             Ok(Some(r)) => Ok(SecretKey::from(r.secret.as_str())),
             Ok(None) => Err(s3s::s3_error!(
@@ -51,6 +59,9 @@ impl S3Access for AccessGate {
         if let Some(query) = cx.uri().query() {
             check_presign_expiry(query)?;
         }
+        let now = time::OffsetDateTime::now_utc();
+        check_sigv2_time(cx.headers(), cx.uri().query(), now)?;
+        check_region(cx.headers(), cx.uri().query(), &self.auth.region)?;
         let peer = cx.extensions_mut().get::<Connection>().copied();
         let op = cx.s3_op().name();
         if op == "PostObject" {
@@ -184,6 +195,87 @@ impl AccessGate {
     }
 }
 
+/// Longest clock difference for a signed request, as AWS: 15 minutes.
+const MAX_SKEW_SECS: i64 = crate::sigv4::MAX_SKEW_SECS;
+
+/// SigV2 has no signing time of its own but the `Date` (or `x-amz-date`) it signs: AWS takes
+/// it only within 15 minutes of its clock, so a captured request does not replay for ever.
+/// Presigned SigV2 URLs expire at most 7 days ahead, as SigV4 ones.
+fn check_sigv2_time(
+    headers: &http::HeaderMap,
+    query: Option<&str>,
+    now: time::OffsetDateTime,
+) -> S3Result<()> {
+    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    if header("authorization").is_some_and(|a| a.starts_with("AWS ")) {
+        let Some(at) = header("x-amz-date")
+            .or(header("date"))
+            .and_then(super::authorize::parse_http_date)
+        else {
+            return Err(s3s::s3_error!(
+                AccessDenied,
+                "AWS authentication requires a valid Date or x-amz-date header"
+            ));
+        };
+        if (now - at).whole_seconds().abs() > MAX_SKEW_SECS {
+            return Err(s3s::s3_error!(
+                RequestTimeTooSkewed,
+                "The difference between the request time and the current time is too large."
+            ));
+        }
+        return Ok(());
+    }
+    let Some(q) = query else { return Ok(()) };
+    let signed_v2 = q.split('&').any(|p| p.starts_with("Signature="))
+        && !q.split('&').any(|p| p.starts_with("X-Amz-Algorithm="));
+    if !signed_v2 {
+        return Ok(());
+    }
+    let expires = q
+        .split('&')
+        .find_map(|p| p.strip_prefix("Expires="))
+        .and_then(|e| e.parse::<i64>().ok());
+    match expires {
+        Some(e) if e - now.unix_timestamp() <= MAX_PRESIGN_EXPIRES_SECS as i64 => Ok(()),
+        Some(_) => Err(s3s::s3_error!(
+            AuthorizationQueryParametersError,
+            "Expires must be less than a week (in seconds) from now: 604800"
+        )),
+        None => Err(s3s::s3_error!(
+            AuthorizationQueryParametersError,
+            "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters"
+        )),
+    }
+}
+
+/// The credential scope of a SigV4 request must name this server's region, as S3's answer
+/// tells (`AuthorizationHeaderMalformed` with the region it expected).
+fn check_region(headers: &http::HeaderMap, query: Option<&str>, region: &str) -> S3Result<()> {
+    let Some(credential) = crate::sigv4::request_credential(headers, query) else {
+        return Ok(());
+    };
+    let Some(claimed) = credential.split('/').nth(2) else {
+        return Ok(());
+    };
+    if claimed == region {
+        return Ok(());
+    }
+    if crate::sigv4::header_credential(headers).is_some() {
+        let mut e = s3s::S3Error::with_message(
+            s3s::S3ErrorCode::AuthorizationHeaderMalformed,
+            format!(
+                "The authorization header is malformed; the region '{claimed}' is wrong; expecting '{region}'"
+            ),
+        );
+        e.set_status_code(http::StatusCode::BAD_REQUEST);
+        return Err(e);
+    }
+    Err(s3s::s3_error!(
+        AuthorizationQueryParametersError,
+        "Error parsing the X-Amz-Credential parameter; the region '{claimed}' is wrong; expecting '{region}'"
+    ))
+}
+
 fn check_presign_expiry(query: &str) -> S3Result<()> {
     for pair in query.split('&') {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -205,6 +297,69 @@ fn check_presign_expiry(query: &str) -> S3Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sigv2_time_window() {
+        let now = time::macros::datetime!(2026-12-03 09:00:00 UTC);
+        let signed = |date: &str| {
+            let mut h = http::HeaderMap::new();
+            h.insert("authorization", "AWS AKIAEXAMPLE:sig".parse().unwrap());
+            h.insert("date", date.parse().unwrap());
+            h
+        };
+        assert!(check_sigv2_time(&signed("Thu, 03 Dec 2026 09:14:59 GMT"), None, now).is_ok());
+        assert!(check_sigv2_time(&signed("Thu, 03 Dec 2026 08:45:01 GMT"), None, now).is_ok());
+        for bad in [
+            "Thu, 03 Dec 2026 08:44:00 GMT",
+            "Wed, 03 Dec 2025 09:00:00 GMT",
+            "Thu, 03 Dec 2026 09:16:00 GMT",
+            "yesterday",
+            "",
+        ] {
+            assert!(check_sigv2_time(&signed(bad), None, now).is_err(), "{bad}");
+        }
+        // No date header at all.
+        let mut h = http::HeaderMap::new();
+        h.insert("authorization", "AWS AKIAEXAMPLE:sig".parse().unwrap());
+        assert!(check_sigv2_time(&h, None, now).is_err());
+        // Presigned: at most 7 days ahead.
+        let t = now.unix_timestamp();
+        let q = |e: i64| format!("AWSAccessKeyId=A&Signature=s&Expires={e}");
+        let none = http::HeaderMap::new();
+        assert!(check_sigv2_time(&none, Some(&q(t + 604_800)), now).is_ok());
+        assert!(check_sigv2_time(&none, Some(&q(t + 604_801)), now).is_err());
+        assert!(check_sigv2_time(&none, Some(&q(t + 315_360_000)), now).is_err());
+        assert!(
+            check_sigv2_time(&none, Some("AWSAccessKeyId=A&Signature=s&Expires=x"), now).is_err()
+        );
+        // SigV4 presigned URLs are not SigV2's business.
+        assert!(
+            check_sigv2_time(
+                &none,
+                Some("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=s"),
+                now
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn region_of_the_scope() {
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261203/eu-west-1/s3/aws4_request, SignedHeaders=host, Signature=x"
+                .parse()
+                .unwrap(),
+        );
+        let e = check_region(&h, None, "us-east-1").unwrap_err();
+        assert_eq!(e.code(), &s3s::S3ErrorCode::AuthorizationHeaderMalformed);
+        assert!(e.message().unwrap().contains("expecting 'us-east-1'"));
+        assert!(check_region(&h, None, "eu-west-1").is_ok());
+        let q = "X-Amz-Credential=AKIAEXAMPLE%2F20261203%2Fap-south-1%2Fs3%2Faws4_request";
+        assert!(check_region(&http::HeaderMap::new(), Some(q), "us-east-1").is_err());
+        assert!(check_region(&http::HeaderMap::new(), None, "us-east-1").is_ok());
+    }
 
     #[test]
     fn presign_expiry_limit() {

@@ -122,6 +122,18 @@ impl Authorizer {
         Ok(ResolvedCaller(caller))
     }
 
+    /// Whether the caller is a principal of the account that owns `bucket` (false for
+    /// anonymous callers and when the bucket does not exist).
+    pub(crate) fn caller_owns_bucket(&self, view: &RequestView<'_>, bucket: &str) -> bool {
+        let Ok(caller) = self.caller(view) else {
+            return false;
+        };
+        let Some(account) = caller.principal.account() else {
+            return false;
+        };
+        self.core.bucket(bucket).is_ok_and(|b| b.owner == account)
+    }
+
     /// SSE-KMS: the requester itself needs `kms:<op>` on the key, via S3 (`kms:ViaService`),
     /// with the context S3 uses (the bucket ARN under a bucket key). Nothing for SSE-S3.
     pub(crate) fn check_kms(
@@ -445,8 +457,18 @@ fn parse_amz_date(s: &str) -> Option<OffsetDateTime> {
         .map(time::PrimitiveDateTime::assume_utc)
 }
 
-fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc2822).ok()
+/// An HTTP date as clients send it (RFC 1123 `Tue, 03 Dec 2026 09:12:30 GMT`, or RFC 2822).
+pub(super) fn parse_http_date(s: &str) -> Option<time::OffsetDateTime> {
+    let imf = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::PrimitiveDateTime::parse(s.trim(), imf)
+        .map(time::PrimitiveDateTime::assume_utc)
+        .ok()
+        .or_else(|| {
+            time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc2822)
+                .ok()
+        })
 }
 
 fn query_pairs(uri: &Uri) -> Vec<(String, String)> {

@@ -22,6 +22,7 @@ use s3s::{S3, S3Request, S3Response, S3Result};
 
 pub(crate) use authorize::Connection;
 pub(crate) use convert::url_decode;
+pub(crate) use wire::with_aws_messages;
 
 /// Per-server S3 state.
 pub(crate) struct CofferS3 {

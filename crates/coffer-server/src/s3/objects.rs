@@ -474,13 +474,12 @@ impl CofferS3 {
         req: S3Request<DeleteObjectsInput>,
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let input = req.input;
-        if input.delete.objects.len() > 1000 {
+        if input.delete.objects.is_empty() || input.delete.objects.len() > 1000 {
             return Err(s3_error!(
                 MalformedXML,
                 "The XML you provided was not well-formed or did not validate against our published schema"
             ));
         }
-        self.core.bucket(&input.bucket).map_err(s3_wire)?;
         let quiet = input.delete.quiet.unwrap_or(false);
         let (mut deleted, mut errors) = (Vec::new(), Vec::new());
         let peer = req.extensions.get::<super::Connection>().copied();
@@ -492,22 +491,36 @@ impl CofferS3 {
             op: "DeleteObject",
             resolved: None,
         };
+        // Each key is judged on its own; a refusal is that key's error, not the request's —
+        // for the bucket owner's principals. A caller with no standing in the bucket
+        // (anonymous, another account) that may delete none of the keys is refused whole,
+        // before anything says whether the bucket or its keys exist.
+        let mut allowed = Vec::with_capacity(input.delete.objects.len());
+        let mut refused = Vec::new();
         for obj in input.delete.objects {
-            // Each key is judged on its own; a refusal is that key's error, not the request's.
-            if let Err(e) = self.auth.check(
+            match self.auth.check(
                 &view,
                 "s3:DeleteObject",
                 Some(&input.bucket),
                 Some(&obj.key),
             ) {
-                errors.push(Error {
-                    code: Some(e.code().as_str().to_owned()),
-                    key: Some(obj.key),
-                    message: e.message().map(str::to_owned),
-                    version_id: obj.version_id,
-                });
-                continue;
+                Ok(_) => allowed.push(obj),
+                Err(e) => refused.push((obj, e)),
             }
+        }
+        if allowed.is_empty() && !self.auth.caller_owns_bucket(&view, &input.bucket) {
+            return Err(s3_error!(AccessDenied, "Access Denied"));
+        }
+        self.core.bucket(&input.bucket).map_err(s3_wire)?;
+        for (obj, e) in refused {
+            errors.push(Error {
+                code: Some(e.code().as_str().to_owned()),
+                key: Some(obj.key),
+                message: e.message().map(str::to_owned),
+                version_id: obj.version_id,
+            });
+        }
+        for obj in allowed {
             let result = match obj.version_id.as_deref() {
                 Some(v) if v != coffer_s3::NULL_VERSION => Err(S3Error::InvalidArgument(
                     "Invalid version id specified".into(),

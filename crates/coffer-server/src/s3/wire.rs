@@ -125,3 +125,77 @@ fn kms_wire(e: &coffer_kms::KmsError) -> s3s::S3Error {
     err.set_status_code(status);
     err
 }
+
+/// AWS's words for the authentication errors s3s answers without them (clients print the
+/// message: `SignatureDoesNotMatch` with none reads as an empty complaint).
+const AUTH_MESSAGES: [(&str, &str); 2] = [
+    (
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+    ),
+    (
+        "RequestTimeTooSkewed",
+        "The difference between the request time and the current time is too large.",
+    ),
+];
+
+/// Gives an S3 error response from s3s the message AWS sends for its code, where s3s's own
+/// is missing or differs. Other responses pass untouched (and unread: only whole, small
+/// error bodies are looked at).
+pub(crate) fn with_aws_messages(resp: http::Response<s3s::Body>) -> http::Response<s3s::Body> {
+    if !(resp.status().is_client_error()) {
+        return resp;
+    }
+    let Some(bytes) = resp.body().bytes() else {
+        return resp;
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return resp;
+    };
+    let Some((code, message)) = AUTH_MESSAGES
+        .iter()
+        .find(|(code, _)| text.contains(&format!("<Code>{code}</Code>")))
+    else {
+        return resp;
+    };
+    let tag = format!("<Code>{code}</Code>");
+    let fixed = match (text.find("<Message>"), text.find("</Message>")) {
+        (Some(a), Some(b)) if a < b => format!("{}<Message>{message}{}", &text[..a], &text[b..]),
+        _ => text.replacen(&tag, &format!("{tag}<Message>{message}</Message>"), 1),
+    };
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    http::Response::from_parts(parts, s3s::Body::from(fixed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_response(body: &str) -> http::Response<s3s::Body> {
+        let mut r = http::Response::new(s3s::Body::from(body.to_owned()));
+        *r.status_mut() = http::StatusCode::FORBIDDEN;
+        r
+    }
+
+    fn text(r: http::Response<s3s::Body>) -> String {
+        String::from_utf8(r.body().bytes().unwrap().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn auth_errors_get_aws_messages() {
+        let r = with_aws_messages(error_response(
+            "<Error><Code>SignatureDoesNotMatch</Code><RequestId>x</RequestId></Error>",
+        ));
+        assert_eq!(
+            text(r),
+            "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided. Check your key and signing method.</Message><RequestId>x</RequestId></Error>"
+        );
+        let r = with_aws_messages(error_response(
+            "<Error><Code>RequestTimeTooSkewed</Code><Message>request time is too far from server time</Message></Error>",
+        ));
+        assert!(text(r).contains("<Message>The difference between the request time and the current time is too large.</Message>"));
+        let other = "<Error><Code>NoSuchKey</Code><Message>m</Message></Error>";
+        assert_eq!(text(with_aws_messages(error_response(other))), other);
+    }
+}

@@ -13,15 +13,12 @@ use time::macros::format_description;
 
 pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// Largest accepted clock difference for header auth, as AWS: 15 minutes.
-#[cfg_attr(not(test), allow(dead_code))] // verification serves KMS/IAM/STS next; tested now
 pub(crate) const MAX_SKEW_SECS: i64 = 15 * 60;
 /// Longest presigned URL validity, as AWS: 7 days.
-#[cfg_attr(not(test), allow(dead_code))] // verification serves KMS/IAM/STS next; tested now
 pub(crate) const MAX_EXPIRES_SECS: i64 = 604_800;
 const AMZ_DATE: &[FormatItem<'static>] =
     format_description!("[year][month][day]T[hour][minute][second]Z");
 
-#[cfg_attr(not(test), allow(dead_code))] // verification serves KMS/IAM/STS next; tested now
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub(crate) enum SigV4Error {
     #[error("missing or malformed authentication information: {0}")]
@@ -51,7 +48,6 @@ pub(crate) struct RequestParts<'a> {
     pub(crate) payload_hash: &'a str,
 }
 
-#[cfg_attr(not(test), allow(dead_code))] // verification serves KMS/IAM/STS next; tested now
 /// Who signed, once verified.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Verified {
@@ -96,7 +92,6 @@ pub(crate) fn amz_date(t: OffsetDateTime) -> String {
     t.format(AMZ_DATE).unwrap_or_default()
 }
 
-#[cfg_attr(not(test), allow(dead_code))] // verification serves KMS/IAM/STS next; tested now
 /// The `Credential=` value of a SigV4 `Authorization` header,
 /// `ACCESS_KEY/day/region/service/aws4_request`, unverified: for routing and for naming the
 /// key in records, never for trust.
@@ -105,14 +100,50 @@ pub(crate) fn header_credential(headers: &http::HeaderMap) -> Option<&str> {
     auth.split("Credential=").nth(1)?.split([',', ' ']).next()
 }
 
-/// Verifies header (`Authorization`) or query (presigned) SigV4 auth at time `now`.
-pub(crate) fn verify(
-    req: &RequestParts<'_>,
-    mut secret_for: impl FnMut(&str) -> Option<zeroize::Zeroizing<String>>,
-    now: OffsetDateTime,
-    rules: Rules,
-) -> Result<Verified, SigV4Error> {
-    let query = parse_query(req.raw_query);
+/// What a request's SigV4 authentication claims, before its signature is checked.
+struct Parsed {
+    credential: String,
+    signed_headers: String,
+    signature: String,
+    date: String,
+    expires: Option<i64>,
+    presigned: bool,
+    signed_at: OffsetDateTime,
+}
+
+impl Parsed {
+    /// `(access key, day, region, service)` of the credential scope.
+    fn scope(&self) -> Result<(&str, &str, &str, &str), SigV4Error> {
+        let mut scope = self.credential.splitn(5, '/');
+        let (Some(access_key), Some(day), Some(region), Some(service), Some("aws4_request")) = (
+            scope.next(),
+            scope.next(),
+            scope.next(),
+            scope.next(),
+            scope.next(),
+        ) else {
+            return Err(SigV4Error::Malformed("Credential"));
+        };
+        if !self.date.starts_with(day) {
+            return Err(SigV4Error::Malformed("Credential date"));
+        }
+        Ok((access_key, day, region, service))
+    }
+
+    /// Is the request within its time: 15 minutes of skew for header auth, the presigned
+    /// validity (not before its signing time, less the skew) for query auth.
+    fn check_time(&self, now: OffsetDateTime) -> Result<(), SigV4Error> {
+        let age = (now - self.signed_at).whole_seconds();
+        match self.expires {
+            Some(e) if age > e || age < -MAX_SKEW_SECS => Err(SigV4Error::Expired),
+            None if age.abs() > MAX_SKEW_SECS => Err(SigV4Error::RequestTimeTooSkewed),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn parse_auth(headers: &[(String, String)], raw_query: &str) -> Result<Parsed, SigV4Error> {
+    let query = parse_query(raw_query);
     let presigned = query.iter().any(|(k, _)| k == "X-Amz-Algorithm");
     let (credential, signed_headers, signature, date, expires) = if presigned {
         let get = |name: &str| {
@@ -140,7 +171,7 @@ pub(crate) fn verify(
         )
     } else {
         let auth =
-            header(req.headers, "authorization").ok_or(SigV4Error::Malformed("Authorization"))?;
+            header(headers, "authorization").ok_or(SigV4Error::Malformed("Authorization"))?;
         let rest = auth
             .strip_prefix(ALGORITHM)
             .ok_or(SigV4Error::Malformed("algorithm"))?;
@@ -159,7 +190,7 @@ pub(crate) fn verify(
                 _ => return Err(SigV4Error::Malformed("Authorization")),
             }
         }
-        let date = header(req.headers, "x-amz-date").ok_or(SigV4Error::Malformed("X-Amz-Date"))?;
+        let date = header(headers, "x-amz-date").ok_or(SigV4Error::Malformed("X-Amz-Date"))?;
         (
             cred.ok_or(SigV4Error::Malformed("Credential"))?,
             signed.ok_or(SigV4Error::Malformed("SignedHeaders"))?,
@@ -171,49 +202,87 @@ pub(crate) fn verify(
     let signed_at = time::PrimitiveDateTime::parse(&date, AMZ_DATE)
         .map_err(|_| SigV4Error::Malformed("X-Amz-Date"))?
         .assume_utc();
-    let mut scope = credential.splitn(5, '/');
-    let (Some(access_key), Some(day), Some(region), Some(service), Some("aws4_request")) = (
-        scope.next(),
-        scope.next(),
-        scope.next(),
-        scope.next(),
-        scope.next(),
-    ) else {
-        return Err(SigV4Error::Malformed("Credential"));
-    };
-    if !date.starts_with(day) {
-        return Err(SigV4Error::Malformed("Credential date"));
+    Ok(Parsed {
+        credential,
+        signed_headers,
+        signature,
+        date,
+        expires,
+        presigned,
+        signed_at,
+    })
+}
+
+/// What a request's authentication claims (access key, region, service), checked for form
+/// and time but not yet for its signature: what can be judged before the body is read.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Claimed {
+    pub(crate) access_key: String,
+    pub(crate) region: String,
+    pub(crate) service: String,
+}
+
+pub(crate) fn claimed(
+    headers: &[(String, String)],
+    raw_query: &str,
+    now: OffsetDateTime,
+) -> Result<Claimed, SigV4Error> {
+    let p = parse_auth(headers, raw_query)?;
+    let (access_key, _, region, service) = p.scope()?;
+    p.check_time(now)?;
+    Ok(Claimed {
+        access_key: access_key.to_owned(),
+        region: region.to_owned(),
+        service: service.to_owned(),
+    })
+}
+
+/// The credential of a SigV4 request, from its `Authorization` header or its presigned
+/// `X-Amz-Credential` (decoded), unverified: for routing only.
+pub(crate) fn request_credential(headers: &http::HeaderMap, query: Option<&str>) -> Option<String> {
+    if let Some(c) = header_credential(headers) {
+        return Some(c.to_owned());
     }
+    query?
+        .split('&')
+        .find_map(|p| p.strip_prefix("X-Amz-Credential="))
+        .map(percent_decode)
+}
+
+/// Verifies header (`Authorization`) or query (presigned) SigV4 auth at time `now`.
+pub(crate) fn verify(
+    req: &RequestParts<'_>,
+    mut secret_for: impl FnMut(&str) -> Option<zeroize::Zeroizing<String>>,
+    now: OffsetDateTime,
+    rules: Rules,
+) -> Result<Verified, SigV4Error> {
+    let p = parse_auth(req.headers, req.raw_query)?;
+    let (access_key, day, region, service) = p.scope()?;
     let secret = secret_for(access_key).ok_or(SigV4Error::UnknownAccessKey)?;
-    let signed: Vec<&str> = signed_headers.split(';').collect();
+    let signed: Vec<&str> = p.signed_headers.split(';').collect();
     if !signed.contains(&"host") {
         return Err(SigV4Error::Malformed("SignedHeaders must include host"));
     }
-    let skip: &[&str] = match (presigned, rules.token_added_after_signing) {
+    let skip: &[&str] = match (p.presigned, rules.token_added_after_signing) {
         (false, _) => &[],
         (true, false) => &["X-Amz-Signature"],
         (true, true) => &["X-Amz-Signature", "X-Amz-Security-Token"],
     };
     let canonical = canonical_request(req, &signed, skip, rules);
     let scope = format!("{day}/{region}/{service}/aws4_request");
-    let to_sign = string_to_sign(&date, &scope, &canonical);
+    let to_sign = string_to_sign(&p.date, &scope, &canonical);
     let key = signing_key(&secret, day, region, service);
     let expected = hex::encode(hmac::sign(&key, to_sign.as_bytes()).as_ref());
-    if !bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
+    if !bool::from(expected.as_bytes().ct_eq(p.signature.as_bytes())) {
         return Err(SigV4Error::SignatureDoesNotMatch);
     }
-    let age = (now - signed_at).whole_seconds();
-    match expires {
-        Some(e) if age > e || age < -MAX_SKEW_SECS => return Err(SigV4Error::Expired),
-        None if age.abs() > MAX_SKEW_SECS => return Err(SigV4Error::RequestTimeTooSkewed),
-        _ => {}
-    }
+    p.check_time(now)?;
     Ok(Verified {
         access_key: access_key.to_owned(),
         region: region.to_owned(),
         service: service.to_owned(),
-        signed_at,
-        presigned,
+        signed_at: p.signed_at,
+        presigned: p.presigned,
     })
 }
 
@@ -292,7 +361,6 @@ pub(crate) fn canonical_request(
     out
 }
 
-#[cfg_attr(not(test), allow(dead_code))] // verification serves KMS/IAM/STS next; tested now
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<String> {
     let vals: Vec<&'a str> = headers
         .iter()

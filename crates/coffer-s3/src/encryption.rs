@@ -45,7 +45,9 @@ pub enum Encryption {
 pub struct ObjectEncryption {
     /// `AES256` (SSE-S3 and SSE-C), `aws:kms` or `aws:kms:dsse`.
     pub algorithm: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kms_key_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bucket_key_enabled: bool,
     /// SSE-KMS: the additional encryption context the object was written with (kept so that
     /// reads pass it to KMS again, as S3 does).

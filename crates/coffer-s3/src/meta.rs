@@ -16,18 +16,27 @@ pub struct Tag {
 /// Maximum tags per object, as S3.
 pub const MAX_OBJECT_TAGS: usize = 10;
 
-/// Headers a client sets on upload and gets back on download.
+/// Headers a client sets on upload and gets back on download. Stored as JSON in every object
+/// row (and authenticated with it), so absent fields are left out: smaller rows, less to
+/// parse and tag on every GET. Rows written with explicit nulls read the same.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectMeta {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_encoding: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_disposition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_control: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
     /// `x-amz-meta-*` without the prefix, keys lower-cased.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub user: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
 }
 
@@ -43,9 +52,10 @@ pub struct StoredChecksum {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct StoredMeta {
     pub(crate) meta: ObjectMeta,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) checksum: Option<StoredChecksum>,
     /// Plaintext sizes of the parts, for multipart objects (GetObjectAttributes, partNumber).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) part_sizes: Vec<u64>,
     #[serde(default)]
     pub(crate) encryption: crate::ObjectEncryption,
@@ -121,4 +131,28 @@ pub(crate) fn validate_tags(tags: &[Tag]) -> Result<(), S3Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_meta_is_compact_and_reads_older_rows() {
+        let plain = StoredMeta::default();
+        assert_eq!(
+            String::from_utf8(plain.to_bytes()).unwrap(),
+            r#"{"meta":{},"encryption":{"algorithm":"AES256"}}"#
+        );
+        // A row as written before fields were left out.
+        let older = br#"{"meta":{"content_type":null,"content_encoding":null,"content_disposition":null,"content_language":null,"cache_control":null,"expires":null,"user":{},"tags":[]},"checksum":null,"part_sizes":[],"encryption":{"algorithm":"AES256","kms_key_arn":null,"bucket_key_enabled":false}}"#;
+        assert_eq!(StoredMeta::from_bytes(older).unwrap(), plain);
+        let mut full = StoredMeta::default();
+        full.meta.content_type = Some("text/plain".into());
+        full.meta.user.insert("who".into(), "me".into());
+        full.part_sizes = vec![5, 6];
+        full.encryption.bucket_key_enabled = true;
+        full.encryption.kms_key_arn = Some("arn:aws:kms:r:1:key/k".into());
+        assert_eq!(StoredMeta::from_bytes(&full.to_bytes()).unwrap(), full);
+    }
 }

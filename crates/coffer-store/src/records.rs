@@ -83,24 +83,30 @@ pub struct PartRecord {
 /// every field but the tag, length-prefixed, in declaration order. Inline segment bytes
 /// count only by their length: they are AES-GCM packages under the data key and context
 /// that the (authenticated) sealing record names, so no other bytes can stand in for them.
+/// `write_authenticated` appends them to a buffer the hot paths reuse.
 impl ObjectRecord {
     /// The kind label the tag is bound to.
     pub const AUTH_KIND: &'static [u8] = b"coffer/object-record/v1";
 
     pub fn authenticated_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(128 + self.meta.len());
-        crate::codec::put_str(&mut out, &self.bucket);
-        crate::codec::put_str(&mut out, &self.key);
-        crate::codec::put_str(&mut out, &self.version_id);
+        self.write_authenticated(&mut out);
+        out
+    }
+
+    pub fn write_authenticated(&self, out: &mut Vec<u8>) {
+        use crate::codec::{put_authenticated_segment, put_blob, put_str};
+        put_str(out, &self.bucket);
+        put_str(out, &self.key);
+        put_str(out, &self.version_id);
         out.extend_from_slice(&self.size.to_be_bytes());
-        crate::codec::put_str(&mut out, &self.etag);
+        put_str(out, &self.etag);
         out.extend_from_slice(&self.last_modified_ms.to_be_bytes());
-        crate::codec::put_blob(&mut out, &self.meta);
+        put_blob(out, &self.meta);
         out.extend_from_slice(&(self.segments.len() as u64).to_be_bytes());
         for s in &self.segments {
-            crate::codec::put_authenticated_segment(&mut out, s);
+            put_authenticated_segment(out, s);
         }
-        out
     }
 }
 
@@ -109,12 +115,17 @@ impl UploadRecord {
 
     pub fn authenticated_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.meta.len());
-        crate::codec::put_str(&mut out, &self.upload_id);
-        crate::codec::put_str(&mut out, &self.bucket);
-        crate::codec::put_str(&mut out, &self.key);
-        out.extend_from_slice(&self.initiated_ms.to_be_bytes());
-        crate::codec::put_blob(&mut out, &self.meta);
+        self.write_authenticated(&mut out);
         out
+    }
+
+    pub fn write_authenticated(&self, out: &mut Vec<u8>) {
+        use crate::codec::{put_blob, put_str};
+        put_str(out, &self.upload_id);
+        put_str(out, &self.bucket);
+        put_str(out, &self.key);
+        out.extend_from_slice(&self.initiated_ms.to_be_bytes());
+        put_blob(out, &self.meta);
     }
 }
 
@@ -123,13 +134,18 @@ impl PartRecord {
 
     pub fn authenticated_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(128 + self.meta.len());
-        crate::codec::put_str(&mut out, &self.upload_id);
+        self.write_authenticated(&mut out);
+        out
+    }
+
+    pub fn write_authenticated(&self, out: &mut Vec<u8>) {
+        use crate::codec::{put_authenticated_segment, put_blob, put_str};
+        put_str(out, &self.upload_id);
         out.extend_from_slice(&self.part_number.to_be_bytes());
         out.extend_from_slice(&self.size.to_be_bytes());
-        crate::codec::put_str(&mut out, &self.etag);
+        put_str(out, &self.etag);
         out.extend_from_slice(&self.last_modified_ms.to_be_bytes());
-        crate::codec::put_blob(&mut out, &self.meta);
-        crate::codec::put_authenticated_segment(&mut out, &self.segment);
-        out
+        put_blob(out, &self.meta);
+        put_authenticated_segment(out, &self.segment);
     }
 }

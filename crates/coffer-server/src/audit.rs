@@ -2,10 +2,13 @@
 //! used KMS), appended to `DATA/audit/kms.jsonl`. Records never hold plaintext, ciphertext or
 //! key material. `coffer audit` reads and filters them.
 //!
-//! Durability: a syncer thread fdatasyncs the trail in batches (group commit, like the
-//! metadata store), and a response is sent only once the records its request wrote are
-//! durable ([`audited`] around each request, then [`AuditLog::durable`]). So a crash of the
-//! server — or of the machine — never loses the record of an answered call.
+//! Durability: every record is written (one `write`) before its request is answered, so a
+//! crash of the server never loses the record of an answered call. A syncer thread
+//! fdatasyncs the trail in batches (group commit, like the metadata store) whenever
+//! records are pending but at most every `BACKGROUND_SYNC_PAUSE`: a crash of the machine
+//! loses at most the records of that last pause and fsync. With `--audit-sync answer` a response also waits until the records its
+//! request wrote are synced ([`audited`] around each request, then [`AuditLog::durable`]),
+//! so not even a power failure loses one.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -25,6 +28,10 @@ const FILE: &str = "kms.jsonl";
 /// Longest a response waits for its audit records to become durable before it fails
 /// (a disk that stopped taking fsyncs must not hold connections forever).
 const DURABLE_WAIT: Duration = Duration::from_secs(10);
+
+/// In background mode, the rest between two fsyncs of the trail: a record reaches the disk
+/// at most this much plus one fsync after it was written.
+const BACKGROUND_SYNC_PAUSE: Duration = Duration::from_millis(10);
 
 /// Where the trail's lines go: the file, or in tests a crash-simulating stand-in.
 pub(crate) trait TrailFile: Send + 'static {
@@ -66,6 +73,8 @@ pub(crate) struct AuditLog {
     /// GetKeyLastUsage, kept under one lock: one acquisition per record.
     inner: Mutex<(Box<dyn TrailFile>, HashMap<String, LastUse>)>,
     sync: Arc<SyncState>,
+    /// Answers wait for their records' fsync (`--audit-sync answer`).
+    wait_for_sync: bool,
     region: String,
     /// When the trail began: its first record, else when it was opened.
     tracking_start_ms: i64,
@@ -79,8 +88,12 @@ struct SyncState {
 }
 
 impl SyncState {
+    /// The syncer: fsyncs whatever is pending, then waits `pause` before the next (none when
+    /// answers wait for it; in background mode a pause keeps fsyncs, which cost the kernel
+    /// real CPU, to a few hundred a second however many records arrive).
     fn start(
         mut sync: Box<dyn FnMut() -> std::io::Result<()> + Send>,
+        pause: Duration,
     ) -> std::io::Result<Arc<Self>> {
         let state = Arc::new(Self {
             written: Mutex::new(0),
@@ -103,6 +116,9 @@ impl SyncState {
                     match sync() {
                         Ok(()) => {
                             s.synced.send_replace(target);
+                            if !pause.is_zero() {
+                                std::thread::sleep(pause);
+                            }
                         }
                         Err(e) => {
                             tracing::error!(error = %e, "audit trail could not be synced");
@@ -165,7 +181,11 @@ pub(crate) struct Event<'a> {
 }
 
 impl AuditLog {
-    pub(crate) fn open(data_dir: &Path, region: &str) -> std::io::Result<Self> {
+    pub(crate) fn open(
+        data_dir: &Path,
+        region: &str,
+        wait_for_sync: bool,
+    ) -> std::io::Result<Self> {
         let dir = data_dir.join("audit");
         fs::create_dir_all(&dir)?;
         let path = dir.join(FILE);
@@ -201,6 +221,7 @@ impl AuditLog {
             last_use,
             region,
             first_ms.unwrap_or_else(crate::now_ms),
+            wait_for_sync,
         )
     }
 
@@ -209,22 +230,35 @@ impl AuditLog {
         last_use: HashMap<String, LastUse>,
         region: &str,
         tracking_start_ms: i64,
+        wait_for_sync: bool,
     ) -> std::io::Result<Self> {
-        let sync = SyncState::start(file.sync_handle()?)?;
+        let pause = if wait_for_sync {
+            Duration::ZERO
+        } else {
+            BACKGROUND_SYNC_PAUSE
+        };
+        let sync = SyncState::start(file.sync_handle()?, pause)?;
         Ok(Self {
             inner: Mutex::new((file, last_use)),
             sync,
+            wait_for_sync,
             region: region.to_owned(),
             tracking_start_ms,
         })
     }
 
-    /// Waits until the records up to `seq` (from [`audited`]) are durable. An error means
-    /// the trail could not be synced in time: the caller must not report success.
+    /// Under `--audit-sync answer`, waits until the records up to `seq` (from [`audited`])
+    /// are synced. An error means the trail could not be synced in time: the caller must not
+    /// report success.
     pub(crate) async fn durable(&self, seq: u64) -> Result<(), ()> {
-        if seq == 0 {
+        if seq == 0 || !self.wait_for_sync {
             return Ok(());
         }
+        self.synced(seq).await
+    }
+
+    /// Waits until the records up to `seq` are synced, whatever `--audit-sync` says.
+    async fn synced(&self, seq: u64) -> Result<(), ()> {
         let mut rx = self.sync.synced.subscribe();
         match tokio::time::timeout(DURABLE_WAIT, rx.wait_for(|s| *s >= seq)).await {
             Ok(Ok(_)) => Ok(()),
@@ -410,8 +444,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_answered_request_has_its_records_on_disk() {
         let trail = CrashTrail::default();
-        let log =
-            Arc::new(AuditLog::over(Box::new(trail.clone()), HashMap::new(), "r", 0).unwrap());
+        let log = Arc::new(
+            AuditLog::over(Box::new(trail.clone()), HashMap::new(), "r", 0, true).unwrap(),
+        );
         let mut tasks = Vec::new();
         for i in 0..200 {
             let log = log.clone();
@@ -438,5 +473,25 @@ mod tests {
         let ((), seq) = audited(async {}).await;
         assert_eq!(seq, 0);
         log.durable(0).await.unwrap();
+    }
+
+    /// In background mode answers do not wait, yet nobody has to ask for the sync either:
+    /// records reach the synced part on their own, soon after they were written.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn background_mode_syncs_without_waiting_answers() {
+        let trail = CrashTrail::default();
+        let log = AuditLog::over(Box::new(trail.clone()), HashMap::new(), "r", 0, false).unwrap();
+        let ((), seq) = audited(async { log.record(event("Background")) }).await;
+        // Written before the answer (what a crash of the server keeps)...
+        let written = String::from_utf8(trail.0.lock().unwrap().0.clone()).unwrap();
+        assert!(written.contains("\"Background\""));
+        log.durable(seq).await.unwrap();
+        // ...and synced by the syncer alone (what a crash of the machine keeps).
+        tokio::time::timeout(Duration::from_secs(5), log.synced(seq))
+            .await
+            .unwrap()
+            .unwrap();
+        let synced = String::from_utf8(trail.0.lock().unwrap().1.clone()).unwrap();
+        assert!(synced.contains("\"Background\""));
     }
 }

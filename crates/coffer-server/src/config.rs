@@ -228,6 +228,20 @@ pub(crate) struct ServerArgs {
     /// or `off` for no quotas. Repeatable; COFFER_KMS_QUOTA takes a comma-separated list.
     #[arg(long = "kms-quota", env = "COFFER_KMS_QUOTA", value_delimiter = ',')]
     pub(crate) kms_quota: Vec<String>,
+    /// When an audit record must be on disk: `background` (written before the answer, so a
+    /// crash of the server loses none; fsynced every 10 ms, so a crash of the machine loses
+    /// at most the last 10 ms and one fsync) or `answer` (fsynced before the answer too:
+    /// nothing is lost even on power failure, at the cost of an fsync of latency on every
+    /// request that uses KMS).
+    #[arg(long, value_enum, default_value_t = AuditSync::Background)]
+    pub(crate) audit_sync: AuditSync,
+}
+
+/// `--audit-sync`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AuditSync {
+    Background,
+    Answer,
 }
 
 fn random_digits(n: usize) -> Result<String, ConfigError> {

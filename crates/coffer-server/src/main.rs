@@ -146,7 +146,11 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     .await?;
 
     let core_for_control = core.clone();
-    let audit = Arc::new(audit::AuditLog::open(&args.data, &args.region)?);
+    let audit = Arc::new(audit::AuditLog::open(
+        &args.data,
+        &args.region,
+        args.audit_sync == config::AuditSync::Answer,
+    )?);
     let s3 = s3::service(
         core,
         iam.clone(),

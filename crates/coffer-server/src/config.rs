@@ -235,6 +235,28 @@ pub(crate) struct ServerArgs {
     /// request that uses KMS).
     #[arg(long, value_enum, default_value_t = AuditSync::Background)]
     pub(crate) audit_sync: AuditSync,
+    /// Seconds a connection may sit idle, or take to send a request's headers, before it is
+    /// closed.
+    #[arg(long, default_value_t = crate::conns::IDLE_TIMEOUT.as_secs())]
+    pub(crate) idle_timeout: u64,
+    /// Seconds a request body may pause before the request fails with RequestTimeout.
+    #[arg(long, default_value_t = crate::conns::BODY_IDLE_TIMEOUT.as_secs())]
+    pub(crate) body_timeout: u64,
+    /// Connections served at once per listener (past it the longest-idle one is closed).
+    #[arg(long, default_value_t = crate::conns::MAX_CONNECTIONS)]
+    pub(crate) max_connections: usize,
+}
+
+impl ServerArgs {
+    pub(crate) fn limits(&self) -> crate::conns::Limits {
+        let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
+        crate::conns::Limits {
+            max_connections: self.max_connections.max(1),
+            idle: secs(self.idle_timeout),
+            body_idle: secs(self.body_timeout),
+            tls_handshake: crate::conns::TLS_HANDSHAKE_TIMEOUT.min(secs(self.idle_timeout)),
+        }
+    }
 }
 
 /// `--audit-sync`.

@@ -12,15 +12,13 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use hyper_util::rt::TokioTimer;
 use s3s::Body;
 use s3s::service::S3Service;
 
+use crate::conns::{IdleBody, Limits, Registered, Registry, TrackedBody};
 use crate::s3::Connection;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
-
-/// Most connections served at once; more wait in the kernel's accept queue.
-pub(crate) const MAX_CONNECTIONS: usize = 4096;
 
 /// What the front door needs.
 pub(crate) struct FrontDoor {
@@ -60,7 +58,7 @@ impl FrontDoor {
         format!("{:016X}", self.request_prefix ^ n.rotate_left(17) ^ n)
     }
 
-    async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
+    async fn handle(&self, req: Request<IdleBody>) -> Response<Body> {
         let id = self.next_request_id();
         // A request refused before its body was read leaves that body on the connection:
         // tell the client to close it rather than reuse a connection in an unknown state.
@@ -88,7 +86,7 @@ impl FrontDoor {
 }
 
 impl FrontDoor {
-    async fn route(&self, req: Request<Incoming>, id: &str) -> Response<Body> {
+    async fn route(&self, req: Request<IdleBody>, id: &str) -> Response<Body> {
         match req.uri().path() {
             "/health/live" => text(StatusCode::OK, "live\n"),
             "/health/ready" if self.ready => text(StatusCode::OK, "ready\n"),
@@ -102,7 +100,11 @@ impl FrontDoor {
             _ if let Some(service) = crate::iam_api::route(&req) => {
                 self.query_api.handle(service, req, id).await
             }
-            _ => match self.s3.call(sigv2_bucket_path(req).map(Body::from)).await {
+            _ => match self
+                .s3
+                .call(sigv2_bucket_path(req).map(Body::http_body))
+                .await
+            {
                 Ok(r) => crate::s3::with_aws_messages(r),
                 Err(e) => {
                     tracing::error!(request_id = %id, error = ?e, "unhandled S3 failure");
@@ -116,7 +118,7 @@ impl FrontDoor {
 /// botocore's SigV2 signs a path-style bucket request as `/bucket/` (the resource the
 /// virtual-host form has), while the request line says `/bucket`; s3s signs what it sees. Give
 /// such requests the trailing slash before verification (s3s routes `/bucket/` as the bucket).
-fn sigv2_bucket_path(mut req: Request<Incoming>) -> Request<Incoming> {
+fn sigv2_bucket_path<B>(mut req: Request<B>) -> Request<B> {
     let sigv2 = req
         .headers()
         .get(http::header::AUTHORIZATION)
@@ -163,69 +165,111 @@ fn text(status: StatusCode, body: &'static str) -> Response<Body> {
 }
 
 /// Serves until `shutdown` resolves; connections in flight are then left to finish. With
-/// `tls`, every connection is a TLS handshake first (HTTPS).
+/// `tls`, every connection is a TLS handshake first (HTTPS). At most
+/// `limits.max_connections` are served at once: past it the longest-idle connection is
+/// closed to make room, so idle or trickling clients never lock others out.
 pub(crate) async fn serve(
     listener: TcpListener,
     door: Arc<FrontDoor>,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let registry = Registry::new();
     tokio::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            () = &mut shutdown => break,
-            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-        };
         let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
             a = listener.accept() => match a {
                 Ok(a) => a,
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
+                    // Out of descriptors, say: let connections end before trying again.
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                     continue;
                 }
             },
+        };
+        let Some(registered) = registry.admit(limits.max_connections) else {
+            // Every connection is in the middle of a request: this one has to wait its turn
+            // elsewhere (closing it tells the client to retry).
+            tracing::debug!(%peer, "connection refused: every connection is busy");
+            continue;
         };
         // Without it small responses wait for the client's delayed ACK (~40 ms each).
         let _ = stream.set_nodelay(true);
         let door = door.clone();
         let tls = tls.clone();
+        let registry = registry.clone();
         tokio::spawn(async move {
             match tls {
-                None => serve_connection(stream, door, Connection { peer, tls: None }).await,
-                Some(acceptor) => match acceptor.accept(stream).await {
-                    Ok(stream) => {
-                        let version = match stream.get_ref().1.protocol_version() {
-                            Some(rustls::ProtocolVersion::TLSv1_3) => Some("1.3"),
-                            Some(rustls::ProtocolVersion::TLSv1_2) => Some("1.2"),
-                            _ => Some("unknown"),
-                        };
-                        serve_connection(stream, door, Connection { peer, tls: version }).await;
+                None => {
+                    let conn = Connection { peer, tls: None };
+                    serve_connection(stream, door, conn, registered, registry, limits).await;
+                }
+                Some(acceptor) => {
+                    let handshake =
+                        tokio::time::timeout(limits.tls_handshake, acceptor.accept(stream));
+                    match handshake.await {
+                        Ok(Ok(stream)) => {
+                            let version = match stream.get_ref().1.protocol_version() {
+                                Some(rustls::ProtocolVersion::TLSv1_3) => Some("1.3"),
+                                Some(rustls::ProtocolVersion::TLSv1_2) => Some("1.2"),
+                                _ => Some("unknown"),
+                            };
+                            let conn = Connection { peer, tls: version };
+                            serve_connection(stream, door, conn, registered, registry, limits)
+                                .await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
-                    Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                },
+                }
             }
-            drop(permit);
         });
     }
 }
 
-async fn serve_connection<IO>(io: IO, door: Arc<FrontDoor>, conn: Connection)
-where
+async fn serve_connection<IO>(
+    io: IO,
+    door: Arc<FrontDoor>,
+    conn: Connection,
+    registered: Registered,
+    registry: Arc<Registry>,
+    limits: Limits,
+) where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let activity = registered.activity.clone();
     let svc = service_fn(move |mut req: Request<Incoming>| {
         let door = door.clone();
+        let busy = registry.request_started(&activity);
         // aws:SourceIp and aws:SecureTransport come from the connection, never from a header.
         req.extensions_mut().insert(conn);
-        async move { Ok::<_, Infallible>(door.handle(req).await) }
+        let req = req.map(|b| IdleBody::new(b, limits.body_idle));
+        async move {
+            let resp = door.handle(req).await;
+            Ok::<_, Infallible>(resp.map(|b| TrackedBody::new(b, busy)))
+        }
     });
-    if let Err(e) = http1::Builder::new()
-        .keep_alive(true)
-        .serve_connection(TokioIo::new(io), svc)
-        .await
-    {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.idle)
+        .max_header_size(crate::conns::MAX_HEADER_BYTES)
+        .keep_alive(true);
+    let served = builder.serve_connection(TokioIo::new(io), svc);
+    tokio::pin!(served);
+    let outcome = tokio::select! {
+        r = &mut served => r,
+        () = registered.activity.evicted() => {
+            // Made room for a new connection: finish what is in flight, take nothing new.
+            served.as_mut().graceful_shutdown();
+            served.await
+        }
+    };
+    if let Err(e) = outcome {
         tracing::debug!(peer = %conn.peer, error = %e, "connection ended with an error");
     }
+    drop(registered);
 }

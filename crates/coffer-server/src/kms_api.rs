@@ -229,7 +229,7 @@ impl KmsApi {
     pub(crate) async fn handle(
         &self,
         op: Option<&str>,
-        req: Request<hyper::body::Incoming>,
+        req: Request<crate::conns::IdleBody>,
     ) -> Response<Body> {
         let Some(op) = op else {
             return fault_response(KmsFault {
@@ -275,7 +275,7 @@ impl KmsApi {
     async fn handle_inner(
         &self,
         op: &str,
-        req: Request<hyper::body::Incoming>,
+        req: Request<crate::conns::IdleBody>,
         trace: &mut Trace,
     ) -> Result<Value, KmsFault> {
         let (parts, body) = req.into_parts();

@@ -7,6 +7,7 @@ mod admin_cli;
 mod audit;
 mod bench;
 mod config;
+mod conns;
 mod http;
 mod iam_api;
 mod kms_api;
@@ -238,14 +239,16 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
+    let limits = args.limits();
     let https = tokio::spawn(http::serve(
         tls_listener,
         door.clone(),
         Some(tokio_rustls::TlsAcceptor::from(tls_config)),
+        limits,
         stopped(stop_rx.clone()),
     ));
     if let Some(listener) = listener {
-        tokio::spawn(http::serve(listener, door, None, stopped(stop_rx)));
+        tokio::spawn(http::serve(listener, door, None, limits, stopped(stop_rx)));
     }
     shutdown_signal().await;
     let _ = stop_tx.send(true);

@@ -29,7 +29,7 @@ pub(crate) struct S3Control {
 impl S3Control {
     pub(crate) async fn handle(
         &self,
-        req: Request<hyper::body::Incoming>,
+        req: Request<crate::conns::IdleBody>,
         request_id: &str,
     ) -> Response<Body> {
         match self.handle_inner(req).await {
@@ -49,7 +49,7 @@ impl S3Control {
 
     async fn handle_inner(
         &self,
-        req: Request<hyper::body::Incoming>,
+        req: Request<crate::conns::IdleBody>,
     ) -> Result<(StatusCode, String), ApiError> {
         let (parts, body) = req.into_parts();
         crate::signed::screen(

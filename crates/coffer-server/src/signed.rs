@@ -106,7 +106,7 @@ pub(crate) fn screen(
 /// The body of a screened request, at most `limit` bytes (AWS's request size for the
 /// protocol): longer is `too_large`.
 pub(crate) async fn read_body(
-    body: hyper::body::Incoming,
+    body: crate::conns::IdleBody,
     limit: usize,
     too_large: impl FnOnce() -> ApiError,
 ) -> Result<Bytes, ApiError> {

@@ -45,7 +45,7 @@ fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
 /// Whether a request is for the IAM or STS query API: by its SigV4 credential scope (header
 /// or presigned), or, unsigned, by its shape — an `Action=` query, or a form POST to `/`
 /// (S3 never takes either) — so that it gets IAM's answer, not S3's.
-pub(crate) fn route(req: &Request<hyper::body::Incoming>) -> Option<Service> {
+pub(crate) fn route<B>(req: &Request<B>) -> Option<Service> {
     let query = req.uri().query();
     if let Some(c) = crate::sigv4::request_credential(req.headers(), query) {
         return match c.split('/').nth(3)? {
@@ -192,7 +192,7 @@ impl QueryApi {
     pub(crate) async fn handle(
         &self,
         service: Service,
-        req: Request<hyper::body::Incoming>,
+        req: Request<crate::conns::IdleBody>,
         request_id: &str,
     ) -> Response<Body> {
         let (status, body) = match self.handle_inner(service, req, request_id).await {
@@ -214,7 +214,7 @@ impl QueryApi {
     async fn handle_inner(
         &self,
         service: Service,
-        req: Request<hyper::body::Incoming>,
+        req: Request<crate::conns::IdleBody>,
         request_id: &str,
     ) -> Result<String, ApiError> {
         let (parts, body) = req.into_parts();

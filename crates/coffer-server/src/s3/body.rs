@@ -18,6 +18,10 @@ pub(crate) enum BodyFault {
     Sha256Mismatch,
     #[error("The request signature we calculated does not match the signature you provided.")]
     SignatureMismatch,
+    #[error(
+        "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed."
+    )]
+    Timeout,
     #[error("{0}")]
     Read(String),
 }
@@ -30,6 +34,8 @@ impl BodyFault {
             Self::Sha256Mismatch
         } else if text.contains("SignatureMismatch") {
             Self::SignatureMismatch
+        } else if text.contains("RequestTimeout") {
+            Self::Timeout
         } else {
             Self::Read(text)
         }
@@ -46,6 +52,7 @@ impl BodyFault {
                 e
             }
             Self::SignatureMismatch => s3_error!(SignatureDoesNotMatch, "{self}"),
+            Self::Timeout => s3_error!(RequestTimeout, "{self}"),
             Self::Read(m) => s3_error!(IncompleteBody, "{m}"),
         }
     }

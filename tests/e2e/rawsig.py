@@ -70,15 +70,19 @@ class Signer:
         url = self.endpoint + quote(path, safe="/-_.~") + ("?" + canonical_query(list(params)) if params else "")
         return requests.request(method, url, headers=h, data=body, timeout=60)
 
-    def chunked_put(self, path, data, chunk=65536, signed=True, trailer=None, bad_chunk_sig=False):
+    def chunked_put(self, path, data, chunk=65536, signed=True, trailer=None, bad_chunk_sig=False,
+                    decoded_length=None, omit_trailer=False):
         """aws-chunked upload. signed: STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER];
-        unsigned with trailer: STREAMING-UNSIGNED-PAYLOAD-TRAILER. trailer: (header, value)."""
+        unsigned with trailer: STREAMING-UNSIGNED-PAYLOAD-TRAILER. trailer: (header, value).
+        decoded_length: what x-amz-decoded-content-length claims (default: the truth);
+        omit_trailer: declare the trailer but never send it."""
         when = datetime.datetime.now(datetime.timezone.utc)
         if signed:
             mode = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" + ("-TRAILER" if trailer else "")
         else:
             mode = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
-        headers = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(data))}
+        claimed = len(data) if decoded_length is None else decoded_length
+        headers = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(claimed)}
         if trailer:
             headers["x-amz-trailer"] = trailer[0]
         pieces = [data[i:i + chunk] for i in range(0, len(data), chunk)] + [b""]
@@ -90,7 +94,7 @@ class Signer:
             return f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
 
         def trailer_bytes(sig):
-            if not trailer:
+            if not trailer or omit_trailer:
                 return b"" if signed else b"\r\n"
             t = f"{trailer[0]}:{trailer[1]}\r\n".encode()
             if signed:

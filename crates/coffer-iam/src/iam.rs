@@ -481,11 +481,10 @@ impl Iam {
         document: &str,
     ) -> Result<(), IamError> {
         validate_name(policy_name, 128, "policyName")?;
-        Policy::parse(document, PolicyKind::Identity)
-            .map_err(|e| IamError::MalformedPolicyDocument(e.0))?;
+        identity_document(document)?;
         self.update_user(account, user, |u| {
             u.inline.insert(policy_name.to_owned(), document.to_owned());
-            Ok(())
+            check_inline_quota(&u.inline, USER_INLINE_POLICY_SIZE, "user", user)
         })
         .await
     }
@@ -598,8 +597,8 @@ impl Iam {
     ) -> Result<ManagedPolicy, IamError> {
         validate_name(name, 128, "policyName")?;
         let path = validate_path(path)?;
-        Policy::parse(document, PolicyKind::Identity)
-            .map_err(|e| IamError::MalformedPolicyDocument(e.0))?;
+        identity_document(document)?;
+        check_managed_quota(document)?;
         let p = ManagedPolicy {
             account: account.to_owned(),
             name: name.to_owned(),
@@ -665,8 +664,8 @@ impl Iam {
         document: &str,
         set_default: bool,
     ) -> Result<crate::PolicyVersion, IamError> {
-        Policy::parse(document, PolicyKind::Identity)
-            .map_err(|e| IamError::MalformedPolicyDocument(e.0))?;
+        identity_document(document)?;
+        check_managed_quota(document)?;
         let _g = self.write_lock.lock().await;
         let mut p = self
             .managed_policy_by_arn(arn)?
@@ -867,11 +866,11 @@ impl Iam {
         document: &str,
     ) -> Result<(), IamError> {
         validate_name(policy_name, 128, "policyName")?;
-        Policy::parse(document, PolicyKind::Identity)
-            .map_err(|e| IamError::MalformedPolicyDocument(e.0))?;
+        identity_document(document)?;
         let _g = self.write_lock.lock().await;
         let mut g = self.group(account, group)?;
         g.inline.insert(policy_name.to_owned(), document.to_owned());
+        check_inline_quota(&g.inline, GROUP_INLINE_POLICY_SIZE, "group", group)?;
         self.apply(vec![put(&format!("group/{account}/{group}"), &g)])
             .await?;
         Ok(())
@@ -1175,6 +1174,67 @@ pub(crate) fn validate_tags(tags: &[Tag]) -> Result<(), IamError> {
         return Err(IamError::InvalidInput(
             "Tag keys must be 1-128 characters and values at most 256.".into(),
         ));
+    }
+    if tags
+        .iter()
+        .any(|t| t.key.len() >= 4 && t.key[..4].eq_ignore_ascii_case("aws:"))
+    {
+        return Err(IamError::InvalidInput(
+            "User-defined tag keys can't start with 'aws:'. This prefix is reserved for AWS tags."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// IAM's size quotas for policy documents, in characters other than whitespace (IAM counts
+/// them so): inline policies per user, group and role together, and each managed policy.
+pub(crate) const USER_INLINE_POLICY_SIZE: usize = 2048;
+pub(crate) const GROUP_INLINE_POLICY_SIZE: usize = 5120;
+pub(crate) const ROLE_INLINE_POLICY_SIZE: usize = 10_240;
+pub(crate) const MANAGED_POLICY_SIZE: usize = 6144;
+/// Longest `PolicyDocument` parameter IAM takes at all.
+const MAX_POLICY_DOCUMENT: usize = 131_072;
+
+/// A policy document's size as IAM's quotas measure it.
+pub(crate) fn policy_size(document: &str) -> usize {
+    document.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// Parses an identity policy document given to IAM, refusing one beyond IAM's parameter
+/// size before parsing it.
+pub(crate) fn identity_document(document: &str) -> Result<Policy, IamError> {
+    if document.len() > MAX_POLICY_DOCUMENT {
+        return Err(IamError::InvalidInput(format!(
+            "1 validation error detected: Value at 'policyDocument' failed to satisfy constraint: Member must have length less than or equal to {MAX_POLICY_DOCUMENT}"
+        )));
+    }
+    Policy::parse(document, PolicyKind::Identity)
+        .map_err(|e| IamError::MalformedPolicyDocument(e.0))
+}
+
+/// Inline policies of one entity after a change, within its aggregate quota.
+pub(crate) fn check_inline_quota(
+    inline: &std::collections::BTreeMap<String, String>,
+    quota: usize,
+    kind: &str,
+    name: &str,
+) -> Result<(), IamError> {
+    let total: usize = inline.values().map(|d| policy_size(d)).sum();
+    if total > quota {
+        return Err(IamError::LimitExceeded(format!(
+            "Maximum policy size of {quota} bytes exceeded for {kind} {name}"
+        )));
+    }
+    Ok(())
+}
+
+/// A managed policy document within IAM's quota.
+pub(crate) fn check_managed_quota(document: &str) -> Result<(), IamError> {
+    if policy_size(document) > MANAGED_POLICY_SIZE {
+        return Err(IamError::LimitExceeded(format!(
+            "Cannot exceed quota for PolicySize: {MANAGED_POLICY_SIZE}"
+        )));
     }
     Ok(())
 }

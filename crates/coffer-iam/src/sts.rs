@@ -141,11 +141,16 @@ impl Iam {
         document: &str,
     ) -> Result<(), IamError> {
         validate_name(policy_name, 128, "policyName")?;
-        Policy::parse(document, PolicyKind::Identity)
-            .map_err(|e| IamError::MalformedPolicyDocument(e.0))?;
+        crate::iam::identity_document(document)?;
         let _g = self.write_lock.lock().await;
         let mut r = self.role(account, role)?;
         r.inline.insert(policy_name.to_owned(), document.to_owned());
+        crate::iam::check_inline_quota(
+            &r.inline,
+            crate::iam::ROLE_INLINE_POLICY_SIZE,
+            "role",
+            role,
+        )?;
         self.apply(vec![put(&role_key(account, role), &r)]).await?;
         Ok(())
     }

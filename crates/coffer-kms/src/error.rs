@@ -16,6 +16,12 @@ pub enum KmsError {
     IncorrectKey,
     #[error("{0}")]
     Validation(String),
+    /// A tag that KMS does not take (reserved `aws:` key, bad length).
+    #[error("{0}")]
+    Tag(String),
+    /// A per-key quota (tags) would be exceeded.
+    #[error("{0}")]
+    LimitExceeded(String),
     /// The key's spec or usage does not allow the operation or algorithm.
     #[error("{0}")]
     InvalidKeyUsage(String),

@@ -275,6 +275,9 @@ impl Kms {
             tags,
             external,
         } = k;
+        crate::limits::validate_description(description)?;
+        crate::limits::validate_tags(&tags)?;
+        crate::limits::check_tag_count(&tags)?;
         if !spec.allows_usage(usage) {
             return Err(KmsError::Validation(format!(
                 "KeyUsage {usage} is not compatible with KeySpec {}",
@@ -468,6 +471,7 @@ impl Kms {
         key_ref: &str,
         description: &str,
     ) -> Result<(), KmsError> {
+        crate::limits::validate_description(description)?;
         self.update(account, key_ref, |r| {
             r.meta.description = description.to_owned();
             Ok(())
@@ -681,17 +685,13 @@ impl Kms {
         key_ref: &str,
         tags: Vec<(String, String)>,
     ) -> Result<(), KmsError> {
+        crate::limits::validate_tags(&tags)?;
         self.update(account, key_ref, |r| {
             for (k, v) in tags {
                 r.tags.retain(|(x, _)| *x != k);
                 r.tags.push((k, v));
             }
-            if r.tags.len() > 50 {
-                return Err(KmsError::Validation(
-                    "TagException: a key can have at most 50 tags".into(),
-                ));
-            }
-            Ok(())
+            crate::limits::check_tag_count(&r.tags)
         })
         .await
     }

@@ -20,6 +20,7 @@ mod error;
 mod grants;
 mod imported;
 mod keys;
+mod limits;
 mod quota;
 mod spec;
 

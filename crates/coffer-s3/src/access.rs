@@ -88,10 +88,18 @@ impl AccessCache {
     }
 }
 
+/// Largest bucket policy, as S3: 20 KiB.
+pub const MAX_BUCKET_POLICY: usize = 20 * 1024;
+
 impl S3Core {
     /// Validates and stores a bucket policy (`MalformedPolicy` names the problem).
     pub async fn put_bucket_policy(&self, bucket: &str, json: &str) -> Result<(), S3Error> {
         let access = self.bucket_access(bucket)?;
+        if json.len() > MAX_BUCKET_POLICY {
+            return Err(S3Error::MalformedPolicy(
+                "Policy exceeds the maximum allowed document size.".into(),
+            ));
+        }
         let policy =
             Policy::parse(json, PolicyKind::Resource).map_err(|e| S3Error::MalformedPolicy(e.0))?;
         check_resources_name_bucket(&policy, bucket)?;

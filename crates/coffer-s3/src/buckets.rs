@@ -184,20 +184,11 @@ impl S3Core {
     ) -> Result<(), S3Error> {
         self.require_bucket(bucket)?;
         if let Some(tags) = &tags {
-            if tags.len() > MAX_BUCKET_TAGS {
-                return Err(S3Error::InvalidTag(
-                    "Bucket tag count cannot be greater than 50".into(),
-                ));
-            }
-            let mut seen = std::collections::HashSet::new();
-            if tags
-                .iter()
-                .any(|t| t.key.is_empty() || !seen.insert(&t.key))
-            {
-                return Err(S3Error::InvalidTag(
-                    "Cannot provide multiple Tags with the same key".into(),
-                ));
-            }
+            crate::meta::validate_tag_set(
+                tags,
+                MAX_BUCKET_TAGS,
+                "Bucket tag count cannot be greater than 50",
+            )?;
         }
         let value = tags.map(|t| serde_json::to_vec(&t).unwrap_or_default());
         self.meta

@@ -112,6 +112,9 @@ pub struct Integrity {
     pub algorithm: Option<ChecksumAlgorithm>,
     /// The expected value: known up front (a header) or only once the body ends (a trailer).
     pub expected: Option<ExpectedChecksum>,
+    /// The plaintext length the client declared (`Content-Length`, or aws-chunked's
+    /// `x-amz-decoded-content-length`): a body that ends up longer or shorter is refused.
+    pub length: Option<u64>,
 }
 
 /// Where the expected checksum value comes from.
@@ -169,7 +172,8 @@ impl Hashers {
         let computed = hasher.finish();
         let expected = match integrity.expected {
             Some(ExpectedChecksum::Header(v)) => Some(v),
-            Some(ExpectedChecksum::Trailer(read)) => read(),
+            // A trailer that was declared must arrive: without it nothing was verified.
+            Some(ExpectedChecksum::Trailer(read)) => Some(read().ok_or(S3Error::MalformedTrailer)?),
             None => None,
         };
         if let Some(expected) = expected {

@@ -39,6 +39,14 @@ pub enum S3Error {
     EntityTooSmall,
     #[error("Your proposed upload exceeds the maximum allowed object size.")]
     EntityTooLarge,
+    #[error("You did not provide the number of bytes specified by the Content-Length HTTP header.")]
+    IncompleteBody,
+    #[error(
+        "The request contained trailing data that was not well-formed or did not conform to our published schema."
+    )]
+    MalformedTrailer,
+    #[error("Your metadata headers exceed the maximum allowed metadata size.")]
+    MetadataTooLarge,
     #[error("The requested range is not satisfiable")]
     InvalidRange { object_size: u64 },
     #[error("At least one of the pre-conditions you specified did not hold")]

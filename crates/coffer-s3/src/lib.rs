@@ -30,7 +30,7 @@ mod sealing;
 mod write;
 
 pub use crate::core::{Clock, S3Core, SystemClock};
-pub use access::PublicAccessBlock;
+pub use access::{MAX_BUCKET_POLICY, PublicAccessBlock};
 pub use bucket_keys::BUCKET_KEY_LIFETIME;
 pub use buckets::DefaultEncryption;
 pub use checksum::{ChecksumAlgorithm, ChecksumValue, ExpectedChecksum, Integrity};

@@ -105,12 +105,33 @@ impl ObjectInfo {
     }
 }
 
+/// Largest total of user metadata (keys and values, UTF-8 bytes), as S3: 2 KiB.
+pub(crate) const MAX_USER_METADATA: usize = 2 * 1024;
+
+/// Validates an object's headers as S3 does: its tag set and the size of its user metadata.
+pub(crate) fn validate_meta(meta: &ObjectMeta) -> Result<(), S3Error> {
+    validate_tags(&meta.tags)?;
+    let size: usize = meta.user.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if size > MAX_USER_METADATA {
+        return Err(S3Error::MetadataTooLarge);
+    }
+    Ok(())
+}
+
 /// Validates an object tag set as S3 does.
 pub(crate) fn validate_tags(tags: &[Tag]) -> Result<(), S3Error> {
-    if tags.len() > MAX_OBJECT_TAGS {
-        return Err(S3Error::InvalidTag(
-            "Object tags cannot be greater than 10".into(),
-        ));
+    validate_tag_set(
+        tags,
+        MAX_OBJECT_TAGS,
+        "Object tags cannot be greater than 10",
+    )
+}
+
+/// A tag set of at most `max` tags with keys of 1 to 128 and values of at most 256
+/// characters, unique keys, none in the reserved `aws:` space.
+pub(crate) fn validate_tag_set(tags: &[Tag], max: usize, too_many: &str) -> Result<(), S3Error> {
+    if tags.len() > max {
+        return Err(S3Error::InvalidTag(too_many.into()));
     }
     let mut seen = std::collections::HashSet::new();
     for t in tags {
@@ -122,6 +143,11 @@ pub(crate) fn validate_tags(tags: &[Tag]) -> Result<(), S3Error> {
         if t.value.chars().count() > 256 {
             return Err(S3Error::InvalidTag(
                 "The TagValue you have provided is invalid".into(),
+            ));
+        }
+        if t.key.len() >= 4 && t.key[..4].eq_ignore_ascii_case("aws:") {
+            return Err(S3Error::InvalidTag(
+                "System tags cannot be added/updated by requester".into(),
             ));
         }
         if !seen.insert(&t.key) {

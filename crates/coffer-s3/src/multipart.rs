@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checksum::{Integrity, composite, etag_of};
 use crate::customer_key::CustomerKey;
-use crate::meta::{StoredMeta, validate_tags};
+use crate::meta::{StoredMeta, validate_meta};
 use crate::sealing::part_context;
 use crate::write::BodyStream;
 use crate::{
@@ -77,7 +77,7 @@ impl S3Core {
     ) -> Result<String, S3Error> {
         crate::objects::validate_key(key)?;
         self.require_bucket(bucket)?;
-        validate_tags(&meta.tags)?;
+        validate_meta(&meta)?;
         let encryption = self.effective_encryption(bucket, encryption).await?;
         let upload_id = self.random_hex(24)?;
         let stored = UploadMeta {

@@ -4,7 +4,7 @@ use coffer_store::{ObjectRecord, StoreError};
 
 use crate::checksum::{Integrity, etag_of};
 use crate::customer_key::CustomerKey;
-use crate::meta::{StoredMeta, validate_tags};
+use crate::meta::{StoredMeta, validate_meta, validate_tags};
 use crate::sealing::object_context;
 use crate::write::BodyStream;
 use crate::{
@@ -163,7 +163,7 @@ impl S3Core {
     pub async fn put_object(&self, req: PutRequest) -> Result<PutResult, S3Error> {
         validate_key(&req.key)?;
         self.require_bucket(&req.bucket)?;
-        validate_tags(&req.meta.tags)?;
+        validate_meta(&req.meta)?;
         let nonce = self.random_hex(8)?;
         let context = object_context(&req.bucket, &req.key, NULL_VERSION, &nonce);
         let encryption = self

@@ -47,6 +47,10 @@ impl S3Core {
         target: (&str, &str, &crate::ObjectEncryption),
     ) -> Result<Written, S3Error> {
         let (bucket, key, enc) = target;
+        // A declared length over the limit is refused before a byte is read.
+        if integrity.length.is_some_and(|n| n > MAX_SINGLE_UPLOAD) {
+            return Err(S3Error::EntityTooLarge);
+        }
         let (sealing, sealer) = self.new_sealing(enc, bucket, key, context)?;
         let mut hashers = Hashers::new(integrity.algorithm);
         let mut out = SealedOutput {
@@ -63,6 +67,9 @@ impl S3Core {
             if total > MAX_SINGLE_UPLOAD {
                 return Err(S3Error::EntityTooLarge);
             }
+            if integrity.length.is_some_and(|n| total > n) {
+                return Err(S3Error::IncompleteBody);
+            }
             hashers.update(&chunk);
             let mut rest = &chunk[..];
             while !rest.is_empty() {
@@ -74,6 +81,9 @@ impl S3Core {
                 pending.extend_from_slice(&rest[..take]);
                 rest = &rest[take..];
             }
+        }
+        if integrity.length.is_some_and(|n| total != n) {
+            return Err(S3Error::IncompleteBody);
         }
         let (md5, checksum) = hashers.verify(integrity)?;
         out.seal(&mut pending, true, self).await?;

@@ -100,6 +100,7 @@ impl FrontDoor {
             _ if let Some(service) = crate::iam_api::route(&req) => {
                 self.query_api.handle(service, req, id).await
             }
+            _ if let Some(refused) = crate::s3::refuse_oversized_document(&req) => refused,
             _ => match self
                 .s3
                 .call(sigv2_bucket_path(req).map(Body::http_body))

@@ -150,6 +150,8 @@ impl From<KmsError> for KmsFault {
                 (bad, "MalformedPolicyDocumentException")
             }
             KmsError::Validation(_) => (bad, "ValidationException"),
+            KmsError::Tag(_) => (bad, "TagException"),
+            KmsError::LimitExceeded(_) => (bad, "LimitExceededException"),
             KmsError::AlreadyExists(_) => (bad, "AlreadyExistsException"),
             KmsError::InvalidKeyUsage(_) => (bad, "InvalidKeyUsageException"),
             KmsError::InvalidSignature => (bad, "KMSInvalidSignatureException"),
@@ -218,6 +220,41 @@ impl Call {
             )));
         }
         Ok(b)
+    }
+
+    /// An integer parameter within `min..=max` (absent: `None`). A value of another JSON type
+    /// is KMS's `SerializationException`; one out of range its `ValidationException`, never a
+    /// default standing in for it.
+    fn int(&self, name: &str, min: u64, max: u64) -> Result<Option<u64>, KmsFault> {
+        let field = {
+            let mut f = name.to_owned();
+            f[..1].make_ascii_lowercase();
+            f
+        };
+        match self.body.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(v) if v >= 0 && (min..=max).contains(&v.unsigned_abs()) => {
+                    Ok(Some(v.unsigned_abs()))
+                }
+                Some(v) if v < i64::try_from(min).unwrap_or(i64::MAX) => Err(validation(format!(
+                    "1 validation error detected: Value '{v}' at '{field}' failed to satisfy constraint: Member must have value greater than or equal to {min}"
+                ))),
+                Some(v) => Err(validation(format!(
+                    "1 validation error detected: Value '{v}' at '{field}' failed to satisfy constraint: Member must have value less than or equal to {max}"
+                ))),
+                None => Err(KmsFault {
+                    status: StatusCode::BAD_REQUEST,
+                    kind: "SerializationException",
+                    message: format!("{name} must be an integer"),
+                }),
+            },
+            Some(_) => Err(KmsFault {
+                status: StatusCode::BAD_REQUEST,
+                kind: "SerializationException",
+                message: format!("{name} must be an integer"),
+            }),
+        }
     }
 
     fn context(&self, name: &str) -> Result<EncryptionContext, KmsFault> {
@@ -431,6 +468,33 @@ impl KmsApi {
     async fn dispatch(&self, op: &str, call: &Call) -> Result<Value, KmsFault> {
         let acct = call.identity.account().to_owned();
         let none = EncryptionContext::new();
+        // Page sizes, as KMS takes them (whether or not the listing is paged here).
+        let page_max = match op {
+            "ListKeys" | "ListKeyRotations" => Some(1000),
+            "ListAliases" | "ListGrants" | "ListRetirableGrants" => Some(100),
+            "ListResourceTags" | "ListKeyPolicies" => Some(50),
+            _ => None,
+        };
+        if let Some(max) = page_max {
+            call.int("Limit", 1, max)?;
+        }
+        // Key references: at most 2048 characters, never control characters.
+        for name in ["KeyId", "TargetKeyId", "SourceKeyId", "DestinationKeyId"] {
+            if let Some(v) = call.opt(name) {
+                if v.is_empty() || v.chars().count() > 2048 {
+                    return Err(validation(format!(
+                        "1 validation error detected: Value at '{name}' failed to satisfy constraint: Member must have length between 1 and 2048"
+                    )));
+                }
+                if v.chars().any(char::is_control) {
+                    return Err(KmsFault {
+                        status: StatusCode::BAD_REQUEST,
+                        kind: "NotFoundException",
+                        message: "Invalid keyId".into(),
+                    });
+                }
+            }
+        }
         Ok(match op {
             "CreateKey" => {
                 self.authorize_account(call, op)?;
@@ -508,9 +572,7 @@ impl KmsApi {
             "ScheduleKeyDeletion" => {
                 let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
                 let days = call
-                    .body
-                    .get("PendingWindowInDays")
-                    .and_then(Value::as_u64)
+                    .int("PendingWindowInDays", 7, 30)?
                     .map(|d| u32::try_from(d).unwrap_or(u32::MAX));
                 let m = self.kms.schedule_deletion(&m.account, &m.id, days).await?;
                 json!({
@@ -656,10 +718,7 @@ impl KmsApi {
             "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" => {
                 let ctx = call.context("EncryptionContext")?;
                 let m = self.authorize_key(call, op, call.str("KeyId")?, &ctx)?;
-                let bytes = match (
-                    call.body.get("NumberOfBytes").and_then(Value::as_u64),
-                    call.opt("KeySpec"),
-                ) {
+                let bytes = match (call.int("NumberOfBytes", 1, 1024)?, call.opt("KeySpec")) {
                     (Some(_), Some(_)) => {
                         return Err(validation(
                             "Specify either KeySpec or NumberOfBytes, not both.",
@@ -770,11 +829,7 @@ impl KmsApi {
             }
             "GenerateRandom" => {
                 self.authorize_account(call, op)?;
-                let n = call
-                    .body
-                    .get("NumberOfBytes")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0);
+                let n = call.int("NumberOfBytes", 1, 1024)?.unwrap_or(0);
                 let bytes = self.kms.random(usize::try_from(n).unwrap_or(0))?;
                 json!({"Plaintext": B64.encode(bytes)})
             }
@@ -782,9 +837,7 @@ impl KmsApi {
                 let m = self.authorize_key(call, op, call.str("KeyId")?, &none)?;
                 if op == "EnableKeyRotation" {
                     let days = call
-                        .body
-                        .get("RotationPeriodInDays")
-                        .and_then(Value::as_u64)
+                        .int("RotationPeriodInDays", 90, 2560)?
                         .map(|d| u32::try_from(d).unwrap_or(u32::MAX));
                     self.kms.enable_rotation(&m.account, &m.id, days).await?;
                 } else {

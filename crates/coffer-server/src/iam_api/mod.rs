@@ -264,6 +264,15 @@ impl QueryApi {
             .get("Action")
             .cloned()
             .ok_or_else(|| ApiError::invalid("Missing Action."))?;
+        // IAM's list calls take 1 to 1000 items per page.
+        if let Some(v) = params.get("MaxItems") {
+            let ok = v.parse::<u32>().is_ok_and(|n| (1..=1000).contains(&n));
+            if !ok {
+                return Err(ApiError::invalid(format!(
+                    "1 validation error detected: Value '{v}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000"
+                )));
+            }
+        }
         let call = Call {
             identity,
             session,

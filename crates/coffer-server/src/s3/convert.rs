@@ -231,7 +231,33 @@ pub(crate) fn integrity(
         content_md5,
         algorithm,
         expected,
+        length: None,
     })
+}
+
+/// The body length a PutObject or UploadPart declares: aws-chunked's
+/// `x-amz-decoded-content-length` (the payload inside the chunk framing), else
+/// `Content-Length`. (A browser form's length covers the whole form: not this.)
+pub(crate) fn declared_length(headers: &http::HeaderMap) -> Result<Option<u64>, S3Error> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let chunked = header("x-amz-content-sha256").is_some_and(|v| v.starts_with("STREAMING-"))
+        || header("content-encoding")
+            .is_some_and(|v| v.split(',').any(|e| e.trim() == "aws-chunked"));
+    let value = if chunked {
+        header("x-amz-decoded-content-length")
+    } else {
+        header("content-length")
+    };
+    match value {
+        None => Ok(None),
+        Some(v) => v.trim().parse::<u64>().map(Some).map_err(|_| {
+            S3Error::InvalidArgument(if chunked {
+                "Invalid x-amz-decoded-content-length".into()
+            } else {
+                "Invalid Content-Length".into()
+            })
+        }),
+    }
 }
 
 /// Puts a checksum into whichever `checksum_*` field of an output matches its algorithm.

@@ -6,6 +6,7 @@ mod authorize;
 mod body;
 mod buckets;
 mod convert;
+mod limits;
 mod list;
 mod multipart;
 mod objects;
@@ -22,6 +23,7 @@ use s3s::{S3, S3Request, S3Response, S3Result};
 
 pub(crate) use authorize::Connection;
 pub(crate) use convert::url_decode;
+pub(crate) use limits::refuse_oversized_document;
 pub(crate) use wire::with_aws_messages;
 
 /// Per-server S3 state.
@@ -57,6 +59,12 @@ pub(crate) fn service(
         region,
         auth: authorizer.clone(),
     });
+    // s3s buffers a request document whole before parsing it: no more than S3 takes.
+    let mut config = s3s::config::S3Config::default();
+    config.xml_max_body_size = usize::try_from(limits::MAX_DOCUMENT).unwrap_or(usize::MAX);
+    b.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(
+        config,
+    ))));
     b.set_auth(auth::IamAuth(iam));
     b.set_access(auth::AccessGate {
         auth: authorizer,

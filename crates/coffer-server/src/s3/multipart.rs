@@ -4,7 +4,8 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use super::body::request_body;
 use super::convert::{
-    checksum_headers, conditions, etag, integrity, object_meta, set_checksum, timestamp,
+    checksum_headers, conditions, declared_length, etag, integrity, object_meta, set_checksum,
+    timestamp,
 };
 use super::objects::{customer_key, set_sse};
 use super::wire::s3_wire;
@@ -122,13 +123,14 @@ impl CofferS3 {
         let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
         let encryption = self.part_encryption(&v, &input.bucket, &input.key, &input.upload_id)?;
         let algorithm = input.checksum_algorithm.take();
-        let integrity = integrity(
+        let mut integrity = integrity(
             input.content_md5.as_deref(),
             checksum_headers!(input, algorithm),
             &req.headers,
             req.trailing_headers,
         )
         .map_err(s3_wire)?;
+        integrity.length = declared_length(&req.headers).map_err(s3_wire)?;
         let p = self
             .core
             .upload_part(

@@ -10,8 +10,8 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use super::body::{request_body, response_body};
 use super::convert::{
-    checksum_headers, conditions, etag, expires_timestamp, from_dto_tags, integrity, object_meta,
-    parse_tagging_header, set_checksum, timestamp, to_dto_tags,
+    checksum_headers, conditions, declared_length, etag, expires_timestamp, from_dto_tags,
+    integrity, object_meta, parse_tagging_header, set_checksum, timestamp, to_dto_tags,
 };
 use super::wire::s3_wire;
 use super::{CofferS3, no_content};
@@ -261,13 +261,17 @@ impl CofferS3 {
             .write_encryption(&v, requested, &input.bucket, &input.key)
             .await?;
         let algorithm = input.checksum_algorithm.take();
-        let integrity = integrity(
+        let mut integrity = integrity(
             input.content_md5.as_deref(),
             checksum_headers!(input, algorithm),
             &req.headers,
             req.trailing_headers,
         )
         .map_err(s3_wire)?;
+        // s3s hands a browser form upload (POST) in as a PutObject: its length is the form's.
+        if req.method != http::Method::POST {
+            integrity.length = declared_length(&req.headers).map_err(s3_wire)?;
+        }
         let meta = object_meta!(input, input.tagging.as_deref()).map_err(s3_wire)?;
         let put = PutRequest {
             bucket: input.bucket,

@@ -35,6 +35,13 @@ pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
         S3Error::InvalidPartOrder => with(C::InvalidPartOrder),
         S3Error::EntityTooSmall => with(C::EntityTooSmall),
         S3Error::EntityTooLarge => with(C::EntityTooLarge),
+        S3Error::IncompleteBody => with(C::IncompleteBody),
+        S3Error::MalformedTrailer => {
+            let mut e = s3s::S3Error::with_message(C::Custom("MalformedTrailerError".into()), msg);
+            e.set_status_code(http::StatusCode::BAD_REQUEST);
+            e
+        }
+        S3Error::MetadataTooLarge => with(C::MetadataTooLarge),
         S3Error::InvalidRange { .. } => with(C::InvalidRange),
         S3Error::PreconditionFailed => with(C::PreconditionFailed),
         S3Error::NotModified => with(C::NotModified),
@@ -103,6 +110,8 @@ fn kms_wire(e: &coffer_kms::KmsError) -> s3s::S3Error {
             "KMS.InvalidKeyUsageException",
         ),
         K::Validation(_)
+        | K::Tag(_)
+        | K::LimitExceeded(_)
         | K::AlreadyExists(_)
         | K::UnsupportedOperation(_)
         | K::InvalidImportToken

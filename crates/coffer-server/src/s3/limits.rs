@@ -1,0 +1,153 @@
+//! Limits the front door applies to S3 requests before s3s reads them.
+
+/// Largest request document (XML or JSON configuration) S3 takes here: 1000 DeleteObjects
+/// keys or 10,000 CompleteMultipartUpload parts fit well within it; object data is not a
+/// document and has its own limit (5 GiB).
+pub(crate) const MAX_DOCUMENT: u64 = 2 << 20;
+
+/// Query keys that make a PUT or POST carry a document rather than object data.
+const DOCUMENT_SUBRESOURCES: [&str; 26] = [
+    "accelerate",
+    "acl",
+    "analytics",
+    "cors",
+    "delete",
+    "encryption",
+    "intelligent-tiering",
+    "inventory",
+    "legal-hold",
+    "lifecycle",
+    "logging",
+    "metadataConfiguration",
+    "metrics",
+    "notification",
+    "object-lock",
+    "ownershipControls",
+    "policy",
+    "publicAccessBlock",
+    "replication",
+    "requestPayment",
+    "restore",
+    "retention",
+    "select",
+    "tagging",
+    "versioning",
+    "website",
+];
+
+/// Refuses, before s3s buffers it, a request document over [`MAX_DOCUMENT`] (S3's
+/// `MaxMessageLengthExceeded`), or one of unknown length (`MissingContentLength`).
+pub(crate) fn refuse_oversized_document<B>(
+    req: &http::Request<B>,
+) -> Option<http::Response<s3s::Body>> {
+    let method = req.method();
+    if method != http::Method::PUT && method != http::Method::POST {
+        return None;
+    }
+    let path = req.uri().path().trim_start_matches('/');
+    let object = path.split_once('/').is_some_and(|(_, k)| !k.is_empty());
+    let has_sub = |keys: &[&str]| {
+        req.uri().query().is_some_and(|q| {
+            q.split('&')
+                .map(|p| p.split('=').next().unwrap_or(""))
+                .any(|k| keys.contains(&k))
+        })
+    };
+    let document = match (method, object) {
+        // PutObject and UploadPart (`?partNumber&uploadId`) carry data; a subresource makes
+        // it a document.
+        (&http::Method::PUT, true) => has_sub(&DOCUMENT_SUBRESOURCES),
+        // CreateBucket's configuration and every bucket subresource.
+        (&http::Method::PUT, false) => true,
+        // CompleteMultipartUpload (`?uploadId`), restore, select.
+        (_, true) => has_sub(&DOCUMENT_SUBRESOURCES) || has_sub(&["uploadId"]),
+        // DeleteObjects; a bare POST to a bucket is a browser form upload (PostObject).
+        (_, false) => has_sub(&["delete"]),
+    };
+    if !document {
+        return None;
+    }
+    let length = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let error = match length {
+        Some(n) if n > MAX_DOCUMENT => {
+            s3s::s3_error!(MaxMessageLengthExceeded, "Your request was too big.")
+        }
+        Some(_) => return None,
+        None if req.headers().contains_key(http::header::TRANSFER_ENCODING) => s3s::s3_error!(
+            MissingContentLength,
+            "You must provide the Content-Length HTTP header."
+        ),
+        None => return None,
+    };
+    Some(error_response(error))
+}
+
+/// An S3 error answered by the front door itself, in S3's XML.
+fn error_response(e: s3s::S3Error) -> http::Response<s3s::Body> {
+    let status = e.status_code().unwrap_or(http::StatusCode::BAD_REQUEST);
+    let code = e.code().as_str().to_owned();
+    let message = e.message().unwrap_or_default().to_owned();
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{}</Message></Error>",
+        crate::iam_api::escape(&message)
+    );
+    let mut r = http::Response::new(s3s::Body::from(body));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/xml"),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(method: &str, uri: &str, len: Option<u64>) -> http::Request<()> {
+        let mut b = http::Request::builder().method(method).uri(uri);
+        if let Some(n) = len {
+            b = b.header("content-length", n.to_string());
+        }
+        b.body(()).unwrap()
+    }
+
+    #[test]
+    fn only_documents_are_held_to_the_document_limit() {
+        let big = Some(MAX_DOCUMENT + 1);
+        for (m, uri) in [
+            ("POST", "/b?delete"),
+            ("PUT", "/b?tagging"),
+            ("PUT", "/b"),
+            ("PUT", "/b/k?tagging"),
+            ("POST", "/b/k?uploadId=u"),
+            ("PUT", "/b?policy"),
+        ] {
+            assert!(
+                refuse_oversized_document(&req(m, uri, big)).is_some(),
+                "{m} {uri}"
+            );
+            assert!(
+                refuse_oversized_document(&req(m, uri, Some(100))).is_none(),
+                "{m} {uri}"
+            );
+        }
+        for (m, uri) in [
+            ("PUT", "/b/k"),
+            ("PUT", "/b/k?partNumber=1&uploadId=u"),
+            ("PUT", "/b/k?x-id=PutObject"),
+            ("POST", "/b"),
+            ("POST", "/b/"),
+            ("GET", "/b?tagging"),
+        ] {
+            assert!(
+                refuse_oversized_document(&req(m, uri, big)).is_none(),
+                "{m} {uri}"
+            );
+        }
+    }
+}

@@ -11,6 +11,7 @@ mod conns;
 mod http;
 mod iam_api;
 mod kms_api;
+mod logging;
 mod policy_cli;
 mod s3;
 mod s3control;
@@ -58,19 +59,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // s3s logs whole requests (headers, SSE-C keys, form fields) at debug level: it is capped
-    // at warn whatever COFFER_LOG asks, so no secret reaches the log.
-    let filter = tracing_subscriber::EnvFilter::try_from_env("COFFER_LOG")
-        .unwrap_or_else(|_| "info,s3s=warn".into())
-        .add_directive(
-            "s3s=warn"
-                .parse()
-                .unwrap_or_else(|_| unreachable!("static directive")),
-        );
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init();
+    // Whatever Coffer or SQLite creates (metadata, WAL, blobs, audit trail, secrets,
+    // certificates) is owner-only, whatever the mode of a directory created beforehand.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -111,6 +103,7 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
             .mode(0o700)
             .create(&args.data)?;
     }
+    warn_if_open(&args.data);
     let env_root_key = std::env::var("COFFER_ROOT_KEY").ok();
     let (root_key, key_source) = config::load_root_key(
         env_root_key.as_deref(),
@@ -254,6 +247,23 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     let _ = stop_tx.send(true);
     let _ = https.await;
     Ok(())
+}
+
+/// Files made here are owner-only (umask), but a directory created beforehand keeps its
+/// mode: if others may read or enter it, say so loudly at every start.
+fn warn_if_open(data: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    if let Ok(m) = std::fs::metadata(data) {
+        let mode = m.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                "the data directory {} has mode {mode:o}: others may see its files' names and \
+                 sizes. Make it owner-only: chmod 700 {}",
+                data.display(),
+                data.display()
+            );
+        }
+    }
 }
 
 /// IAM over the data directory's store; secret access keys are sealed under a key derived

@@ -83,6 +83,17 @@ def test_slowloris_and_idle_connections_are_closed(tight_server):
     c.close()
 
 
+def test_a_silent_tls_client_is_closed(tight_server):
+    """A TLS connection that never sends its ClientHello does not hold a slot for ever."""
+    held = [connect(tight_server.tls_port) for _ in range(200)]
+    half = connect(tight_server.tls_port)
+    half.sendall(b"\x16\x03\x01\x00\xa5")  # the first bytes of a ClientHello, then nothing
+    deadline = time.time() + 10
+    for s in held + [half]:
+        assert closed_by_server(s, max(0.1, deadline - time.time()))
+        s.close()
+
+
 def test_a_full_listener_still_serves(tight_server, tmp_path):
     # More idle sockets than the connection limit (3000 here): the idlest give way.
     held = []

@@ -210,6 +210,21 @@ impl Iam {
         Ok(found)
     }
 
+    /// The key again, for the same request that just resolved it to check its signature:
+    /// from the cache, which that [`Iam::resolve`] made fresh (every IAM write after it
+    /// clears the cache, and then this resolves afresh), so it costs no store read.
+    pub fn resolve_again(&self, access_key_id: &str) -> Result<Option<Resolved>, IamError> {
+        if let Some(hit) = self
+            .cache
+            .read()
+            .ok()
+            .and_then(|c| c.keys.get(access_key_id).cloned())
+        {
+            return Ok(Some(hit));
+        }
+        self.resolve(access_key_id)
+    }
+
     fn resolve_uncached(&self, access_key_id: &str) -> Result<Option<Resolved>, IamError> {
         let Some(key) = self.get::<AccessKey>(&format!("key/{access_key_id}"))? else {
             return self.resolve_session(access_key_id);

@@ -217,6 +217,15 @@ impl IdleBody {
             deadline: None,
         }
     }
+
+    /// As an s3s body: a request without a body (most GETs) passes as it came, unboxed.
+    pub(crate) fn into_s3s(self) -> s3s::Body {
+        if http_body::Body::is_end_stream(&self.inner) {
+            s3s::Body::from(self.inner)
+        } else {
+            s3s::Body::http_body(self)
+        }
+    }
 }
 
 impl http_body::Body for IdleBody {

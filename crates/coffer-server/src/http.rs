@@ -103,7 +103,7 @@ impl FrontDoor {
             _ if let Some(refused) = crate::s3::refuse_oversized_document(&req) => refused,
             _ => match self
                 .s3
-                .call(sigv2_bucket_path(req).map(Body::http_body))
+                .call(sigv2_bucket_path(req).map(IdleBody::into_s3s))
                 .await
             {
                 Ok(r) => crate::s3::with_aws_messages(r),

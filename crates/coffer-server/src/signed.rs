@@ -166,7 +166,8 @@ pub(crate) fn authenticate(
     let verified = sigv4::verify(
         &req,
         |ak| {
-            let r = iam.resolve(ak).ok().flatten()?;
+            // `screen` resolved this key freshly for this request a moment ago.
+            let r = iam.resolve_again(ak).ok().flatten()?;
             let secret = r.secret.clone();
             who = Some((r.identity, r.session));
             Some(secret)

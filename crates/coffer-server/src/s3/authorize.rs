@@ -243,11 +243,11 @@ impl Authorizer {
                 },
             });
         };
-        // s3s verified the signature with this key's secret, so it resolves (unless it was
-        // deleted in between, which is then an unknown key).
+        // s3s verified the signature with this key's secret, resolved moments ago (freshly)
+        // for this very request: take that resolution rather than read the store again.
         let resolved = self
             .iam
-            .resolve(&c.access_key)
+            .resolve_again(&c.access_key)
             .map_err(internal)?
             .ok_or_else(|| {
                 s3s::s3_error!(

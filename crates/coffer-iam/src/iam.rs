@@ -189,12 +189,7 @@ impl Iam {
     /// The identity and secret behind an active access key.
     pub fn resolve(&self, access_key_id: &str) -> Result<Option<Resolved>, IamError> {
         self.refresh()?;
-        if let Some(hit) = self
-            .cache
-            .read()
-            .ok()
-            .and_then(|c| c.keys.get(access_key_id).cloned())
-        {
+        if let Some(hit) = self.cached_key(access_key_id) {
             return Ok(Some(hit));
         }
         let found = self.resolve_uncached(access_key_id)?;
@@ -214,15 +209,17 @@ impl Iam {
     /// from the cache, which that [`Iam::resolve`] made fresh (every IAM write after it
     /// clears the cache, and then this resolves afresh), so it costs no store read.
     pub fn resolve_again(&self, access_key_id: &str) -> Result<Option<Resolved>, IamError> {
-        if let Some(hit) = self
-            .cache
+        match self.cached_key(access_key_id) {
+            Some(hit) => Ok(Some(hit)),
+            None => self.resolve(access_key_id),
+        }
+    }
+
+    fn cached_key(&self, access_key_id: &str) -> Option<Resolved> {
+        self.cache
             .read()
             .ok()
             .and_then(|c| c.keys.get(access_key_id).cloned())
-        {
-            return Ok(Some(hit));
-        }
-        self.resolve(access_key_id)
     }
 
     fn resolve_uncached(&self, access_key_id: &str) -> Result<Option<Resolved>, IamError> {

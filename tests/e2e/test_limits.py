@@ -195,3 +195,14 @@ def test_aws_chunked_length_and_trailer_must_hold(server, s3, bucket, signer):
 def signer(server):
     import rawsig
     return rawsig.Signer(server.endpoint, ACCESS_KEY, SECRET_KEY)
+
+
+def test_form_fields_are_bounded(server, bucket):
+    """A browser form's fields are buffered before its file: anyone may send one, so at most
+    S3's 20 KB of them are taken (8 fields of 0.5 MB each are refused before any policy)."""
+    fields = {"key": (None, "k")}
+    fields.update({f"x-amz-meta-pad{i}": (None, "p" * 500_000) for i in range(8)})
+    fields["file"] = ("f", b"data")
+    r = requests.post(f"{server.endpoint}/{bucket}", files=fields)
+    assert r.status_code == 400, (r.status_code, r.text[:300])
+    assert requests.get(f"{server.endpoint}/health/live").status_code == 200

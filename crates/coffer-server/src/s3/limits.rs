@@ -5,6 +5,12 @@
 /// document and has its own limit (5 GiB).
 pub(crate) const MAX_DOCUMENT: u64 = 2 << 20;
 
+/// Largest total of a browser form's fields before its file, as S3 (beyond it S3 answers
+/// `MaxPostPreDataLengthExceededError`): the policy document and signature fit well within.
+pub(crate) const MAX_FORM_FIELDS: usize = 20 * 1024;
+/// Most parts of a browser form upload: S3's forms have a few dozen fields at most.
+pub(crate) const MAX_FORM_PARTS: usize = 100;
+
 /// Query keys that make a PUT or POST carry a document rather than object data.
 const DOCUMENT_SUBRESOURCES: [&str; 26] = [
     "accelerate",

@@ -59,9 +59,13 @@ pub(crate) fn service(
         region,
         auth: authorizer.clone(),
     });
-    // s3s buffers a request document whole before parsing it: no more than S3 takes.
+    // s3s buffers a request document whole before parsing it, and a browser form's fields
+    // before its file (anyone may send one): no more than S3 takes.
     let mut config = s3s::config::S3Config::default();
     config.xml_max_body_size = usize::try_from(limits::MAX_DOCUMENT).unwrap_or(usize::MAX);
+    config.form_max_fields_size = limits::MAX_FORM_FIELDS;
+    config.form_max_field_size = limits::MAX_FORM_FIELDS;
+    config.form_max_parts = limits::MAX_FORM_PARTS;
     b.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(
         config,
     ))));

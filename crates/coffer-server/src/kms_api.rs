@@ -12,7 +12,7 @@ use http::{HeaderMap, Request, Response, StatusCode};
 use s3s::Body;
 use serde_json::{Value, json};
 
-use crate::iam_api::ApiError;
+use crate::api_error::ApiError;
 use crate::sigv4::Rules;
 
 /// Largest KMS request body: the biggest inputs are a 32 KiB key policy and 6 KiB of
@@ -318,31 +318,34 @@ impl KmsApi {
         let (parts, body) = req.into_parts();
         // Nothing of the body is read before the request is known to be signed by a key that
         // exists, for this region and KMS.
-        crate::signed::screen(
+        let crate::signed::Signed {
+            identity,
+            session,
+            body,
+        } = crate::signed::receive(
             &self.iam,
             &parts,
-            crate::signed::Scope {
-                service: "kms",
-                regions: &[self.kms.region()],
+            body,
+            crate::signed::Protocol {
+                scope: crate::signed::Scope {
+                    service: "kms",
+                    regions: &[self.kms.region()],
+                },
+                rules: Rules {
+                    normalize_path: true,
+                    token_added_after_signing: false,
+                },
+                max_body: MAX_BODY,
+                too_large: || {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "ValidationException",
+                        format!("Request body is larger than {MAX_BODY} bytes."),
+                    )
+                },
             },
-        )?;
-        let body = crate::signed::read_body(body, MAX_BODY, || {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "ValidationException",
-                format!("Request body is larger than {MAX_BODY} bytes."),
-            )
-        })
+        )
         .await?;
-        let (identity, session) = crate::signed::authenticate(
-            &self.iam,
-            &parts,
-            &body,
-            Rules {
-                normalize_path: true,
-                token_added_after_signing: false,
-            },
-        )?;
         trace.identity = Some(identity.clone());
         let body: Value = if body.is_empty() {
             json!({})

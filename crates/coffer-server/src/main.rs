@@ -4,10 +4,12 @@
 //! Domain crates below it never see HTTP, XML, environment variables or flags.
 
 mod admin_cli;
+mod api_error;
 mod audit;
 mod bench;
 mod config;
 mod conns;
+mod escape;
 mod http;
 mod iam_api;
 mod kms_api;

@@ -9,7 +9,7 @@ use coffer_s3::{PublicAccessBlock, S3Core, S3Error};
 use http::{Method, Request, Response, StatusCode};
 use s3s::Body;
 
-use crate::iam_api::ApiError;
+use crate::api_error::ApiError;
 use crate::sigv4::Rules;
 
 const PATH: &str = "/v20180820/configuration/publicAccessBlock";
@@ -40,7 +40,7 @@ impl S3Control {
                     status,
                     format!(
                         r#"<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Code>{code}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"#,
-                        crate::iam_api::escape(&message)
+                        crate::escape::xml(&message)
                     ),
                 )
             }
@@ -52,31 +52,34 @@ impl S3Control {
         req: Request<crate::conns::IdleBody>,
     ) -> Result<(StatusCode, String), ApiError> {
         let (parts, body) = req.into_parts();
-        crate::signed::screen(
+        let crate::signed::Signed {
+            identity,
+            session,
+            body,
+        } = crate::signed::receive(
             &self.iam,
             &parts,
-            crate::signed::Scope {
-                service: "s3",
-                regions: &[self.region.as_str()],
+            body,
+            crate::signed::Protocol {
+                scope: crate::signed::Scope {
+                    service: "s3",
+                    regions: &[self.region.as_str()],
+                },
+                rules: Rules {
+                    normalize_path: false,
+                    token_added_after_signing: false,
+                },
+                max_body: MAX_BODY,
+                too_large: || {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "EntityTooLarge",
+                        "Request body is too large.",
+                    )
+                },
             },
-        )?;
-        let body = crate::signed::read_body(body, MAX_BODY, || {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "EntityTooLarge",
-                "Request body is too large.",
-            )
-        })
+        )
         .await?;
-        let (identity, session) = crate::signed::authenticate(
-            &self.iam,
-            &parts,
-            &body,
-            Rules {
-                normalize_path: false,
-                token_added_after_signing: false,
-            },
-        )?;
         if parts.uri.path() != PATH {
             return Err(ApiError::new(
                 StatusCode::NOT_IMPLEMENTED,

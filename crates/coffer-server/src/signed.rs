@@ -1,9 +1,9 @@
 //! Authentication of the SigV4-signed protocols Coffer verifies itself (IAM, STS, KMS, S3
-//! Control), in two steps so that nothing an unauthenticated client sends is buffered:
-//! [`screen`] judges what the headers alone can tell (is the request signed at all, with a
-//! well-formed credential for this region and service, at an acceptable time, by a key that
-//! exists), then [`read_body`] takes a body of at most the protocol's size, and
-//! [`authenticate`] verifies the signature over it and the session token.
+//! Control): [`receive`] takes a request in steps so that nothing an unauthenticated client
+//! sends is buffered. `screen` judges what the headers alone can tell (is the request signed
+//! at all, with a well-formed credential for this region and service, at an acceptable time,
+//! by a key that exists), then `read_body` takes a body of at most the protocol's size, and
+//! `authenticate` verifies the signature over it and the session token.
 
 use bytes::Bytes;
 use coffer_iam::{Iam, Identity, SessionInfo, TokenProblem};
@@ -11,7 +11,7 @@ use http::StatusCode;
 use http_body_util::BodyExt as _;
 use time::OffsetDateTime;
 
-use crate::iam_api::ApiError;
+use crate::api_error::ApiError;
 use crate::sigv4::{self, RequestParts, Rules, SigV4Error};
 
 /// What a request's credential scope must name.
@@ -21,6 +21,40 @@ pub(crate) struct Scope<'a> {
     /// Regions this service signs in (the server's own; IAM and STS also `us-east-1`, where
     /// SDKs sign global-endpoint calls).
     pub(crate) regions: &'a [&'a str],
+}
+
+/// What a protocol asks of its signed requests.
+pub(crate) struct Protocol<'a> {
+    pub(crate) scope: Scope<'a>,
+    pub(crate) rules: Rules,
+    /// Largest body the protocol takes (AWS's request size for it).
+    pub(crate) max_body: usize,
+    /// The protocol's answer to a longer body.
+    pub(crate) too_large: fn() -> ApiError,
+}
+
+/// A request whose signature (over its body) and session token were verified.
+pub(crate) struct Signed {
+    pub(crate) identity: Identity,
+    pub(crate) session: Option<SessionInfo>,
+    pub(crate) body: Bytes,
+}
+
+/// Screens, reads and verifies one request of `protocol`.
+pub(crate) async fn receive(
+    iam: &Iam,
+    parts: &http::request::Parts,
+    body: crate::conns::IdleBody,
+    protocol: Protocol<'_>,
+) -> Result<Signed, ApiError> {
+    screen(iam, parts, protocol.scope)?;
+    let body = read_body(body, protocol.max_body, protocol.too_large).await?;
+    let (identity, session) = authenticate(iam, parts, &body, protocol.rules)?;
+    Ok(Signed {
+        identity,
+        session,
+        body,
+    })
 }
 
 /// Shortest and longest access key id AWS issues; ids outside this are refused unread.
@@ -58,11 +92,7 @@ fn invalid_token() -> ApiError {
 }
 
 /// The first step: everything but the signature itself, before any of the body is read.
-pub(crate) fn screen(
-    iam: &Iam,
-    parts: &http::request::Parts,
-    scope: Scope<'_>,
-) -> Result<(), ApiError> {
+fn screen(iam: &Iam, parts: &http::request::Parts, scope: Scope<'_>) -> Result<(), ApiError> {
     if !is_signed(parts) {
         return Err(missing_token());
     }
@@ -105,10 +135,10 @@ pub(crate) fn screen(
 
 /// The body of a screened request, at most `limit` bytes (AWS's request size for the
 /// protocol): longer is `too_large`.
-pub(crate) async fn read_body(
+async fn read_body(
     body: crate::conns::IdleBody,
     limit: usize,
-    too_large: impl FnOnce() -> ApiError,
+    too_large: fn() -> ApiError,
 ) -> Result<Bytes, ApiError> {
     match http_body_util::Limited::new(body, limit).collect().await {
         Ok(b) => Ok(b.to_bytes()),
@@ -136,7 +166,7 @@ fn header_pairs(parts: &http::request::Parts) -> Vec<(String, String)> {
 
 /// Verifies a screened SigV4-signed request with its whole body (IAM, STS, KMS, S3 Control)
 /// and checks the session token of temporary credentials.
-pub(crate) fn authenticate(
+fn authenticate(
     iam: &Iam,
     parts: &http::request::Parts,
     body: &[u8],

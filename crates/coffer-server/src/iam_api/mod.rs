@@ -4,16 +4,15 @@
 mod ops;
 mod xml;
 
-pub(crate) use xml::escape;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use coffer_iam::{Iam, IamError, Identity, SessionInfo};
+use coffer_iam::{Iam, Identity, SessionInfo};
 use coffer_policy::{Decision, RequestContext};
 use http::{Method, Request, Response, StatusCode};
 use s3s::Body;
 
+pub(crate) use crate::api_error::ApiError;
 use crate::sigv4::Rules;
 
 /// Largest IAM/STS request body: policy documents are at most 6 KiB (managed) to 10 KiB
@@ -87,65 +86,6 @@ const STS_ACTIONS: [&str; 9] = [
     "GetSessionToken",
 ];
 
-/// A failure answered in the query protocol's error XML.
-pub(crate) struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-impl ApiError {
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn invalid(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "ValidationError", message)
-    }
-
-    pub(crate) fn parts(self) -> (StatusCode, &'static str, String) {
-        (self.status, self.code, self.message)
-    }
-}
-
-/// The one place IAM domain errors become wire errors.
-impl From<IamError> for ApiError {
-    fn from(e: IamError) -> Self {
-        let msg = e.to_string();
-        let (status, code) = match e {
-            IamError::NoSuchEntity(_) => (StatusCode::NOT_FOUND, "NoSuchEntity"),
-            IamError::EntityAlreadyExists(_) => (StatusCode::CONFLICT, "EntityAlreadyExists"),
-            IamError::DeleteConflict(_) => (StatusCode::CONFLICT, "DeleteConflict"),
-            IamError::LimitExceeded(_) => (StatusCode::CONFLICT, "LimitExceeded"),
-            IamError::MalformedPolicyDocument(_) => {
-                (StatusCode::BAD_REQUEST, "MalformedPolicyDocument")
-            }
-            IamError::InvalidInput(_) => (StatusCode::BAD_REQUEST, "ValidationError"),
-            IamError::InvalidAuthenticationCode(_) => {
-                (StatusCode::FORBIDDEN, "InvalidAuthenticationCode")
-            }
-            IamError::AccessDenied(_) => (StatusCode::FORBIDDEN, "AccessDenied"),
-            IamError::Corrupt | IamError::Random | IamError::Store(_) => {
-                tracing::error!(error = %msg, "IAM internal error");
-                return Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "ServiceFailure",
-                    "An internal error occurred.",
-                );
-            }
-        };
-        Self {
-            status,
-            code,
-            message: msg,
-        }
-    }
-}
-
 /// An authenticated IAM/STS call.
 pub(crate) struct Call {
     pub(crate) identity: Identity,
@@ -197,16 +137,17 @@ impl QueryApi {
     ) -> Response<Body> {
         let (status, body) = match self.handle_inner(service, req, request_id).await {
             Ok(xml) => (StatusCode::OK, xml),
-            Err(e) => (
-                e.status,
-                xml::error(
+            Err(e) => {
+                let (status, code, message) = e.parts();
+                let xml = xml::error(
                     service.ns(),
-                    e.status.is_client_error(),
-                    e.code,
-                    &e.message,
+                    status.is_client_error(),
+                    code,
+                    &message,
                     request_id,
-                ),
-            ),
+                );
+                (status, xml)
+            }
         };
         crate::http::response(status, "text/xml", body)
     }
@@ -228,23 +169,34 @@ impl QueryApi {
             Service::Sts => "sts",
         };
         let regions = [self.region.as_str(), "us-east-1"];
-        crate::signed::screen(
+        let crate::signed::Signed {
+            identity,
+            session,
+            body,
+        } = crate::signed::receive(
             &self.iam,
             &parts,
-            crate::signed::Scope {
-                service: service_name,
-                regions: &regions,
+            body,
+            crate::signed::Protocol {
+                scope: crate::signed::Scope {
+                    service: service_name,
+                    regions: &regions,
+                },
+                rules: Rules {
+                    normalize_path: true,
+                    token_added_after_signing: false,
+                },
+                max_body: MAX_BODY,
+                too_large: || {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "RequestEntityTooLarge",
+                        "Request body is too large.",
+                    )
+                },
             },
-        )?;
-        let body = crate::signed::read_body(body, MAX_BODY, || {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "RequestEntityTooLarge",
-                "Request body is too large.",
-            )
-        })
+        )
         .await?;
-        let (identity, session) = self.authenticate(&parts, &body)?;
         let mut params: HashMap<String, String> = HashMap::new();
         for src in [parts.uri.query().unwrap_or("").as_bytes(), &body[..]] {
             for pair in std::str::from_utf8(src)
@@ -287,22 +239,6 @@ impl QueryApi {
             }
         };
         Ok(xml::response(ns, &action, result.as_deref(), request_id))
-    }
-
-    fn authenticate(
-        &self,
-        parts: &http::request::Parts,
-        body: &[u8],
-    ) -> Result<(Identity, Option<SessionInfo>), ApiError> {
-        crate::signed::authenticate(
-            &self.iam,
-            parts,
-            body,
-            Rules {
-                normalize_path: true,
-                token_added_after_signing: false,
-            },
-        )
     }
 }
 

@@ -2,23 +2,10 @@
 
 use std::fmt::Write as _;
 
+use crate::escape::xml as escape;
+
 pub(crate) const IAM_NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 pub(crate) const STS_NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
-
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// `<Name>escaped value</Name>`.
 pub(crate) fn el(name: &str, value: &str) -> String {

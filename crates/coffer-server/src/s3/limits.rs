@@ -99,7 +99,7 @@ fn error_response(e: s3s::S3Error) -> http::Response<s3s::Body> {
     let message = e.message().unwrap_or_default().to_owned();
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{}</Message></Error>",
-        crate::iam_api::escape(&message)
+        crate::escape::xml(&message)
     );
     let mut r = http::Response::new(s3s::Body::from(body));
     *r.status_mut() = status;

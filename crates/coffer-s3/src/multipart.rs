@@ -93,7 +93,7 @@ impl S3Core {
             meta: serde_json::to_vec(&stored).unwrap_or_default(),
             mac: Vec::new(),
         };
-        self.tag_upload(&mut rec);
+        self.tag_record(&mut rec);
         self.meta.create_upload(rec).await.map_err(no_such_bucket)?;
         Ok(upload_id)
     }
@@ -236,7 +236,7 @@ impl S3Core {
             segment: written.segment,
             mac: Vec::new(),
         };
-        self.tag_part(&mut part);
+        self.tag_record(&mut part);
         let size = part.size;
         let freed = self
             .meta
@@ -349,7 +349,7 @@ impl S3Core {
             segments: chosen.iter().map(|p| p.segment.clone()).collect(),
             mac: Vec::new(),
         };
-        self.tag_object(&mut rec);
+        self.tag_record(&mut rec);
         let picked = chosen
             .iter()
             .map(|p| (p.part_number, p.mac.clone()))
@@ -430,7 +430,7 @@ impl S3Core {
         ups.truncate(max);
         let ups: Vec<UploadRecord> = ups
             .into_iter()
-            .map(|u| self.check_upload(u))
+            .map(|u| self.checked(u))
             .collect::<Result<_, _>>()?;
         Ok((
             ups.iter().map(upload_info).collect::<Result<_, _>>()?,
@@ -450,7 +450,7 @@ impl S3Core {
             .upload(upload_id)?
             .filter(|u| u.bucket == bucket && u.key == key)
             .ok_or(S3Error::NoSuchUpload)?;
-        self.check_upload(upload)
+        self.checked(upload)
     }
 
     /// Parts of an upload, each authenticated.
@@ -463,7 +463,7 @@ impl S3Core {
         self.meta
             .parts(upload_id, after, limit)?
             .into_iter()
-            .map(|p| self.check_part(p))
+            .map(|p| self.checked(p))
             .collect()
     }
 }

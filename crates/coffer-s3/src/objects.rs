@@ -199,7 +199,7 @@ impl S3Core {
             segments: vec![written.segment],
             mac: Vec::new(),
         };
-        self.tag_object(&mut rec);
+        self.tag_record(&mut rec);
         let freed = self.meta.put_object(rec, written.pending).await?;
         self.release_blobs(freed);
         Ok(PutResult {
@@ -359,7 +359,7 @@ impl S3Core {
             stored.meta.tags = tags.clone();
             let read_mac = std::mem::take(&mut rec.mac);
             rec.meta = stored.to_bytes();
-            self.tag_object(&mut rec);
+            self.tag_record(&mut rec);
             match self
                 .meta
                 .update_object_meta(bucket, key, NULL_VERSION, read_mac, rec.meta, rec.mac)
@@ -384,7 +384,7 @@ impl S3Core {
     /// The object at `key`, authenticated (an edited record is [`S3Error::Corrupt`]).
     pub(crate) fn object_record(&self, bucket: &str, key: &str) -> Result<ObjectRecord, S3Error> {
         match self.meta.object(bucket, key, NULL_VERSION)? {
-            Some(rec) => self.check_object(rec),
+            Some(rec) => self.checked(rec),
             None => {
                 self.require_bucket(bucket)?;
                 Err(S3Error::NoSuchKey)

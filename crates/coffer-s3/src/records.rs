@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 
-use coffer_store::{ObjectRecord, PartRecord, UploadRecord};
+use coffer_store::Authenticated;
 
 use crate::{S3Core, S3Error};
 
@@ -39,51 +39,23 @@ fn with_canonical<R>(write: impl FnOnce(&mut Vec<u8>), f: impl FnOnce(&[u8]) -> 
 }
 
 impl S3Core {
-    pub(crate) fn tag_object(&self, rec: &mut ObjectRecord) {
-        rec.mac = self.tag(ObjectRecord::AUTH_KIND, |b| rec.write_authenticated(b));
+    /// Gives a record its tag, over everything it now says.
+    pub(crate) fn tag_record<R: Authenticated>(&self, rec: &mut R) {
+        let mac = with_canonical(
+            |b| rec.write_authenticated(b),
+            |bytes| self.records.tag(R::AUTH_KIND, bytes).to_vec(),
+        );
+        rec.set_mac(mac);
     }
 
-    pub(crate) fn tag_upload(&self, rec: &mut UploadRecord) {
-        rec.mac = self.tag(UploadRecord::AUTH_KIND, |b| rec.write_authenticated(b));
-    }
-
-    pub(crate) fn tag_part(&self, rec: &mut PartRecord) {
-        rec.mac = self.tag(PartRecord::AUTH_KIND, |b| rec.write_authenticated(b));
-    }
-
-    pub(crate) fn check_object(&self, rec: ObjectRecord) -> Result<ObjectRecord, S3Error> {
-        self.check(ObjectRecord::AUTH_KIND, &rec.mac, |b| {
-            rec.write_authenticated(b)
-        })?;
-        Ok(rec)
-    }
-
-    pub(crate) fn check_upload(&self, rec: UploadRecord) -> Result<UploadRecord, S3Error> {
-        self.check(UploadRecord::AUTH_KIND, &rec.mac, |b| {
-            rec.write_authenticated(b)
-        })?;
-        Ok(rec)
-    }
-
-    pub(crate) fn check_part(&self, rec: PartRecord) -> Result<PartRecord, S3Error> {
-        self.check(PartRecord::AUTH_KIND, &rec.mac, |b| {
-            rec.write_authenticated(b)
-        })?;
-        Ok(rec)
-    }
-
-    fn tag(&self, kind: &[u8], write: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
-        with_canonical(write, |bytes| self.records.tag(kind, bytes).to_vec())
-    }
-
-    fn check(
-        &self,
-        kind: &[u8],
-        mac: &[u8],
-        write: impl FnOnce(&mut Vec<u8>),
-    ) -> Result<(), S3Error> {
-        if with_canonical(write, |bytes| self.records.verify(kind, bytes, mac)) {
-            Ok(())
+    /// The record, if its tag is its own ([`S3Error::Corrupt`] otherwise).
+    pub(crate) fn checked<R: Authenticated>(&self, rec: R) -> Result<R, S3Error> {
+        let genuine = with_canonical(
+            |b| rec.write_authenticated(b),
+            |bytes| self.records.verify(R::AUTH_KIND, bytes, rec.mac()),
+        );
+        if genuine {
+            Ok(rec)
         } else {
             Err(S3Error::Corrupt)
         }

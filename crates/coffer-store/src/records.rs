@@ -40,7 +40,7 @@ pub struct ObjectRecord {
     pub last_modified_ms: i64,
     pub meta: Vec<u8>,
     pub segments: Vec<Segment>,
-    /// The S3 layer's tag over [`ObjectRecord::authenticated_bytes`]; opaque here.
+    /// The S3 layer's tag over [`Authenticated`] bytes; opaque here.
     pub mac: Vec<u8>,
 }
 
@@ -61,7 +61,7 @@ pub struct UploadRecord {
     pub key: String,
     pub initiated_ms: i64,
     pub meta: Vec<u8>,
-    /// The S3 layer's tag over [`UploadRecord::authenticated_bytes`]; opaque here.
+    /// The S3 layer's tag over [`Authenticated`] bytes; opaque here.
     pub mac: Vec<u8>,
 }
 
@@ -75,26 +75,37 @@ pub struct PartRecord {
     pub last_modified_ms: i64,
     pub meta: Vec<u8>,
     pub segment: Segment,
-    /// The S3 layer's tag over [`PartRecord::authenticated_bytes`]; opaque here.
+    /// The S3 layer's tag over [`Authenticated`] bytes; opaque here.
     pub mac: Vec<u8>,
 }
 
-/// Canonical bytes of each record for authentication (FORMAT.md, "Authenticated records"):
-/// every field but the tag, length-prefixed, in declaration order. Inline segment bytes
-/// count only by their length: they are AES-GCM packages under the data key and context
-/// that the (authenticated) sealing record names, so no other bytes can stand in for them.
-/// `write_authenticated` appends them to a buffer the hot paths reuse.
-impl ObjectRecord {
+/// A record the S3 layer authenticates (FORMAT.md, "Authenticated records"): its canonical
+/// bytes are every field but the tag, length-prefixed, in declaration order. Inline segment
+/// bytes count only by their length: they are AES-GCM packages under the data key and
+/// context that the (authenticated) sealing record names, so no other bytes can stand in for
+/// them. `write_authenticated` appends them to a buffer the hot paths reuse.
+pub trait Authenticated {
     /// The kind label the tag is bound to.
-    pub const AUTH_KIND: &'static [u8] = b"coffer/object-record/v1";
+    const AUTH_KIND: &'static [u8];
 
-    pub fn authenticated_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(128 + self.meta.len());
+    fn write_authenticated(&self, out: &mut Vec<u8>);
+
+    /// The tag as stored (opaque here).
+    fn mac(&self) -> &[u8];
+
+    fn set_mac(&mut self, mac: Vec<u8>);
+
+    fn authenticated_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
         self.write_authenticated(&mut out);
         out
     }
+}
 
-    pub fn write_authenticated(&self, out: &mut Vec<u8>) {
+impl Authenticated for ObjectRecord {
+    const AUTH_KIND: &'static [u8] = b"coffer/object-record/v1";
+
+    fn write_authenticated(&self, out: &mut Vec<u8>) {
         use crate::codec::{put_authenticated_segment, put_blob, put_str};
         put_str(out, &self.bucket);
         put_str(out, &self.key);
@@ -108,18 +119,20 @@ impl ObjectRecord {
             put_authenticated_segment(out, s);
         }
     }
-}
 
-impl UploadRecord {
-    pub const AUTH_KIND: &'static [u8] = b"coffer/upload-record/v1";
-
-    pub fn authenticated_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 + self.meta.len());
-        self.write_authenticated(&mut out);
-        out
+    fn mac(&self) -> &[u8] {
+        &self.mac
     }
 
-    pub fn write_authenticated(&self, out: &mut Vec<u8>) {
+    fn set_mac(&mut self, mac: Vec<u8>) {
+        self.mac = mac;
+    }
+}
+
+impl Authenticated for UploadRecord {
+    const AUTH_KIND: &'static [u8] = b"coffer/upload-record/v1";
+
+    fn write_authenticated(&self, out: &mut Vec<u8>) {
         use crate::codec::{put_blob, put_str};
         put_str(out, &self.upload_id);
         put_str(out, &self.bucket);
@@ -127,18 +140,20 @@ impl UploadRecord {
         out.extend_from_slice(&self.initiated_ms.to_be_bytes());
         put_blob(out, &self.meta);
     }
-}
 
-impl PartRecord {
-    pub const AUTH_KIND: &'static [u8] = b"coffer/part-record/v1";
-
-    pub fn authenticated_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(128 + self.meta.len());
-        self.write_authenticated(&mut out);
-        out
+    fn mac(&self) -> &[u8] {
+        &self.mac
     }
 
-    pub fn write_authenticated(&self, out: &mut Vec<u8>) {
+    fn set_mac(&mut self, mac: Vec<u8>) {
+        self.mac = mac;
+    }
+}
+
+impl Authenticated for PartRecord {
+    const AUTH_KIND: &'static [u8] = b"coffer/part-record/v1";
+
+    fn write_authenticated(&self, out: &mut Vec<u8>) {
         use crate::codec::{put_authenticated_segment, put_blob, put_str};
         put_str(out, &self.upload_id);
         out.extend_from_slice(&self.part_number.to_be_bytes());
@@ -147,5 +162,13 @@ impl PartRecord {
         out.extend_from_slice(&self.last_modified_ms.to_be_bytes());
         put_blob(out, &self.meta);
         put_authenticated_segment(out, &self.segment);
+    }
+
+    fn mac(&self) -> &[u8] {
+        &self.mac
+    }
+
+    fn set_mac(&mut self, mac: Vec<u8>) {
+        self.mac = mac;
     }
 }

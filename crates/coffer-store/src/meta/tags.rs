@@ -7,7 +7,7 @@ use rusqlite::{Connection, params};
 
 use super::uploads::{part_columns, part_from_columns, upload_from_row};
 use super::{MetaStore, TAGGED_TABLES, object_row};
-use crate::{ObjectRecord, PartRecord, StoreError, UploadRecord};
+use crate::{Authenticated as _, ObjectRecord, PartRecord, StoreError, UploadRecord};
 
 impl MetaStore {
     /// Gives every record written before records were authenticated its tag, computed by

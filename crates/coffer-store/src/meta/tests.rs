@@ -1,4 +1,5 @@
 use super::*;
+use crate::Authenticated as _;
 use crate::{PartRecord, UploadRecord};
 
 fn block<F: Future>(f: F) -> F::Output {

@@ -1,9 +1,10 @@
 //! The S3 domain against a real data directory: bytes round-trip, ranges cross packages,
 //! stored bytes are never plaintext, tampering is caught, multipart and copy work.
 
+mod common;
+
 use std::sync::Arc;
 
-use bytes::Bytes;
 use coffer_crypto::DataKey;
 use coffer_s3::{
     BodyStream, ByteRange, CompletedPart, Conditions, CopyRequest, Integrity, ListQuery,
@@ -24,11 +25,7 @@ async fn open(dir: &std::path::Path) -> S3Core {
 
 fn body(data: Vec<u8>) -> BodyStream {
     // Deliberately odd chunk sizes so packages straddle chunks.
-    let chunks: Vec<Result<Bytes, Box<dyn std::error::Error + Send + Sync>>> = data
-        .chunks(10_007)
-        .map(|c| Ok(Bytes::copy_from_slice(c)))
-        .collect();
-    Box::pin(futures::stream::iter(chunks))
+    common::chunked(&data, 10_007)
 }
 
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
@@ -51,15 +48,7 @@ async fn put(core: &S3Core, key: &str, data: Vec<u8>) {
 }
 
 async fn get(core: &S3Core, key: &str, range: Option<ByteRange>) -> Result<Vec<u8>, S3Error> {
-    let r = core
-        .get_object("bkt", key, range, &Conditions::default(), None)
-        .await?;
-    let mut out = Vec::new();
-    let mut s = r.body;
-    while let Some(c) = s.next().await {
-        out.extend_from_slice(&c?);
-    }
-    Ok(out)
+    common::read_all(core, "bkt", key, range).await
 }
 
 fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -2,6 +2,8 @@
 //! an acknowledged object is readable, and a blob whose metadata never committed does not
 //! stay on disk.
 
+mod common;
+
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -10,7 +12,6 @@ use coffer_s3::{
     BodyStream, CompletedPart, Conditions, Integrity, ObjectMeta, PutRequest, S3Core, S3Error,
     SystemClock,
 };
-use futures::StreamExt as _;
 use zeroize::Zeroizing;
 
 const BUCKET: &str = "race";
@@ -27,23 +28,11 @@ async fn open(dir: &std::path::Path) -> Arc<S3Core> {
 }
 
 fn body(data: Bytes) -> BodyStream {
-    let chunks: Vec<Result<Bytes, Box<dyn std::error::Error + Send + Sync>>> = data
-        .chunks(64 * 1024)
-        .map(|c| Ok(data.slice_ref(c)))
-        .collect();
-    Box::pin(futures::stream::iter(chunks))
+    common::chunked(&data, 64 * 1024)
 }
 
 async fn read_all(core: &S3Core, key: &str) -> Result<Vec<u8>, S3Error> {
-    let r = core
-        .get_object(BUCKET, key, None, &Conditions::default(), None)
-        .await?;
-    let mut out = Vec::new();
-    let mut s = r.body;
-    while let Some(c) = s.next().await {
-        out.extend_from_slice(&c?);
-    }
-    Ok(out)
+    common::read_all(core, BUCKET, key, None).await
 }
 
 async fn upload_part(core: &S3Core, key: &str, id: &str, data: Bytes) -> Result<String, S3Error> {

@@ -2,6 +2,8 @@
 //! tags is tagged once on its first open and is authenticated from then on; an untagged
 //! record in an upgraded directory is refused.
 
+mod common;
+
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -9,7 +11,6 @@ use coffer_crypto::{DataKey, WrappingKey};
 use coffer_s3::{
     BodyStream, Conditions, Integrity, ObjectMeta, PutRequest, S3Core, S3Error, SystemClock,
 };
-use futures::StreamExt as _;
 use zeroize::Zeroizing;
 
 fn root_key() -> DataKey {
@@ -37,15 +38,7 @@ async fn put(core: &S3Core, key: &str, data: &'static [u8]) {
 }
 
 async fn get(core: &S3Core, key: &str) -> Result<Vec<u8>, S3Error> {
-    let r = core
-        .get_object("bkt", key, None, &Conditions::default(), None)
-        .await?;
-    let mut out = Vec::new();
-    let mut s = r.body;
-    while let Some(c) = s.next().await {
-        out.extend_from_slice(&c?);
-    }
-    Ok(out)
+    common::read_all(core, "bkt", key, None).await
 }
 
 /// Turns an upgraded data directory back into the pre-authentication format: the service

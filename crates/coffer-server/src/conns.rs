@@ -41,17 +41,6 @@ pub(crate) const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// 2 KiB of user metadata fit well within this.
 pub(crate) const MAX_HEADER_BYTES: usize = 16 * 1024;
 
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_connections: MAX_CONNECTIONS,
-            idle: IDLE_TIMEOUT,
-            body_idle: BODY_IDLE_TIMEOUT,
-            tls_handshake: TLS_HANDSHAKE_TIMEOUT,
-        }
-    }
-}
-
 /// What the registry knows of one connection.
 pub(crate) struct Activity {
     /// Requests whose response has not finished (body included).

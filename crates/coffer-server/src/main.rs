@@ -152,7 +152,6 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
         iam.clone(),
         kms.clone(),
         audit.clone(),
-        creds.account_id.clone(),
         args.region.clone(),
         !args.disable_sigv2,
     );

@@ -42,6 +42,13 @@ pub(crate) struct RequestView<'a> {
 #[derive(Clone)]
 pub(crate) struct ResolvedCaller(Arc<Caller>);
 
+impl ResolvedCaller {
+    /// The caller's account (`None` for anonymous callers).
+    pub(crate) fn account(&self) -> Option<&str> {
+        self.0.principal.account()
+    }
+}
+
 pub(crate) struct Authorizer {
     pub(crate) core: Arc<S3Core>,
     pub(crate) iam: Arc<Iam>,
@@ -116,8 +123,11 @@ impl Authorizer {
         };
         let caller = self.caller(view)?;
         let mut ctx = self.context(view, &caller, action, resource);
+        // A bucket being created is the caller's own: a name another account holds is that
+        // account's bucket only to answer `BucketAlreadyExists`, never to judge by its policy.
+        let judged_bucket = bucket.filter(|_| action != "s3:CreateBucket");
         self.core
-            .authorize(bucket, &mut ctx, caller.policies.policy_set(None))
+            .authorize(judged_bucket, &mut ctx, caller.policies.policy_set(None))
             .map_err(s3_wire)?;
         Ok(ResolvedCaller(caller))
     }

@@ -5,25 +5,71 @@ use super::convert::{from_dto_tags, timestamp, to_dto_tags};
 use super::wire::s3_wire;
 use super::{CofferS3, no_content};
 
+/// Largest ListBuckets page, as S3.
+const MAX_BUCKETS_PAGE: i32 = 10_000;
+
+/// The account of the request's caller, as the access check resolved it. Anonymous callers
+/// own nothing (the check refuses them before any account-scoped operation runs).
+fn caller_account(extensions: &http::Extensions) -> S3Result<String> {
+    extensions
+        .get::<super::authorize::ResolvedCaller>()
+        .and_then(|c| c.account())
+        .map(str::to_owned)
+        .ok_or_else(|| s3_error!(AccessDenied, "Access Denied"))
+}
+
 impl CofferS3 {
     pub(super) fn op_list_buckets(
         &self,
-        _req: S3Request<ListBucketsInput>,
+        req: S3Request<ListBucketsInput>,
     ) -> S3Result<S3Response<ListBucketsOutput>> {
-        let buckets = self.core.list_buckets(&self.account_id).map_err(s3_wire)?;
-        let buckets = buckets
+        let account = caller_account(&req.extensions)?;
+        let input = req.input;
+        // As S3: a page of at most 10,000; any paging parameter asks for pages.
+        let max = match input.max_buckets {
+            Some(n) if !(1..=MAX_BUCKETS_PAGE).contains(&n) => {
+                return Err(s3_error!(
+                    InvalidArgument,
+                    "Argument max-buckets must be an integer between 1 and 10000"
+                ));
+            }
+            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            None => usize::try_from(MAX_BUCKETS_PAGE).unwrap_or(usize::MAX),
+        };
+        let after = match input.continuation_token.as_deref() {
+            Some(t) => Some(super::list::decode_token(t)?),
+            None => None,
+        };
+        let prefix = input.prefix.unwrap_or_default();
+        let mut owned = self
+            .core
+            .list_buckets(&account)
+            .map_err(s3_wire)?
             .into_iter()
-            .map(|b| Bucket {
+            .filter(|b| b.name.starts_with(&prefix))
+            .filter(|b| after.as_deref().is_none_or(|a| b.name.as_str() > a))
+            .filter(|b| input.bucket_region.as_deref().is_none_or(|r| b.region == r))
+            .peekable();
+        let mut buckets = Vec::new();
+        while buckets.len() < max {
+            let Some(b) = owned.next() else { break };
+            buckets.push(Bucket {
                 bucket_region: Some(b.region),
                 creation_date: Some(timestamp(b.created_ms)),
                 name: Some(b.name),
-            })
-            .collect();
+            });
+        }
+        let continuation_token = owned
+            .peek()
+            .is_some()
+            .then(|| buckets.last().and_then(|b| b.name.as_deref()))
+            .flatten()
+            .map(super::list::encode_token);
         Ok(S3Response::new(ListBucketsOutput {
             buckets: Some(buckets),
-            owner: Some(self.owner()),
-            continuation_token: None,
-            prefix: None,
+            owner: Some(super::owner_of(&account)),
+            continuation_token,
+            prefix: (!prefix.is_empty()).then_some(prefix),
         }))
     }
 
@@ -31,6 +77,7 @@ impl CofferS3 {
         &self,
         req: S3Request<CreateBucketInput>,
     ) -> S3Result<S3Response<CreateBucketOutput>> {
+        let account = caller_account(&req.extensions)?;
         let input = req.input;
         let constraint = input
             .create_bucket_configuration
@@ -52,7 +99,7 @@ impl CofferS3 {
             }
         }
         self.core
-            .create_bucket(&self.account_id, &input.bucket, &self.region)
+            .create_bucket(&account, &input.bucket, &self.region)
             .await
             .map_err(s3_wire)?;
         Ok(S3Response::new(CreateBucketOutput {

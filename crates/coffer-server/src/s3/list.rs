@@ -40,7 +40,9 @@ fn common_prefixes(page: &ListPage, encode: bool) -> Vec<CommonPrefix> {
 }
 
 impl CofferS3 {
-    fn contents(&self, page: &ListPage, encode: bool, fetch_owner: bool) -> Vec<Object> {
+    /// The page's objects; `owner` is the bucket's (with ACLs disabled, as every bucket here
+    /// has, the bucket owner owns every object).
+    fn contents(&self, page: &ListPage, encode: bool, owner: Option<&Owner>) -> Vec<Object> {
         page.objects
             .iter()
             .map(|o| Object {
@@ -51,7 +53,7 @@ impl CofferS3 {
                     o.key.clone()
                 }),
                 last_modified: Some(timestamp(o.last_modified_ms)),
-                owner: fetch_owner.then(|| self.owner()),
+                owner: owner.cloned(),
                 size: Some(i64::try_from(o.size).unwrap_or(i64::MAX)),
                 storage_class: Some(ObjectStorageClass::from_static(
                     ObjectStorageClass::STANDARD,
@@ -74,6 +76,7 @@ impl CofferS3 {
             max_keys: max_keys(input.max_keys)?,
         };
         let page = self.core.list_objects(&input.bucket, &q).map_err(s3_wire)?;
+        let owner = self.bucket_owner(&input.bucket)?;
         let enc = |s: String| if encode { url_encode(&s) } else { s };
         Ok(S3Response::new(ListObjectsOutput {
             name: Some(input.bucket),
@@ -81,7 +84,7 @@ impl CofferS3 {
             marker: Some(enc(input.marker.unwrap_or_default())),
             max_keys: input.max_keys.or(Some(MAX_KEYS as i32)),
             is_truncated: Some(page.is_truncated),
-            contents: Some(self.contents(&page, encode, true)),
+            contents: Some(self.contents(&page, encode, Some(&owner))),
             common_prefixes: Some(common_prefixes(&page, encode)),
             delimiter: input.delimiter.map(enc),
             // As S3: NextMarker only when a delimiter was given.
@@ -103,18 +106,7 @@ impl CofferS3 {
         let input = req.input;
         let encode = url_encoding(input.encoding_type.as_ref())?;
         let after = match &input.continuation_token {
-            Some(t) => Some(
-                TOKEN
-                    .decode(t)
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or_else(|| {
-                        s3_error!(
-                            InvalidArgument,
-                            "The continuation token provided is incorrect"
-                        )
-                    })?,
-            ),
+            Some(t) => Some(decode_token(t)?),
             None => input.start_after.clone().filter(|s| !s.is_empty()),
         };
         let q = ListQuery {
@@ -125,7 +117,11 @@ impl CofferS3 {
         };
         let page = self.core.list_objects(&input.bucket, &q).map_err(s3_wire)?;
         let enc = |s: String| if encode { url_encode(&s) } else { s };
-        let contents = self.contents(&page, encode, input.fetch_owner.unwrap_or(false));
+        let owner = match input.fetch_owner {
+            Some(true) => Some(self.bucket_owner(&input.bucket)?),
+            _ => None,
+        };
+        let contents = self.contents(&page, encode, owner.as_ref());
         let key_count = contents.len() + page.common_prefixes.len();
         Ok(S3Response::new(ListObjectsV2Output {
             name: Some(input.bucket),
@@ -134,7 +130,7 @@ impl CofferS3 {
             key_count: Some(i32::try_from(key_count).unwrap_or(i32::MAX)),
             continuation_token: input.continuation_token,
             is_truncated: Some(page.is_truncated),
-            next_continuation_token: page.next_after.as_ref().map(|a| TOKEN.encode(a)),
+            next_continuation_token: page.next_after.as_deref().map(encode_token),
             contents: Some(contents),
             common_prefixes: Some(common_prefixes(&page, encode)),
             delimiter: input.delimiter.map(enc),
@@ -143,4 +139,22 @@ impl CofferS3 {
             request_charged: None,
         }))
     }
+}
+
+/// A continuation token: the last name of the previous page, opaque to clients.
+pub(super) fn encode_token(last: &str) -> String {
+    TOKEN.encode(last)
+}
+
+pub(super) fn decode_token(token: &str) -> S3Result<String> {
+    TOKEN
+        .decode(token)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            s3_error!(
+                InvalidArgument,
+                "The continuation token provided is incorrect"
+            )
+        })
 }

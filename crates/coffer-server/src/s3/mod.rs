@@ -29,7 +29,6 @@ pub(crate) use wire::with_aws_messages;
 /// Per-server S3 state.
 pub(crate) struct CofferS3 {
     core: Arc<S3Core>,
-    account_id: String,
     region: String,
     auth: Arc<authorize::Authorizer>,
 }
@@ -41,7 +40,6 @@ pub(crate) fn service(
     iam: Arc<Iam>,
     kms: Arc<coffer_kms::Kms>,
     audit: Arc<crate::audit::AuditLog>,
-    account_id: String,
     region: String,
     allow_sigv2: bool,
 ) -> S3Service {
@@ -55,7 +53,6 @@ pub(crate) fn service(
     });
     let mut b = S3ServiceBuilder::new(CofferS3 {
         core,
-        account_id,
         region,
         auth: authorizer.clone(),
     });
@@ -77,12 +74,20 @@ pub(crate) fn service(
     b.build()
 }
 
+/// An account as S3 names it in `Owner`: its canonical user id, and the account id as its
+/// display name (each account's own, so no caller sees another's).
+fn owner_of(account_id: &str) -> Owner {
+    Owner {
+        display_name: Some(account_id.to_owned()),
+        id: Some(canonical_id(account_id)),
+    }
+}
+
 impl CofferS3 {
-    fn owner(&self) -> Owner {
-        Owner {
-            display_name: Some("root".into()),
-            id: Some(canonical_id(&self.account_id)),
-        }
+    /// The owner of `bucket` as S3 names it.
+    fn bucket_owner(&self, bucket: &str) -> S3Result<Owner> {
+        let b = self.core.bucket(bucket).map_err(wire::s3_wire)?;
+        Ok(owner_of(&b.owner))
     }
 }
 

@@ -301,6 +301,7 @@ impl CofferS3 {
                 part
             })
             .collect();
+        let owner = self.bucket_owner(&i.bucket)?;
         Ok(S3Response::new(ListPartsOutput {
             bucket: Some(i.bucket),
             key: Some(i.key),
@@ -312,7 +313,7 @@ impl CofferS3 {
             max_parts: i32::try_from(max).ok(),
             next_part_number_marker: next,
             part_number_marker: i.part_number_marker,
-            owner: Some(self.owner()),
+            owner: Some(owner),
             parts: Some(parts),
             ..Default::default()
         }))
@@ -334,6 +335,7 @@ impl CofferS3 {
             .core
             .list_uploads(&i.bucket, &prefix, &marker, max)
             .map_err(s3_wire)?;
+        let owner = self.bucket_owner(&i.bucket)?;
         let next_key = uploads.last().map(|u| u.key.clone());
         let next_id = uploads.last().map(|u| u.upload_id.clone());
         let uploads = uploads
@@ -344,7 +346,7 @@ impl CofferS3 {
                     .map(|a| ChecksumAlgorithm_::from(a.name().to_owned())),
                 initiated: Some(timestamp(u.initiated_ms)),
                 key: Some(u.key),
-                owner: Some(self.owner()),
+                owner: Some(owner.clone()),
                 upload_id: Some(u.upload_id),
                 ..Default::default()
             })

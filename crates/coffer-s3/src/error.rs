@@ -51,6 +51,12 @@ pub enum S3Error {
     InvalidRange { object_size: u64 },
     #[error("At least one of the pre-conditions you specified did not hold")]
     PreconditionFailed,
+    /// A conditional write's object changed while the write was under way (a concurrent
+    /// write or delete finished first): fetch the object again and retry.
+    #[error(
+        "The conditional request cannot succeed due to a conflicting operation against this resource."
+    )]
+    ConditionalRequestConflict,
     #[error("Not Modified")]
     NotModified,
     #[error("The Content-MD5 you specified did not match what we received.")]

@@ -34,6 +34,7 @@ pub use access::{MAX_BUCKET_POLICY, PublicAccessBlock};
 pub use bucket_keys::BUCKET_KEY_LIFETIME;
 pub use buckets::DefaultEncryption;
 pub use checksum::{ChecksumAlgorithm, ChecksumValue, ExpectedChecksum, Integrity};
+pub use coffer_store::Precondition;
 pub use customer_key::{CustomerKey, CustomerKeyCheck};
 pub use encryption::{Encryption, ObjectEncryption, kms_context, kms_context_for};
 pub use error::S3Error;

@@ -1,7 +1,7 @@
 //! Multipart uploads. Each part is sealed as its own segment with its own data key when it
 //! arrives; completing an upload only rewrites metadata (no byte is copied).
 
-use coffer_store::{ObjectRecord, PartRecord, StoreError, UploadRecord};
+use coffer_store::{ObjectRecord, PartRecord, Precondition, StoreError, UploadRecord};
 use md5::Digest as _;
 use serde::{Deserialize, Serialize};
 
@@ -262,9 +262,13 @@ impl S3Core {
         key: &str,
         upload_id: &str,
         parts: &[CompletedPart],
+        precondition: &Precondition,
     ) -> Result<PutResult, S3Error> {
         for _ in 0..crate::MAX_WRITE_RETRIES {
-            match self.try_complete(bucket, key, upload_id, parts).await {
+            match self
+                .try_complete(bucket, key, upload_id, parts, precondition)
+                .await
+            {
                 Err(S3Error::Store(StoreError::Changed(_))) => continue,
                 other => return other,
             }
@@ -278,6 +282,7 @@ impl S3Core {
         key: &str,
         upload_id: &str,
         parts: &[CompletedPart],
+        precondition: &Precondition,
     ) -> Result<PutResult, S3Error> {
         let upload = self.upload_record(bucket, key, upload_id)?;
         let upload_meta = upload_meta(&upload)?;
@@ -356,9 +361,12 @@ impl S3Core {
             .collect();
         let freed = self
             .meta
-            .complete_upload(upload_id, rec, picked)
+            .complete_upload(upload_id, rec, picked, precondition.clone())
             .await
-            .map_err(no_such_upload)?;
+            .map_err(|e| match e {
+                e @ StoreError::Precondition(_) => crate::objects::unmet(e),
+                e => no_such_upload(e),
+            })?;
         self.release_blobs(freed);
         Ok(PutResult {
             encryption,

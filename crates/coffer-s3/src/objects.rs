@@ -1,6 +1,6 @@
 //! Single objects: put, get (ranges, conditions), head, delete, copy, tagging.
 
-use coffer_store::{ObjectRecord, StoreError};
+use coffer_store::{ObjectRecord, Precondition, StoreError, Unmet};
 
 use crate::checksum::{Integrity, etag_of};
 use crate::customer_key::CustomerKey;
@@ -21,6 +21,8 @@ pub struct PutRequest {
     pub integrity: Integrity,
     /// `None`: the bucket's default encryption.
     pub encryption: Option<crate::Encryption>,
+    /// `If-None-Match` / `If-Match` on the object this write replaces.
+    pub precondition: Precondition,
 }
 
 /// What a write returns to the client.
@@ -114,6 +116,27 @@ pub(crate) fn validate_key(key: &str) -> Result<(), S3Error> {
     Ok(())
 }
 
+/// A precondition that did not hold, as S3 answers it: 412, or 404 when `If-Match` found no
+/// object.
+pub(crate) fn unmet(e: StoreError) -> S3Error {
+    match e {
+        StoreError::Precondition(Unmet::Missing) => S3Error::NoSuchKey,
+        StoreError::Precondition(_) => S3Error::PreconditionFailed,
+        e => e.into(),
+    }
+}
+
+/// A precondition that held when the write began but not when it committed. A key taken
+/// meanwhile fails as any later `If-None-Match` write does (the first to finish wins); an
+/// object changed or deleted under an `If-Match` write is S3's 409 conflict.
+fn unmet_at_commit(e: StoreError) -> S3Error {
+    match e {
+        StoreError::Precondition(Unmet::Exists) => S3Error::PreconditionFailed,
+        StoreError::Precondition(_) => S3Error::ConditionalRequestConflict,
+        e => e.into(),
+    }
+}
+
 fn etag_matches(list: &str, etag: &str) -> bool {
     let bare = |s: &str| {
         s.trim()
@@ -157,6 +180,8 @@ pub struct CopyRequest {
     pub encryption: Option<crate::Encryption>,
     /// The source's SSE-C key (`x-amz-copy-source-server-side-encryption-customer-*`).
     pub source_customer_key: Option<CustomerKey>,
+    /// `If-None-Match` / `If-Match` on the destination.
+    pub precondition: Precondition,
 }
 
 impl S3Core {
@@ -164,6 +189,9 @@ impl S3Core {
         validate_key(&req.key)?;
         self.require_bucket(&req.bucket)?;
         validate_meta(&req.meta)?;
+        // Judged before the body streams in (a write bound to fail reads nothing), and again
+        // as the record commits: what happened in between is a conflict, as S3 reports it.
+        self.check_precondition(&req.bucket, &req.key, &req.precondition)?;
         let nonce = self.random_hex(8)?;
         let context = object_context(&req.bucket, &req.key, NULL_VERSION, &nonce);
         let encryption = self
@@ -200,7 +228,11 @@ impl S3Core {
             mac: Vec::new(),
         };
         self.tag_record(&mut rec);
-        let freed = self.meta.put_object(rec, written.pending).await?;
+        let freed = self
+            .meta
+            .put_object(rec, written.pending, req.precondition)
+            .await
+            .map_err(unmet_at_commit)?;
         self.release_blobs(freed);
         Ok(PutResult {
             encryption,
@@ -274,10 +306,20 @@ impl S3Core {
         }))
     }
 
-    /// Deletes an object; deleting a missing key succeeds, as in S3.
-    pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<(), S3Error> {
+    /// Deletes an object; deleting a missing key succeeds, as in S3, unless `precondition`
+    /// (`If-Match`) asks for an object.
+    pub async fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        precondition: Precondition,
+    ) -> Result<(), S3Error> {
         self.require_bucket(bucket)?;
-        let freed = self.meta.delete_object(bucket, key, NULL_VERSION).await?;
+        let freed = self
+            .meta
+            .delete_object(bucket, key, NULL_VERSION, precondition)
+            .await
+            .map_err(unmet)?;
         self.release_blobs(freed);
         Ok(())
     }
@@ -335,8 +377,25 @@ impl S3Core {
             body,
             integrity,
             encryption: req.encryption,
+            precondition: req.precondition,
         })
         .await
+    }
+
+    /// A conditional write's precondition against the object there now.
+    pub(crate) fn check_precondition(
+        &self,
+        bucket: &str,
+        key: &str,
+        precondition: &Precondition,
+    ) -> Result<(), S3Error> {
+        if *precondition == Precondition::None {
+            return Ok(());
+        }
+        let current = self.meta.object(bucket, key, NULL_VERSION)?;
+        precondition
+            .check(current.as_ref().map(|r| r.etag.as_str()))
+            .map_err(|u| unmet(StoreError::Precondition(u)))
     }
 
     pub fn object_tags(&self, bucket: &str, key: &str) -> Result<Vec<Tag>, S3Error> {

@@ -42,6 +42,7 @@ async fn put(core: &S3Core, key: &str, data: Vec<u8>) {
         body: body(data),
         integrity: Integrity::default(),
         encryption: None,
+        precondition: Default::default(),
     })
     .await
     .unwrap();
@@ -237,7 +238,8 @@ async fn multipart_copy_and_listing() {
         },
     ];
     assert!(matches!(
-        core.complete_upload("bkt", "mp", &id, &parts).await,
+        core.complete_upload("bkt", "mp", &id, &parts, &Default::default())
+            .await,
         Err(S3Error::InvalidPartOrder)
     ));
     let parts = [
@@ -251,7 +253,7 @@ async fn multipart_copy_and_listing() {
         },
     ];
     let done = core
-        .complete_upload("bkt", "mp", &id, &parts)
+        .complete_upload("bkt", "mp", &id, &parts, &Default::default())
         .await
         .unwrap();
     assert!(done.etag.ends_with("-2\""));
@@ -278,6 +280,7 @@ async fn multipart_copy_and_listing() {
         source_conditions: Conditions::default(),
         encryption: None,
         source_customer_key: None,
+        precondition: Default::default(),
     })
     .await
     .unwrap();

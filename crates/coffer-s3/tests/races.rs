@@ -9,8 +9,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use coffer_crypto::DataKey;
 use coffer_s3::{
-    BodyStream, CompletedPart, Conditions, Integrity, ObjectMeta, PutRequest, S3Core, S3Error,
-    SystemClock,
+    BodyStream, CompletedPart, Conditions, Integrity, ObjectMeta, Precondition, PutRequest, S3Core,
+    S3Error, SystemClock,
 };
 use zeroize::Zeroizing;
 
@@ -93,6 +93,7 @@ async fn complete_racing_part_retry_abort_and_overwrite() {
                     body: body(data),
                     integrity: Integrity::default(),
                     encryption: None,
+                    precondition: Default::default(),
                 })
                 .await
             })
@@ -102,7 +103,9 @@ async fn complete_racing_part_retry_abort_and_overwrite() {
             (trial as u64 * 397) % 4000,
         ))
         .await;
-        let complete = core.complete_upload(BUCKET, &key, &id, &parts).await;
+        let complete = core
+            .complete_upload(BUCKET, &key, &id, &parts, &Default::default())
+            .await;
         let retried = retry.await.unwrap();
         if let Ok(e) = &retried {
             assert_eq!(e, &etag, "a retry of the same bytes has the same ETag");
@@ -181,6 +184,7 @@ async fn blobs_of_failed_commits_are_released_at_once() {
                     body: body(data),
                     integrity: Integrity::default(),
                     encryption: None,
+                    precondition: Default::default(),
                 })
                 .await
             })
@@ -197,9 +201,76 @@ async fn blobs_of_failed_commits_are_released_at_once() {
             );
         }
         if put.is_ok() && deleted.is_err() {
-            core.delete_object(&name, "k").await.unwrap();
+            core.delete_object(&name, "k", Default::default())
+                .await
+                .unwrap();
             core.delete_bucket(&name).await.unwrap();
         }
         assert_eq!(blob_files(dir.path()), 0, "bucket trial {trial}");
+    }
+}
+
+/// `If-None-Match: *` writers of one key, all started together: exactly one wins in each
+/// round, every other gets 412, and the object is the winner's bytes. Then `If-Match`
+/// writers holding the same ETag: again exactly one wins (compare-and-swap), the others get
+/// 412 or 409, never a silent overwrite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn conditional_writers_of_one_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = open(dir.path()).await;
+    let put = |core: Arc<S3Core>, key: String, n: u8, precondition: Precondition| async move {
+        core.put_object(PutRequest {
+            bucket: BUCKET.into(),
+            key,
+            meta: ObjectMeta::default(),
+            body: body(Bytes::from(vec![n; 100 * 1024])),
+            integrity: Integrity::default(),
+            encryption: None,
+            precondition,
+        })
+        .await
+        .map(|r| (n, r.etag))
+    };
+    for round in 0..50 {
+        let key = format!("once-{round}");
+        let writers: Vec<_> = (0..8u8)
+            .map(|n| tokio::spawn(put(core.clone(), key.clone(), n, Precondition::Absent)))
+            .collect();
+        let mut winners = Vec::new();
+        for w in writers {
+            match w.await.unwrap() {
+                Ok((n, _)) => winners.push(n),
+                Err(S3Error::PreconditionFailed) => {}
+                Err(e) => panic!("unexpected {e:?}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}: {winners:?}");
+        assert_eq!(
+            read_all(&core, &key).await.unwrap(),
+            vec![winners[0]; 100 * 1024]
+        );
+
+        let (_, etag) = put(core.clone(), key.clone(), 100, Precondition::None)
+            .await
+            .unwrap();
+        let swappers: Vec<_> = (0..8u8)
+            .map(|n| {
+                let p = Precondition::EtagIs(etag.clone());
+                tokio::spawn(put(core.clone(), key.clone(), 200 + n % 50, p))
+            })
+            .collect();
+        let mut swapped = Vec::new();
+        for w in swappers {
+            match w.await.unwrap() {
+                Ok((n, _)) => swapped.push(n),
+                Err(S3Error::PreconditionFailed | S3Error::ConditionalRequestConflict) => {}
+                Err(e) => panic!("unexpected {e:?}"),
+            }
+        }
+        assert_eq!(swapped.len(), 1, "round {round}: {swapped:?}");
+        assert_eq!(
+            read_all(&core, &key).await.unwrap(),
+            vec![swapped[0]; 100 * 1024]
+        );
     }
 }

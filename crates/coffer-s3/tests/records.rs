@@ -32,6 +32,7 @@ async fn put(core: &S3Core, key: &str, data: &'static [u8]) {
         body,
         integrity: Integrity::default(),
         encryption: None,
+        precondition: Default::default(),
     })
     .await
     .unwrap();

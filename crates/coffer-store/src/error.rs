@@ -18,6 +18,9 @@ pub enum StoreError {
     /// A conditional write found the record changed since it was read: read it again.
     #[error("the {0} record changed since it was read")]
     Changed(&'static str),
+    /// A conditional write's precondition did not hold at the moment of writing.
+    #[error("precondition not met: {0:?}")]
+    Precondition(crate::Unmet),
     #[error("stored record is corrupt: {0}")]
     Corrupt(&'static str),
     #[error("metadata database: {0}")]

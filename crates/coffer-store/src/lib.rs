@@ -27,6 +27,6 @@ pub use blobs::{BlobId, BlobStore, PendingBlob};
 pub use error::StoreError;
 pub use meta::{KvOp, MetaStore, prefix_successor};
 pub use records::{
-    Authenticated, BucketRecord, Location, ObjectRecord, ObjectSummary, PartRecord, Segment,
-    UploadRecord,
+    Authenticated, BucketRecord, Location, ObjectRecord, ObjectSummary, PartRecord, Precondition,
+    Segment, Unmet, UploadRecord,
 };

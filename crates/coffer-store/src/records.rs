@@ -84,6 +84,46 @@ pub struct PartRecord {
 /// bytes count only by their length: they are AES-GCM packages under the data key and
 /// context that the (authenticated) sealing record names, so no other bytes can stand in for
 /// them. `write_authenticated` appends them to a buffer the hot paths reuse.
+/// What a conditional write requires of the object it would replace (S3's `If-None-Match: *`
+/// and `If-Match: ETAG`), checked inside the write's own transaction so that the check and
+/// the write are one step.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Precondition {
+    #[default]
+    None,
+    /// No object at the key.
+    Absent,
+    /// Some object at the key (`If-Match: *`).
+    Exists,
+    /// An object at the key with this ETag (quotes, if any, are not compared).
+    EtagIs(String),
+}
+
+impl Precondition {
+    /// Judges the precondition against the ETag of the object at the key, if any.
+    pub fn check(&self, current_etag: Option<&str>) -> Result<(), Unmet> {
+        let bare = |s: &str| s.trim().trim_matches('"').to_owned();
+        match (self, current_etag) {
+            (Self::None, _) | (Self::Absent, None) | (Self::Exists, Some(_)) => Ok(()),
+            (Self::Absent, Some(_)) => Err(Unmet::Exists),
+            (Self::Exists | Self::EtagIs(_), None) => Err(Unmet::Missing),
+            (Self::EtagIs(want), Some(have)) if bare(want) == bare(have) => Ok(()),
+            (Self::EtagIs(_), Some(_)) => Err(Unmet::EtagDiffers),
+        }
+    }
+}
+
+/// Why a [`Precondition`] did not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unmet {
+    /// `Absent`, but an object is there.
+    Exists,
+    /// `EtagIs`, but no object is there.
+    Missing,
+    /// `EtagIs`, but the object's ETag is another.
+    EtagDiffers,
+}
+
 pub trait Authenticated {
     /// The kind label the tag is bound to.
     const AUTH_KIND: &'static [u8];

@@ -377,6 +377,9 @@ impl Authorizer {
             ("x-amz-acl", "s3:x-amz-acl"),
             ("x-amz-copy-source", "s3:x-amz-copy-source"),
             ("x-amz-metadata-directive", "s3:x-amz-metadata-directive"),
+            // Bucket policies can require conditional writes (AWS's keys).
+            ("if-match", "s3:if-match"),
+            ("if-none-match", "s3:if-none-match"),
         ] {
             if let Some(v) = view.headers.get(h).and_then(|v| v.to_str().ok()) {
                 ctx.set(key, v.to_owned());

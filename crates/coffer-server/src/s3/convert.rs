@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 
 use coffer_s3::{
-    ChecksumAlgorithm, ChecksumValue, Conditions, ExpectedChecksum, Integrity, ObjectMeta, S3Error,
-    Tag,
+    ChecksumAlgorithm, ChecksumValue, Conditions, ExpectedChecksum, Integrity, ObjectMeta,
+    Precondition, S3Error, Tag,
 };
 use s3s::dto::{ETag, ETagCondition, Timestamp, TimestampFormat};
+use s3s::{S3Result, s3_error};
 
 pub(crate) fn timestamp(ms: i64) -> Timestamp {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
@@ -29,6 +30,45 @@ fn condition(c: Option<ETagCondition>) -> Option<String> {
         ETagCondition::Any => "*".to_owned(),
         ETagCondition::ETag(e) => e.value().to_owned(),
     })
+}
+
+/// A conditional write's `If-Match` / `If-None-Match`, as S3 takes them: `If-None-Match`
+/// only as `*`, and not both at once (both answered `NotImplemented`, as S3 does).
+pub(crate) fn write_precondition(
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+) -> S3Result<Precondition> {
+    let not_implemented = |header: &str| {
+        s3_error!(
+            NotImplemented,
+            "A header you provided implies functionality that is not implemented: {header}"
+        )
+    };
+    match (if_match, if_none_match) {
+        (None, None) => Ok(Precondition::None),
+        (Some(_), Some(_)) => Err(not_implemented("If-Match with If-None-Match")),
+        (None, Some(ETagCondition::Any)) => Ok(Precondition::Absent),
+        (None, Some(ETagCondition::ETag(_))) => Err(not_implemented("If-None-Match")),
+        (Some(ETagCondition::Any), None) => Ok(Precondition::Exists),
+        (Some(ETagCondition::ETag(e)), None) => Ok(Precondition::EtagIs(e.value().to_owned())),
+    }
+}
+
+/// [`write_precondition`] of raw headers (operations whose s3s input lacks the fields).
+pub(crate) fn write_precondition_headers(headers: &http::HeaderMap) -> S3Result<Precondition> {
+    let parse = |name: &str| -> S3Result<Option<ETagCondition>> {
+        headers
+            .get(name)
+            .map(|v| {
+                ETagCondition::parse_http_header(v.as_bytes())
+                    .map_err(|_| s3_error!(InvalidArgument, "Invalid {name} header value"))
+            })
+            .transpose()
+    };
+    write_precondition(
+        parse("if-match")?.as_ref(),
+        parse("if-none-match")?.as_ref(),
+    )
 }
 
 pub(crate) fn conditions(

@@ -236,9 +236,19 @@ impl CofferS3 {
                 })
             })
             .collect::<S3Result<Vec<_>>>()?;
+        let precondition = super::convert::write_precondition(
+            input.if_match.as_ref(),
+            input.if_none_match.as_ref(),
+        )?;
         let r = self
             .core
-            .complete_upload(&input.bucket, &input.key, &input.upload_id, &parts)
+            .complete_upload(
+                &input.bucket,
+                &input.key,
+                &input.upload_id,
+                &parts,
+                &precondition,
+            )
             .await
             .map_err(s3_wire)?;
         let mut out = CompleteMultipartUploadOutput {

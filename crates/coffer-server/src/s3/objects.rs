@@ -12,6 +12,7 @@ use super::body::{request_body, response_body};
 use super::convert::{
     checksum_headers, conditions, declared_length, etag, expires_timestamp, from_dto_tags,
     integrity, object_meta, parse_tagging_header, set_checksum, timestamp, to_dto_tags,
+    write_precondition, write_precondition_headers,
 };
 use super::wire::s3_wire;
 use super::{CofferS3, no_content};
@@ -273,6 +274,8 @@ impl CofferS3 {
             integrity.length = declared_length(&req.headers).map_err(s3_wire)?;
         }
         let meta = object_meta!(input, input.tagging.as_deref()).map_err(s3_wire)?;
+        let precondition =
+            write_precondition(input.if_match.as_ref(), input.if_none_match.as_ref())?;
         let put = PutRequest {
             bucket: input.bucket,
             key: input.key,
@@ -280,6 +283,7 @@ impl CofferS3 {
             body: request_body(input.body),
             integrity,
             encryption: Some(encryption.as_request()),
+            precondition,
         };
         let r = self.core.put_object(put).await.map_err(s3_wire)?;
         let mut out = PutObjectOutput {
@@ -466,8 +470,10 @@ impl CofferS3 {
         &self,
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        let input = req.input;
+        let precondition = write_precondition(input.if_match.as_ref(), None)?;
         self.core
-            .delete_object(&req.input.bucket, &req.input.key)
+            .delete_object(&input.bucket, &input.key, precondition)
             .await
             .map_err(s3_wire)?;
         no_content(DeleteObjectOutput::default())
@@ -529,7 +535,17 @@ impl CofferS3 {
                 Some(v) if v != coffer_s3::NULL_VERSION => Err(S3Error::InvalidArgument(
                     "Invalid version id specified".into(),
                 )),
-                _ => self.core.delete_object(&input.bucket, &obj.key).await,
+                _ => {
+                    let precondition = obj
+                        .e_tag
+                        .as_ref()
+                        .map_or(coffer_s3::Precondition::None, |e| {
+                            coffer_s3::Precondition::EtagIs(e.value().to_owned())
+                        });
+                    self.core
+                        .delete_object(&input.bucket, &obj.key, precondition)
+                        .await
+                }
             };
             match result {
                 Ok(()) if !quiet => deleted.push(DeletedObject {
@@ -621,6 +637,7 @@ impl CofferS3 {
             input.copy_source_if_modified_since,
             input.copy_source_if_unmodified_since,
         );
+        let precondition = write_precondition_headers(&req.headers)?;
         let (src_bucket, src_key): (String, String) = (src_bucket.into(), src_key.into());
         let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
         self.check_source_kms(&v, &src_bucket, &src_key)?;
@@ -643,6 +660,7 @@ impl CofferS3 {
                 source_conditions,
                 encryption: explicit.then(|| encryption.as_request()),
                 source_customer_key,
+                precondition,
             })
             .await
             .map_err(s3_wire)?;

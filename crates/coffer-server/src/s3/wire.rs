@@ -11,19 +11,21 @@ pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
     use S3ErrorCode as C;
     let msg = e.to_string();
     let with = |code: C| s3s::S3Error::with_message(code, msg.clone());
+    // A code s3s does not know, with its status.
+    let custom = |code: &'static str, status: http::StatusCode| {
+        let mut e = s3s::S3Error::with_message(C::Custom(code.into()), msg.clone());
+        e.set_status_code(status);
+        e
+    };
     match e {
         S3Error::InvalidBucketName(_) => with(C::InvalidBucketName),
         S3Error::NoSuchBucket => with(C::NoSuchBucket),
         S3Error::MalformedPolicy(_) => with(C::MalformedPolicy),
         S3Error::NoSuchBucketPolicy => with(C::NoSuchBucketPolicy),
-        S3Error::NoSuchPublicAccessBlockConfiguration => {
-            let mut e = s3s::S3Error::with_message(
-                C::Custom("NoSuchPublicAccessBlockConfiguration".into()),
-                msg,
-            );
-            e.set_status_code(http::StatusCode::NOT_FOUND);
-            e
-        }
+        S3Error::NoSuchPublicAccessBlockConfiguration => custom(
+            "NoSuchPublicAccessBlockConfiguration",
+            http::StatusCode::NOT_FOUND,
+        ),
         S3Error::AccessDenied(_) => with(C::AccessDenied),
         S3Error::BucketAlreadyOwnedByYou => with(C::BucketAlreadyOwnedByYou),
         S3Error::BucketAlreadyExists => with(C::BucketAlreadyExists),
@@ -36,14 +38,13 @@ pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
         S3Error::EntityTooSmall => with(C::EntityTooSmall),
         S3Error::EntityTooLarge => with(C::EntityTooLarge),
         S3Error::IncompleteBody => with(C::IncompleteBody),
-        S3Error::MalformedTrailer => {
-            let mut e = s3s::S3Error::with_message(C::Custom("MalformedTrailerError".into()), msg);
-            e.set_status_code(http::StatusCode::BAD_REQUEST);
-            e
-        }
+        S3Error::MalformedTrailer => custom("MalformedTrailerError", http::StatusCode::BAD_REQUEST),
         S3Error::MetadataTooLarge => with(C::MetadataTooLarge),
         S3Error::InvalidRange { .. } => with(C::InvalidRange),
         S3Error::PreconditionFailed => with(C::PreconditionFailed),
+        S3Error::ConditionalRequestConflict => {
+            custom("ConditionalRequestConflict", http::StatusCode::CONFLICT)
+        }
         S3Error::NotModified => with(C::NotModified),
         S3Error::BadDigest | S3Error::ChecksumMismatch(_) => with(C::BadDigest),
         S3Error::InvalidDigest => with(C::InvalidDigest),

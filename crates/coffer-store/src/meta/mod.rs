@@ -15,7 +15,8 @@ pub use kv::KvOp;
 
 use crate::codec::{decode_segments, encode_segments};
 use crate::{
-    BlobId, BucketRecord, Location, ObjectRecord, ObjectSummary, PendingBlob, Segment, StoreError,
+    BlobId, BucketRecord, Location, ObjectRecord, ObjectSummary, PendingBlob, Precondition,
+    Segment, StoreError,
 };
 use tags::add_tag_columns;
 use uploads::remove_upload;
@@ -314,13 +315,16 @@ impl MetaStore {
     /// it replaced, for the caller to delete after the commit. `pending` are the new blobs
     /// `rec` references: kept if this commits, removed at once if it does not (even when the
     /// caller has gone away meanwhile).
+    /// `Precondition` failures are checked in the same transaction, against what is there.
     pub fn put_object(
         &self,
         rec: ObjectRecord,
         pending: Vec<PendingBlob>,
+        precondition: Precondition,
     ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {
         self.write_holding(pending, move |c| {
             require_bucket(c, &rec.bucket)?;
+            check_precondition(c, &rec.bucket, &rec.key, &rec.version_id, &precondition)?;
             let freed = remove_object(c, &rec.bucket, &rec.key, &rec.version_id)?;
             insert_object(c, &rec)?;
             Ok(freed)
@@ -360,15 +364,20 @@ impl MetaStore {
         })
     }
 
-    /// Deletes an object version; returns its blobs (empty if it did not exist).
+    /// Deletes an object version if `precondition` holds; returns its blobs (empty if it did
+    /// not exist).
     pub fn delete_object(
         &self,
         bucket: &str,
         key: &str,
         version_id: &str,
+        precondition: Precondition,
     ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {
         let (b, k, v) = (bucket.to_owned(), key.to_owned(), version_id.to_owned());
-        self.write(move |c| remove_object(c, &b, &k, &v))
+        self.write(move |c| {
+            check_precondition(c, &b, &k, &v, &precondition)?;
+            remove_object(c, &b, &k, &v)
+        })
     }
 
     // ---- plumbing ----
@@ -504,6 +513,28 @@ fn require_bucket(c: &Connection, bucket: &str) -> Result<(), StoreError> {
     )
     .optional()?
     .ok_or_else(|| StoreError::NoSuchBucket(bucket.to_owned()))
+}
+
+/// Whether the object at (bucket, key, version) is as `precondition` requires.
+pub(super) fn check_precondition(
+    c: &Connection,
+    bucket: &str,
+    key: &str,
+    version_id: &str,
+    precondition: &Precondition,
+) -> Result<(), StoreError> {
+    if *precondition == Precondition::None {
+        return Ok(());
+    }
+    let etag: Option<String> = c
+        .prepare_cached(
+            "SELECT etag FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
+        )?
+        .query_row([bucket, key, version_id], |r| r.get(0))
+        .optional()?;
+    precondition
+        .check(etag.as_deref())
+        .map_err(StoreError::Precondition)
 }
 
 fn object_row(

@@ -1,6 +1,6 @@
 use super::*;
 use crate::Authenticated as _;
-use crate::{PartRecord, UploadRecord};
+use crate::{PartRecord, Unmet, UploadRecord};
 
 fn block<F: Future>(f: F) -> F::Output {
     futures::executor::block_on(f)
@@ -41,10 +41,19 @@ fn objects_lifecycle_and_listing() {
     ));
     let blob = BlobId::from_random([9; 16]);
     for k in ["a/1", "a/2", "b", "c/x/y"] {
-        block(m.put_object(obj("b", k, Location::Inline(vec![1])), Vec::new())).unwrap();
+        block(m.put_object(
+            obj("b", k, Location::Inline(vec![1])),
+            Vec::new(),
+            Precondition::None,
+        ))
+        .unwrap();
     }
-    let freed =
-        block(m.put_object(obj("b", "b", Location::Blob(blob.clone())), Vec::new())).unwrap();
+    let freed = block(m.put_object(
+        obj("b", "b", Location::Blob(blob.clone())),
+        Vec::new(),
+        Precondition::None,
+    ))
+    .unwrap();
     assert!(freed.is_empty());
     assert_eq!(m.referenced_blobs().unwrap(), HashSet::from([blob.clone()]));
     let keys = |v: Vec<ObjectSummary>| v.into_iter().map(|s| s.key).collect::<Vec<_>>();
@@ -64,12 +73,17 @@ fn objects_lifecycle_and_listing() {
         block(m.delete_bucket("b")),
         Err(StoreError::BucketNotEmpty(_))
     ));
-    let freed = block(m.put_object(obj("b", "b", Location::Inline(vec![2])), Vec::new())).unwrap();
+    let freed = block(m.put_object(
+        obj("b", "b", Location::Inline(vec![2])),
+        Vec::new(),
+        Precondition::None,
+    ))
+    .unwrap();
     assert_eq!(freed, vec![blob]);
     assert!(m.referenced_blobs().unwrap().is_empty());
     assert!(m.object("b", "a/1", "null").unwrap().is_some());
     for k in ["a/1", "a/2", "b", "c/x/y"] {
-        block(m.delete_object("b", k, "null")).unwrap();
+        block(m.delete_object("b", k, "null", Precondition::None)).unwrap();
     }
     block(m.delete_bucket("b")).unwrap();
     assert!(m.bucket("b").unwrap().is_none());
@@ -147,10 +161,17 @@ fn multipart_moves_blobs() {
     });
     // A part the object is built from but whose record changed meanwhile: refused.
     assert!(matches!(
-        block(m.complete_upload("u", o.clone(), vec![(1, vec![0]), (3, vec![9])])),
+        block(m.complete_upload(
+            "u",
+            o.clone(),
+            vec![(1, vec![0]), (3, vec![9])],
+            Precondition::None
+        )),
         Err(StoreError::Changed("part"))
     ));
-    let freed = block(m.complete_upload("u", o, vec![(1, vec![0]), (3, vec![2])])).unwrap();
+    let freed =
+        block(m.complete_upload("u", o, vec![(1, vec![0]), (3, vec![2])], Precondition::None))
+            .unwrap();
     assert_eq!(freed, vec![ids[1].clone()]);
     assert_eq!(
         m.referenced_blobs().unwrap(),
@@ -233,12 +254,21 @@ fn blobs_of_writes_that_fail_are_removed_and_of_writes_that_commit_kept() {
     let blobs = crate::BlobStore::open(&dir.path().join("objects")).unwrap();
     bucket(&m, "b");
     let (kept, p) = pending(&blobs, 1);
-    block(m.put_object(obj("b", "k", Location::Blob(kept.clone())), vec![p])).unwrap();
+    block(m.put_object(
+        obj("b", "k", Location::Blob(kept.clone())),
+        vec![p],
+        Precondition::None,
+    ))
+    .unwrap();
     assert!(blobs.open_blob(&kept).is_ok());
     // Into a bucket that does not exist: the write fails and its blob goes with it.
     let (gone, p) = pending(&blobs, 2);
     assert!(matches!(
-        block(m.put_object(obj("nope", "k", Location::Blob(gone.clone())), vec![p])),
+        block(m.put_object(
+            obj("nope", "k", Location::Blob(gone.clone())),
+            vec![p],
+            Precondition::None
+        )),
         Err(StoreError::NoSuchBucket(_))
     ));
     assert!(blobs.open_blob(&gone).is_err());
@@ -262,11 +292,19 @@ fn blobs_of_writes_that_fail_are_removed_and_of_writes_that_commit_kept() {
     assert!(blobs.open_blob(&part_blob).is_err());
     // A caller that stops waiting does not stop the write deciding its blob's fate.
     let (abandoned, p) = pending(&blobs, 4);
-    drop(m.put_object(obj("nope", "k", Location::Blob(abandoned.clone())), vec![p]));
+    drop(m.put_object(
+        obj("nope", "k", Location::Blob(abandoned.clone())),
+        vec![p],
+        Precondition::None,
+    ));
     block(m.put_setting("flush", vec![1])).unwrap();
     assert!(blobs.open_blob(&abandoned).is_err());
     let (kept2, p) = pending(&blobs, 5);
-    drop(m.put_object(obj("b", "k2", Location::Blob(kept2.clone())), vec![p]));
+    drop(m.put_object(
+        obj("b", "k2", Location::Blob(kept2.clone())),
+        vec![p],
+        Precondition::None,
+    ));
     block(m.put_setting("flush", vec![2])).unwrap();
     assert!(blobs.open_blob(&kept2).is_ok());
     assert!(m.object("b", "k2", "null").unwrap().is_some());
@@ -277,12 +315,17 @@ fn metadata_updates_apply_only_to_the_record_that_was_read() {
     let dir = tempfile::tempdir().unwrap();
     let m = MetaStore::open(&dir.path().join("m.sqlite")).unwrap();
     bucket(&m, "b");
-    block(m.put_object(obj("b", "k", Location::Inline(vec![1])), Vec::new())).unwrap();
+    block(m.put_object(
+        obj("b", "k", Location::Inline(vec![1])),
+        Vec::new(),
+        Precondition::None,
+    ))
+    .unwrap();
     let read = m.object("b", "k", "null").unwrap().unwrap();
     // The object is replaced between the read and the update (its tag changes).
     let mut newer = obj("b", "k", Location::Inline(vec![2]));
     newer.mac = vec![0xbb];
-    block(m.put_object(newer, Vec::new())).unwrap();
+    block(m.put_object(newer, Vec::new(), Precondition::None)).unwrap();
     assert!(matches!(
         block(m.update_object_meta("b", "k", "null", read.mac, b"x".to_vec(), vec![1])),
         Err(StoreError::Changed("object"))
@@ -389,4 +432,36 @@ fn authenticated_bytes_cover_every_field() {
         bytes,
         "the tag itself is not covered"
     );
+}
+
+#[test]
+fn preconditions_are_checked_in_the_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = MetaStore::open(&dir.path().join("m.sqlite")).unwrap();
+    bucket(&m, "b");
+    let put = |p: Precondition| {
+        block(m.put_object(obj("b", "k", Location::Inline(vec![1])), Vec::new(), p))
+    };
+    assert!(matches!(
+        put(Precondition::EtagIs("e".into())),
+        Err(StoreError::Precondition(Unmet::Missing))
+    ));
+    put(Precondition::Absent).unwrap();
+    assert!(matches!(
+        put(Precondition::Absent),
+        Err(StoreError::Precondition(Unmet::Exists))
+    ));
+    assert!(matches!(
+        put(Precondition::EtagIs("other".into())),
+        Err(StoreError::Precondition(Unmet::EtagDiffers))
+    ));
+    put(Precondition::EtagIs("e".into())).unwrap();
+    let del = |p: Precondition| block(m.delete_object("b", "k", "null", p));
+    assert!(matches!(
+        del(Precondition::EtagIs("x".into())),
+        Err(StoreError::Precondition(Unmet::EtagDiffers))
+    ));
+    assert!(m.object("b", "k", "null").unwrap().is_some());
+    del(Precondition::EtagIs("e".into())).unwrap();
+    assert!(m.object("b", "k", "null").unwrap().is_none());
 }

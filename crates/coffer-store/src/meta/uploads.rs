@@ -7,7 +7,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{MetaStore, insert_object, ref_segment, remove_object, require_bucket, unref_segment};
 use crate::codec::{decode_segment, encode_segment};
-use crate::{BlobId, Location, ObjectRecord, PartRecord, PendingBlob, StoreError, UploadRecord};
+use crate::{
+    BlobId, Location, ObjectRecord, PartRecord, PendingBlob, Precondition, StoreError, UploadRecord,
+};
 
 impl MetaStore {
     pub fn upload(&self, upload_id: &str) -> Result<Option<UploadRecord>, StoreError> {
@@ -146,10 +148,18 @@ impl MetaStore {
         upload_id: &str,
         object: ObjectRecord,
         chosen: Vec<(u32, Vec<u8>)>,
+        precondition: Precondition,
     ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {
         let upload_id = upload_id.to_owned();
         self.write(move |c| {
             require_upload(c, &upload_id)?;
+            super::check_precondition(
+                c,
+                &object.bucket,
+                &object.key,
+                &object.version_id,
+                &precondition,
+            )?;
             let mut current = c.prepare_cached(
                 "SELECT mac FROM parts WHERE upload_id = ?1 AND part_number = ?2",
             )?;

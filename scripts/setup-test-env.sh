@@ -1,8 +1,25 @@
 #!/usr/bin/env bash
-# Creates .venv with the pinned real clients the end-to-end tests use (aws CLI, boto3, pytest).
-# Idempotent: reinstalls only when requirements change.
+# Installs the pinned real clients the end-to-end tests use: Debian's rclone and s3cmd (as
+# root, or through sudo), and .venv with the aws CLI, boto3 and pytest. Idempotent: installs
+# only what is missing or changed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+
+# Debian packages, pinned to bookworm's versions.
+debs=(rclone=1.60.1+dfsg-2+b5 s3cmd=2.3.0-1)
+missing=()
+for d in "${debs[@]}"; do
+  name="${d%%=*}" version="${d#*=}"
+  have="$(dpkg-query -W -f='${Version}' "$name" 2>/dev/null || true)"
+  [[ "$have" == "$version" ]] || missing+=("$d")
+done
+if ((${#missing[@]})); then
+  sudo=()
+  [[ "$(id -u)" == 0 ]] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
 venv="$root/.venv"
 req="$root/tests/e2e/requirements.txt"
 stamp="$venv/.requirements.sha256"

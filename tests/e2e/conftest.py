@@ -125,6 +125,35 @@ class Server:
             raise AssertionError(f"aws {' '.join(args)} failed: {r.stderr.decode()}")
         return r
 
+    def rclone(self, *args, check=True, access_key=ACCESS_KEY, secret_key=SECRET_KEY):
+        """Runs Debian's rclone (scripts/setup-test-env.sh) with a remote `coffer:` here."""
+        env = dict(os.environ)
+        # rclone can't take a CA bundle over plain HTTP (and needs none here).
+        env.pop("AWS_CA_BUNDLE", None)
+        env.update(RCLONE_CONFIG="/dev/null", RCLONE_CONFIG_COFFER_TYPE="s3",
+                   RCLONE_CONFIG_COFFER_PROVIDER="Other", RCLONE_CONFIG_COFFER_ENDPOINT=self.endpoint,
+                   RCLONE_CONFIG_COFFER_ACCESS_KEY_ID=access_key,
+                   RCLONE_CONFIG_COFFER_SECRET_ACCESS_KEY=secret_key,
+                   RCLONE_CONFIG_COFFER_REGION=REGION)
+        r = subprocess.run(["rclone", "--retries", "1", "--low-level-retries", "1", *args],
+                           env=env, capture_output=True, timeout=300)
+        if check and r.returncode != 0:
+            raise AssertionError(f"rclone {' '.join(args)} failed: {r.stderr.decode()}")
+        return r
+
+    def s3cmd(self, *args, check=True, access_key=ACCESS_KEY, secret_key=SECRET_KEY):
+        """Runs Debian's s3cmd against this server (path-style, plain HTTP)."""
+        cfg = self.data_dir.parent / f"s3cmd-{self.port}-{access_key}.cfg"
+        host = f"127.0.0.1:{self.port}"
+        cfg.write_text("[default]\n"
+                       f"access_key = {access_key}\nsecret_key = {secret_key}\n"
+                       f"host_base = {host}\nhost_bucket = {host}\n"
+                       f"bucket_location = {REGION}\nuse_https = False\nsignature_v2 = False\n")
+        r = subprocess.run(["s3cmd", "-c", str(cfg), *args], capture_output=True, timeout=300)
+        if check and r.returncode != 0:
+            raise AssertionError(f"s3cmd {' '.join(args)} failed: {r.stdout.decode()}{r.stderr.decode()}")
+        return r
+
 
 @pytest.fixture(scope="session")
 def tmp_root():

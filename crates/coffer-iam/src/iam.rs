@@ -116,6 +116,11 @@ struct Cache {
 
 const GENERATION_KEY: &str = "meta/generation";
 
+/// Key of the e-mail address index of accounts.
+fn email_index(email: &str) -> String {
+    format!("account-email/{}", email.to_ascii_lowercase())
+}
+
 impl Iam {
     /// `secret_wrapping_key` protects stored secret access keys (derive it from the root key).
     pub fn new(meta: Arc<MetaStore>, secret_wrapping_key: &DataKey, now_ms: fn() -> i64) -> Self {
@@ -139,6 +144,7 @@ impl Iam {
         let a = Account {
             id: id.to_owned(),
             created_ms: (self.now_ms)(),
+            email: None,
         };
         match self.apply(vec![create(&format!("account/{id}"), &a)]).await {
             Ok(()) | Err(StoreError::KvConflict(_)) => Ok(a),
@@ -150,17 +156,50 @@ impl Iam {
         Ok(self.meta.kv_get(NS, &format!("account/{id}"))?.is_some())
     }
 
-    /// A new account with fresh root credentials.
-    pub async fn create_account(&self) -> Result<(Account, NewAccessKey), IamError> {
+    /// A new account with fresh root credentials, and its e-mail address if given (unique
+    /// among accounts: its index entry is created in the same write as the account).
+    pub async fn create_account(
+        &self,
+        email: Option<&str>,
+    ) -> Result<(Account, NewAccessKey), IamError> {
         let id = loop {
             let id = self.random_from(12, b"0123456789")?;
             if !id.starts_with('0') && !self.account_exists(&id)? {
                 break id;
             }
         };
-        let account = self.ensure_account(&id).await?;
+        let account = Account {
+            id: id.clone(),
+            created_ms: (self.now_ms)(),
+            email: email.map(str::to_owned),
+        };
+        let mut ops = vec![create(&format!("account/{id}"), &account)];
+        if let Some(e) = email {
+            ops.push(create(&email_index(e), &id));
+        }
+        match self.apply(ops).await {
+            Err(StoreError::KvConflict(k)) if k.starts_with("account-email/") => {
+                return Err(IamError::EntityAlreadyExists(format!(
+                    "An account with e-mail address {} already exists.",
+                    email.unwrap_or_default()
+                )));
+            }
+            other => other?,
+        }
         let key = self.create_access_key(&id, None).await?;
         Ok((account, key))
+    }
+
+    pub fn accounts(&self) -> Result<Vec<Account>, IamError> {
+        self.list("account/")
+    }
+
+    /// The account with this e-mail address (compared case-insensitively, as addresses are).
+    pub fn account_by_email(&self, email: &str) -> Result<Option<Account>, IamError> {
+        let Some(id) = self.get::<String>(&email_index(email))? else {
+            return Ok(None);
+        };
+        self.get::<Account>(&format!("account/{id}"))
     }
 
     /// Records root credentials given by configuration (kept wrapped, replaced if changed).
@@ -1367,7 +1406,7 @@ mod tests {
             }
         );
         assert_eq!(r.secret.as_str(), "root-secret");
-        let (acct, key) = block(iam.create_account()).unwrap();
+        let (acct, key) = block(iam.create_account(None)).unwrap();
         assert_eq!(acct.id.len(), 12);
         assert!(iam.resolve(&key.key.id).unwrap().is_some());
         let g = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#;

@@ -14,6 +14,9 @@ pub struct Tag {
 pub struct Account {
     pub id: String,
     pub created_ms: i64,
+    /// The account's e-mail address (ACL grants may name an account by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -45,9 +45,35 @@ struct StoredBlock {
     deleted: bool,
 }
 
+/// What ACLs add to one decision.
+enum AclGrants {
+    None,
+    /// Statements judged together with the bucket policy.
+    Merge(Policy),
+    /// The object belongs to another account than the bucket: its ACL alone can allow.
+    ObjectOfAnotherAccount {
+        owner: String,
+        acl: Policy,
+    },
+}
+
+/// The bucket policy's statements and ACL grants' as one resource policy.
+fn merge(policy: Option<&Policy>, grants: &Policy) -> Policy {
+    let mut statements = policy.map(|p| p.statements.clone()).unwrap_or_default();
+    statements.extend(grants.statements.iter().cloned());
+    Policy {
+        version: grants.version,
+        id: None,
+        statements,
+    }
+}
+
 /// What decides access to one bucket, loaded once and cached.
 pub(crate) struct BucketAccess {
-    owner: String,
+    pub(crate) owner: String,
+    pub(crate) ownership: crate::ObjectOwnership,
+    /// The bucket's ACL, where ACLs are enabled.
+    acl: Option<crate::Acl>,
     /// The bucket policy reads `s3:ExistingObjectTag/...`.
     reads_object_tags: bool,
     policy: Option<Arc<Policy>>,
@@ -213,6 +239,17 @@ impl S3Core {
         }
     }
 
+    /// The settings in force for `bucket` of `owner`: the bucket's and its account's, the
+    /// stricter of each.
+    pub(crate) fn effective_block(
+        &self,
+        bucket: &str,
+        owner: &str,
+    ) -> Result<PublicAccessBlock, S3Error> {
+        let access = self.bucket_access(bucket)?;
+        Ok(access.block.or(self.account_block(owner)?))
+    }
+
     /// The account's setting, all off when none is configured.
     fn account_block(&self, account: &str) -> Result<PublicAccessBlock, S3Error> {
         match self.account_public_access_block(account) {
@@ -250,11 +287,14 @@ impl S3Core {
         let same_account = owner
             .as_deref()
             .is_none_or(|o| req.principal.account() == Some(o));
+        let block = match &access {
+            Some(a) => a.block.or(self
+                .account_block(&a.owner)
+                .unwrap_or(PublicAccessBlock::OFF)),
+            None => PublicAccessBlock::OFF,
+        };
         // RestrictPublicBuckets: a public policy grants nothing to anonymous or other accounts.
         let policy = access.as_ref().and_then(|a| {
-            let block = a.block.or(self
-                .account_block(&a.owner)
-                .unwrap_or(PublicAccessBlock::OFF));
             let restricted = block.restrict_public_buckets && a.policy_is_public && !same_account;
             if restricted {
                 None
@@ -262,13 +302,42 @@ impl S3Core {
                 a.policy.as_deref()
             }
         });
-        // The caller's side comes from IAM; the bucket's policy is ours to add.
+        // Where ACLs are enabled their grants count as resource-policy statements.
+        let grants = match (&access, bucket) {
+            (Some(a), Some(b)) if a.ownership.acls_enabled() => {
+                self.acl_grants(b, a, req, block.ignore_public_acls)?
+            }
+            _ => AclGrants::None,
+        };
+        let merged;
+        let resource = match &grants {
+            AclGrants::None => policy,
+            AclGrants::Merge(acl) => {
+                merged = merge(policy, acl);
+                Some(&merged)
+            }
+            AclGrants::ObjectOfAnotherAccount { .. } => policy,
+        };
         let set = PolicySet {
-            resource: policy,
+            resource,
             resource_rule: ResourceRule::EitherAllows,
             ..caller
         };
-        let decision = evaluate(&set, req);
+        let mut decision = evaluate(&set, req);
+        // An object another account wrote (ACLs enabled, ObjectWriter): the bucket policy can
+        // still deny, but only the object's owner and its ACL can allow.
+        if let AclGrants::ObjectOfAnotherAccount { owner, acl } = &grants
+            && !matches!(decision, Decision::ExplicitDeny(_))
+        {
+            req.resource_account = Some(owner.clone());
+            decision = evaluate(
+                &PolicySet {
+                    resource: Some(acl),
+                    ..set
+                },
+                req,
+            );
+        }
         // The account root may always manage the bucket policy, even when it denies itself.
         let root_manages_policy = same_account
             && req.principal.is_root()
@@ -285,6 +354,57 @@ impl S3Core {
                 same_account,
             ))),
         }
+    }
+
+    /// The ACL grants bearing on `req` in a bucket with ACLs enabled: the bucket's, and for
+    /// an object's own actions the object's.
+    fn acl_grants(
+        &self,
+        bucket: &str,
+        access: &BucketAccess,
+        req: &RequestContext,
+        ignore_public: bool,
+    ) -> Result<AclGrants, S3Error> {
+        const OBJECT_ACL_ACTIONS: [&str; 7] = [
+            "s3:GetObject",
+            "s3:GetObjectVersion",
+            "s3:GetObjectTorrent",
+            "s3:GetObjectAcl",
+            "s3:GetObjectVersionAcl",
+            "s3:PutObjectAcl",
+            "s3:PutObjectVersionAcl",
+        ];
+        let bucket_arn = format!("arn:aws:s3:::{bucket}");
+        let mut statements = match &access.acl {
+            Some(acl) => acl.statements(&bucket_arn, false, ignore_public),
+            None => Vec::new(),
+        };
+        let key = req
+            .resource
+            .strip_prefix(&bucket_arn)
+            .and_then(|r| r.strip_prefix('/'));
+        if let Some(key) = key.filter(|_| OBJECT_ACL_ACTIONS.contains(&req.action.as_str())) {
+            let object_acl = match self.object_record(bucket, key) {
+                Ok(rec) => crate::meta::StoredMeta::from_bytes(&rec.meta)?.acl,
+                // The operation answers for a missing object.
+                Err(S3Error::NoSuchKey) => None,
+                Err(e) => return Err(e),
+            };
+            if let Some(acl) = object_acl {
+                let object = acl.statements(&req.resource, true, ignore_public);
+                if acl.owner != access.owner {
+                    return Ok(AclGrants::ObjectOfAnotherAccount {
+                        owner: acl.owner,
+                        acl: crate::acl::policy_of(object)?,
+                    });
+                }
+                statements.extend(object);
+            }
+        }
+        if statements.is_empty() {
+            return Ok(AclGrants::None);
+        }
+        Ok(AclGrants::Merge(crate::acl::policy_of(statements)?))
     }
 
     /// `s3:ExistingObjectTag/<key>` for object operations, read only when some policy in play
@@ -329,7 +449,7 @@ impl S3Core {
         }
     }
 
-    async fn put_config(
+    pub(crate) async fn put_config(
         &self,
         bucket: &str,
         name: &str,
@@ -373,8 +493,16 @@ impl S3Core {
             Err(S3Error::NoSuchPublicAccessBlockConfiguration) => PublicAccessBlock::OFF,
             Err(e) => return Err(e),
         };
+        let ownership = self.effective_ownership(bucket)?;
+        let acl = if ownership.acls_enabled() {
+            Some(self.bucket_acl(bucket)?)
+        } else {
+            None
+        };
         let access = Arc::new(BucketAccess {
             owner: rec.owner,
+            ownership,
+            acl,
             reads_object_tags: policy
                 .as_deref()
                 .is_some_and(|p| p.mentions_condition_key(EXISTING_TAG_PREFIX)),

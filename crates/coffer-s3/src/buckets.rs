@@ -2,7 +2,7 @@
 
 use coffer_store::{BucketRecord, StoreError};
 
-use crate::{S3Core, S3Error, Tag};
+use crate::{Acl, AclRequest, ObjectOwnership, S3Core, S3Error, Tag};
 
 /// Name under which a bucket's default encryption is kept in its configs.
 const ENCRYPTION_CONFIG: &str = "encryption";
@@ -61,14 +61,55 @@ impl S3Core {
         name: &str,
         region: &str,
     ) -> Result<(), S3Error> {
+        self.create_bucket_with(
+            owner,
+            name,
+            region,
+            ObjectOwnership::BucketOwnerEnforced,
+            None,
+        )
+        .await
+    }
+
+    /// CreateBucket with an Object Ownership setting and an ACL, both stored with the bucket
+    /// in one step. An ACL beyond the owner's full control needs ACLs enabled, and is never
+    /// public: a new bucket blocks public ACLs (as S3 since 2023).
+    pub async fn create_bucket_with(
+        &self,
+        owner: &str,
+        name: &str,
+        region: &str,
+        ownership: ObjectOwnership,
+        acl: Option<&AclRequest>,
+    ) -> Result<(), S3Error> {
         validate_bucket_name(name)?;
+        let acl = acl.map(|r| Acl::from_request(r, owner, owner));
+        let mut configs = vec![(
+            crate::acl::OWNERSHIP_CONFIG.to_owned(),
+            crate::acl::ownership_config(Some(ownership)),
+        )];
+        if let Some(acl) = acl.filter(Acl::grants_beyond_owner) {
+            if !ownership.acls_enabled() {
+                return Err(S3Error::InvalidBucketAclWithObjectOwnership);
+            }
+            if acl.is_public() {
+                return Err(S3Error::AccessDenied(
+                    "User does not have permission to set a public ACL: BlockPublicAcls is on"
+                        .into(),
+                ));
+            }
+            configs.push((
+                crate::acl::ACL_CONFIG.to_owned(),
+                crate::acl::acl_config(&acl),
+            ));
+        }
         let rec = BucketRecord {
             name: name.to_owned(),
             owner: owner.to_owned(),
             region: region.to_owned(),
             created_ms: self.now_ms(),
         };
-        match self.meta.create_bucket(rec).await {
+        match self.meta.create_bucket(rec, configs).await {
             Ok(()) => Ok(()),
             Err(StoreError::BucketExists(_)) => {
                 let existing = self.meta.bucket(name)?;

@@ -82,6 +82,13 @@ pub enum S3Error {
     InvalidEncryptionAlgorithm,
     #[error("The TagSet does not exist")]
     NoSuchTagSet,
+    /// ACLs are disabled on the bucket (BucketOwnerEnforced) and the request sets one.
+    #[error("The bucket does not allow ACLs")]
+    AccessControlListNotSupported,
+    #[error("Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")]
+    InvalidBucketAclWithObjectOwnership,
+    #[error("The bucket ownership controls were not found")]
+    OwnershipControlsNotFound,
     /// Other writes kept changing the record a read-modify-write was based on.
     #[error(
         "A conflicting conditional operation is currently in progress against this resource. Please try again."

@@ -13,6 +13,7 @@
 //! ```
 
 mod access;
+mod acl;
 mod bucket_keys;
 mod buckets;
 mod checksum;
@@ -31,6 +32,9 @@ mod write;
 
 pub use crate::core::{Clock, S3Core, SystemClock};
 pub use access::{MAX_BUCKET_POLICY, PublicAccessBlock};
+pub use acl::{
+    Acl, AclRequest, CannedAcl, Grant, Grantee, ObjectOwnership, Permission, canonical_user_id,
+};
 pub use bucket_keys::BUCKET_KEY_LIFETIME;
 pub use buckets::DefaultEncryption;
 pub use checksum::{ChecksumAlgorithm, ChecksumValue, ExpectedChecksum, Integrity};

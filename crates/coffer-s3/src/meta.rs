@@ -59,6 +59,10 @@ pub(crate) struct StoredMeta {
     pub(crate) part_sizes: Vec<u64>,
     #[serde(default)]
     pub(crate) encryption: crate::ObjectEncryption,
+    /// The object's ACL where ACLs are enabled and it says more than the bucket owner's
+    /// full control (absent: exactly that).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) acl: Option<crate::Acl>,
 }
 
 impl StoredMeta {

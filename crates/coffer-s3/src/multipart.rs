@@ -26,6 +26,8 @@ struct UploadMeta {
     checksum_algorithm: Option<ChecksumAlgorithm>,
     #[serde(default)]
     encryption: crate::ObjectEncryption,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    acl: Option<crate::Acl>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -74,6 +76,7 @@ impl S3Core {
         meta: ObjectMeta,
         checksum_algorithm: Option<ChecksumAlgorithm>,
         encryption: Option<crate::Encryption>,
+        acl: Option<crate::Acl>,
     ) -> Result<String, S3Error> {
         crate::objects::validate_key(key)?;
         self.require_bucket(bucket)?;
@@ -84,6 +87,7 @@ impl S3Core {
             meta,
             checksum_algorithm,
             encryption,
+            acl,
         };
         let mut rec = UploadRecord {
             upload_id: upload_id.clone(),
@@ -342,6 +346,7 @@ impl S3Core {
             checksum: checksum.clone(),
             part_sizes: chosen.iter().map(|p| p.size).collect(),
             encryption: encryption.clone(),
+            acl: upload_meta.acl,
         };
         let mut rec = ObjectRecord {
             bucket: bucket.to_owned(),

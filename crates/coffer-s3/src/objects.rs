@@ -23,6 +23,8 @@ pub struct PutRequest {
     pub encryption: Option<crate::Encryption>,
     /// `If-None-Match` / `If-Match` on the object this write replaces.
     pub precondition: Precondition,
+    /// The new object's ACL ([`S3Core::acl_for_write`]).
+    pub acl: Option<crate::Acl>,
 }
 
 /// What a write returns to the client.
@@ -182,6 +184,8 @@ pub struct CopyRequest {
     pub source_customer_key: Option<CustomerKey>,
     /// `If-None-Match` / `If-Match` on the destination.
     pub precondition: Precondition,
+    /// The copy's ACL (a copy never takes its source's).
+    pub acl: Option<crate::Acl>,
 }
 
 impl S3Core {
@@ -214,6 +218,7 @@ impl S3Core {
             }),
             part_sizes: Vec::new(),
             encryption: encryption.clone(),
+            acl: req.acl,
         };
         let now = self.now_ms();
         let mut rec = ObjectRecord {
@@ -378,6 +383,7 @@ impl S3Core {
             integrity,
             encryption: req.encryption,
             precondition: req.precondition,
+            acl: req.acl,
         })
         .await
     }
@@ -412,10 +418,22 @@ impl S3Core {
         tags: Vec<Tag>,
     ) -> Result<(), S3Error> {
         validate_tags(&tags)?;
+        self.update_stored_meta(bucket, key, move |m| m.meta.tags = tags.clone())
+            .await
+    }
+
+    /// Changes an object's stored metadata in place (tags, ACL) if the record is still the
+    /// one read; re-reads and re-applies `change` when another write came first.
+    pub(crate) async fn update_stored_meta(
+        &self,
+        bucket: &str,
+        key: &str,
+        change: impl Fn(&mut StoredMeta),
+    ) -> Result<(), S3Error> {
         for _ in 0..crate::MAX_WRITE_RETRIES {
             let mut rec = self.object_record(bucket, key)?;
             let mut stored = StoredMeta::from_bytes(&rec.meta)?;
-            stored.meta.tags = tags.clone();
+            change(&mut stored);
             let read_mac = std::mem::take(&mut rec.mac);
             rec.meta = stored.to_bytes();
             self.tag_record(&mut rec);

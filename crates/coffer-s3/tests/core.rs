@@ -43,6 +43,7 @@ async fn put(core: &S3Core, key: &str, data: Vec<u8>) {
         integrity: Integrity::default(),
         encryption: None,
         precondition: Default::default(),
+        acl: None,
     })
     .await
     .unwrap();
@@ -198,7 +199,7 @@ async fn multipart_copy_and_listing() {
         .await
         .unwrap();
     let id = core
-        .create_upload("bkt", "mp", ObjectMeta::default(), None, None)
+        .create_upload("bkt", "mp", ObjectMeta::default(), None, None, None)
         .await
         .unwrap();
     let p1 = pattern(5 * 1024 * 1024, 1);
@@ -281,6 +282,7 @@ async fn multipart_copy_and_listing() {
         encryption: None,
         source_customer_key: None,
         precondition: Default::default(),
+        acl: None,
     })
     .await
     .unwrap();

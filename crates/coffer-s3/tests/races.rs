@@ -67,7 +67,7 @@ async fn complete_racing_part_retry_abort_and_overwrite() {
     for trial in 0..trials {
         let key = format!("k{}", trial % 7);
         let id = core
-            .create_upload(BUCKET, &key, ObjectMeta::default(), None, None)
+            .create_upload(BUCKET, &key, ObjectMeta::default(), None, None, None)
             .await
             .unwrap();
         let etag = upload_part(&core, &key, &id, part.clone()).await.unwrap();
@@ -94,6 +94,7 @@ async fn complete_racing_part_retry_abort_and_overwrite() {
                     integrity: Integrity::default(),
                     encryption: None,
                     precondition: Default::default(),
+                    acl: None,
                 })
                 .await
             })
@@ -158,7 +159,7 @@ async fn blobs_of_failed_commits_are_released_at_once() {
     for trial in 0..40 {
         let key = format!("p{trial}");
         let id = core
-            .create_upload(BUCKET, &key, ObjectMeta::default(), None, None)
+            .create_upload(BUCKET, &key, ObjectMeta::default(), None, None, None)
             .await
             .unwrap();
         let writer = {
@@ -185,6 +186,7 @@ async fn blobs_of_failed_commits_are_released_at_once() {
                     integrity: Integrity::default(),
                     encryption: None,
                     precondition: Default::default(),
+                    acl: None,
                 })
                 .await
             })
@@ -227,6 +229,7 @@ async fn conditional_writers_of_one_key() {
             integrity: Integrity::default(),
             encryption: None,
             precondition,
+            acl: None,
         })
         .await
         .map(|r| (n, r.etag))

@@ -33,6 +33,7 @@ async fn put(core: &S3Core, key: &str, data: &'static [u8]) {
         integrity: Integrity::default(),
         encryption: None,
         precondition: Default::default(),
+        acl: None,
     })
     .await
     .unwrap();

@@ -23,7 +23,13 @@ pub(crate) struct DataArgs {
 #[derive(clap::Subcommand, Debug)]
 pub(crate) enum AccountCommand {
     /// Create an account and print its root credentials (shown once).
-    Create(DataArgs),
+    Create {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The account's e-mail address (ACL grants can name the account by it).
+        #[arg(long)]
+        email: Option<String>,
+    },
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -74,9 +80,9 @@ fn open(args: &DataArgs) -> Result<Iam, Box<dyn std::error::Error>> {
 }
 
 pub(crate) async fn account(cmd: AccountCommand) -> Result<(), Box<dyn std::error::Error>> {
-    let AccountCommand::Create(args) = cmd;
-    let iam = open(&args)?;
-    let (account, key) = iam.create_account().await?;
+    let AccountCommand::Create { data, email } = cmd;
+    let iam = open(&data)?;
+    let (account, key) = iam.create_account(email.as_deref()).await?;
     println!(
         "Account {} created. Root credentials (shown once):",
         account.id

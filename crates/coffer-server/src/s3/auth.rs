@@ -91,6 +91,21 @@ impl S3Access for AccessGate {
             return Ok(());
         }
         let resolved = self.auth.check(&view, &action_for(op), bucket, key)?;
+        // CreateBucket with an ACL or an ownership setting needs those permissions too (an
+        // object write's ACL needs only s3:PutObject, which `s3:x-amz-acl` can condition).
+        if op == "CreateBucket" {
+            let view = RequestView {
+                resolved: Some(resolved.clone()),
+                ..view
+            };
+            if super::acl::headers_set_acl(cx.headers()) {
+                self.auth.check(&view, "s3:PutBucketAcl", bucket, None)?;
+            }
+            if cx.headers().contains_key("x-amz-object-ownership") {
+                self.auth
+                    .check(&view, "s3:PutBucketOwnershipControls", bucket, None)?;
+            }
+        }
         require_tls_for_sse_c(cx.headers(), peer)?;
         cx.extensions_mut().insert(resolved);
         Ok(())

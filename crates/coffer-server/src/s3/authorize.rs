@@ -375,6 +375,11 @@ impl Authorizer {
             ),
             ("x-amz-content-sha256", "s3:x-amz-content-sha256"),
             ("x-amz-acl", "s3:x-amz-acl"),
+            ("x-amz-grant-full-control", "s3:x-amz-grant-full-control"),
+            ("x-amz-grant-read", "s3:x-amz-grant-read"),
+            ("x-amz-grant-read-acp", "s3:x-amz-grant-read-acp"),
+            ("x-amz-grant-write", "s3:x-amz-grant-write"),
+            ("x-amz-grant-write-acp", "s3:x-amz-grant-write-acp"),
             ("x-amz-copy-source", "s3:x-amz-copy-source"),
             ("x-amz-metadata-directive", "s3:x-amz-metadata-directive"),
             // Bucket policies can require conditional writes (AWS's keys).
@@ -523,6 +528,7 @@ pub(crate) fn action_for(op: &str) -> String {
         "GetPublicAccessBlock" => "GetBucketPublicAccessBlock",
         "PutBucketEncryption" | "DeleteBucketEncryption" => "PutEncryptionConfiguration",
         "GetBucketEncryption" => "GetEncryptionConfiguration",
+        "DeleteBucketOwnershipControls" => "PutBucketOwnershipControls",
         other => other,
     };
     format!("s3:{mapped}")

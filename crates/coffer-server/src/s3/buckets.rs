@@ -8,14 +8,10 @@ use super::{CofferS3, no_content};
 /// Largest ListBuckets page, as S3.
 const MAX_BUCKETS_PAGE: i32 = 10_000;
 
-/// The account of the request's caller, as the access check resolved it. Anonymous callers
-/// own nothing (the check refuses them before any account-scoped operation runs).
+/// The caller's account for an account-scoped operation. Anonymous callers own nothing
+/// (the check refuses them before such an operation runs).
 fn caller_account(extensions: &http::Extensions) -> S3Result<String> {
-    extensions
-        .get::<super::authorize::ResolvedCaller>()
-        .and_then(|c| c.account())
-        .map(str::to_owned)
-        .ok_or_else(|| s3_error!(AccessDenied, "Access Denied"))
+    super::caller_account(extensions).ok_or_else(|| s3_error!(AccessDenied, "Access Denied"))
 }
 
 impl CofferS3 {
@@ -98,8 +94,19 @@ impl CofferS3 {
                 ));
             }
         }
+        let ownership = match &input.object_ownership {
+            Some(o) => super::acl::parse_ownership(o)?,
+            None => coffer_s3::ObjectOwnership::BucketOwnerEnforced,
+        };
+        let acl = self.acl_request(&super::acl::acl_fields!(input, bucket))?;
         self.core
-            .create_bucket(&account, &input.bucket, &self.region)
+            .create_bucket_with(
+                &account,
+                &input.bucket,
+                &self.region,
+                ownership,
+                acl.as_ref(),
+            )
             .await
             .map_err(s3_wire)?;
         Ok(S3Response::new(CreateBucketOutput {

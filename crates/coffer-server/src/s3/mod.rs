@@ -1,6 +1,7 @@
 //! The S3 protocol adapter: s3s DTOs in, domain calls, s3s DTOs out. Every s3s type stays
 //! inside this module so an s3s upgrade touches one place.
 
+mod acl;
 mod auth;
 mod authorize;
 mod body;
@@ -79,8 +80,16 @@ pub(crate) fn service(
 fn owner_of(account_id: &str) -> Owner {
     Owner {
         display_name: Some(account_id.to_owned()),
-        id: Some(canonical_id(account_id)),
+        id: Some(coffer_s3::canonical_user_id(account_id)),
     }
+}
+
+/// The account of the request's caller, as the access check resolved it (`None`: anonymous).
+fn caller_account(extensions: &http::Extensions) -> Option<String> {
+    extensions
+        .get::<authorize::ResolvedCaller>()
+        .and_then(|c| c.account())
+        .map(str::to_owned)
 }
 
 impl CofferS3 {
@@ -96,12 +105,6 @@ fn no_content<T>(output: T) -> S3Result<S3Response<T>> {
     let mut resp = S3Response::new(output);
     resp.status = Some(http::StatusCode::NO_CONTENT);
     Ok(resp)
-}
-
-/// S3's 64-hex canonical user id, derived from the account id.
-fn canonical_id(account_id: &str) -> String {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, account_id.as_bytes());
-    hex::encode(d.as_ref())
 }
 
 #[async_trait::async_trait]
@@ -321,6 +324,48 @@ impl S3 for CofferS3 {
         req: S3Request<DeletePublicAccessBlockInput>,
     ) -> S3Result<S3Response<DeletePublicAccessBlockOutput>> {
         self.op_delete_public_access_block(req).await
+    }
+    async fn get_bucket_acl(
+        &self,
+        req: S3Request<GetBucketAclInput>,
+    ) -> S3Result<S3Response<GetBucketAclOutput>> {
+        self.op_get_bucket_acl(req)
+    }
+    async fn put_bucket_acl(
+        &self,
+        req: S3Request<PutBucketAclInput>,
+    ) -> S3Result<S3Response<PutBucketAclOutput>> {
+        self.op_put_bucket_acl(req).await
+    }
+    async fn get_object_acl(
+        &self,
+        req: S3Request<GetObjectAclInput>,
+    ) -> S3Result<S3Response<GetObjectAclOutput>> {
+        self.op_get_object_acl(req)
+    }
+    async fn put_object_acl(
+        &self,
+        req: S3Request<PutObjectAclInput>,
+    ) -> S3Result<S3Response<PutObjectAclOutput>> {
+        self.op_put_object_acl(req).await
+    }
+    async fn get_bucket_ownership_controls(
+        &self,
+        req: S3Request<GetBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<GetBucketOwnershipControlsOutput>> {
+        self.op_get_bucket_ownership_controls(req)
+    }
+    async fn put_bucket_ownership_controls(
+        &self,
+        req: S3Request<PutBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<PutBucketOwnershipControlsOutput>> {
+        self.op_put_bucket_ownership_controls(req).await
+    }
+    async fn delete_bucket_ownership_controls(
+        &self,
+        req: S3Request<DeleteBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<DeleteBucketOwnershipControlsOutput>> {
+        self.op_delete_bucket_ownership_controls(req).await
     }
     async fn list_multipart_uploads(
         &self,

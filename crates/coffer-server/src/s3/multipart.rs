@@ -71,6 +71,11 @@ impl CofferS3 {
             })
             .transpose()?;
         let meta = object_meta!(input, input.tagging.as_deref()).map_err(s3_wire)?;
+        let acl = self.write_acl(
+            &req.extensions,
+            &input.bucket,
+            &super::acl::acl_fields!(input),
+        )?;
         let id = self
             .core
             .create_upload(
@@ -79,6 +84,7 @@ impl CofferS3 {
                 meta,
                 algorithm,
                 Some(encryption.as_request()),
+                acl,
             )
             .await
             .map_err(s3_wire)?;

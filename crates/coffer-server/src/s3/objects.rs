@@ -168,6 +168,16 @@ macro_rules! set_sse {
 pub(crate) use set_sse;
 
 /// Authorization's view of a request whose input has been taken apart.
+/// Until buckets keep versions, the `null` version is the only one there is.
+pub(super) fn only_null_version(version_id: Option<&str>) -> S3Result<()> {
+    match version_id {
+        Some(v) if v != coffer_s3::NULL_VERSION => {
+            Err(s3_error!(InvalidArgument, "Invalid version id specified"))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub(super) fn view<'a>(
     credentials: &'a Option<s3s::auth::Credentials>,
     uri: &'a http::Uri,
@@ -276,6 +286,11 @@ impl CofferS3 {
         let meta = object_meta!(input, input.tagging.as_deref()).map_err(s3_wire)?;
         let precondition =
             write_precondition(input.if_match.as_ref(), input.if_none_match.as_ref())?;
+        let acl = self.write_acl(
+            &req.extensions,
+            &input.bucket,
+            &super::acl::acl_fields!(input),
+        )?;
         let put = PutRequest {
             bucket: input.bucket,
             key: input.key,
@@ -284,6 +299,7 @@ impl CofferS3 {
             integrity,
             encryption: Some(encryption.as_request()),
             precondition,
+            acl,
         };
         let r = self.core.put_object(put).await.map_err(s3_wire)?;
         let mut out = PutObjectOutput {
@@ -598,12 +614,7 @@ impl CofferS3 {
                 "Copying from an access point is not available yet"
             ));
         };
-        if version_id
-            .as_deref()
-            .is_some_and(|v| v != coffer_s3::NULL_VERSION)
-        {
-            return Err(s3_error!(InvalidArgument, "Invalid version id specified"));
-        }
+        only_null_version(version_id.as_deref())?;
         let directive = match input
             .metadata_directive
             .as_ref()
@@ -638,6 +649,11 @@ impl CofferS3 {
             input.copy_source_if_unmodified_since,
         );
         let precondition = write_precondition_headers(&req.headers)?;
+        let acl = self.write_acl(
+            &req.extensions,
+            &input.bucket,
+            &super::acl::acl_fields!(input),
+        )?;
         let (src_bucket, src_key): (String, String) = (src_bucket.into(), src_key.into());
         let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
         self.check_source_kms(&v, &src_bucket, &src_key)?;
@@ -661,6 +677,7 @@ impl CofferS3 {
                 encryption: explicit.then(|| encryption.as_request()),
                 source_customer_key,
                 precondition,
+                acl,
             })
             .await
             .map_err(s3_wire)?;

@@ -42,6 +42,18 @@ pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
         S3Error::MetadataTooLarge => with(C::MetadataTooLarge),
         S3Error::InvalidRange { .. } => with(C::InvalidRange),
         S3Error::PreconditionFailed => with(C::PreconditionFailed),
+        S3Error::AccessControlListNotSupported => custom(
+            "AccessControlListNotSupported",
+            http::StatusCode::BAD_REQUEST,
+        ),
+        S3Error::InvalidBucketAclWithObjectOwnership => custom(
+            "InvalidBucketAclWithObjectOwnership",
+            http::StatusCode::BAD_REQUEST,
+        ),
+        S3Error::OwnershipControlsNotFound => custom(
+            "OwnershipControlsNotFoundError",
+            http::StatusCode::NOT_FOUND,
+        ),
         S3Error::ConditionalRequestConflict => {
             custom("ConditionalRequestConflict", http::StatusCode::CONFLICT)
         }

@@ -235,9 +235,11 @@ impl MetaStore {
         })
     }
 
+    /// Creates a bucket with its initial configs (name, value), in one transaction.
     pub fn create_bucket(
         &self,
         rec: BucketRecord,
+        configs: Vec<(String, Vec<u8>)>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
         self.write(move |c| {
             let n = c.execute(
@@ -247,6 +249,12 @@ impl MetaStore {
             )?;
             if n == 0 {
                 return Err(StoreError::BucketExists(rec.name));
+            }
+            for (name, value) in configs {
+                c.execute(
+                    "INSERT INTO bucket_configs (bucket, name, value) VALUES (?1, ?2, ?3)",
+                    params![rec.name, name, value],
+                )?;
             }
             Ok(())
         })

@@ -34,9 +34,9 @@ fn objects_lifecycle_and_listing() {
         region: "r".into(),
         created_ms: 0,
     };
-    block(m.create_bucket(b.clone())).unwrap();
+    block(m.create_bucket(b.clone(), Vec::new())).unwrap();
     assert!(matches!(
-        block(m.create_bucket(b)),
+        block(m.create_bucket(b, Vec::new())),
         Err(StoreError::BucketExists(_))
     ));
     let blob = BlobId::from_random([9; 16]);
@@ -100,12 +100,15 @@ fn failing_write_does_not_poison_batch() {
             } else {
                 format!("b{i}")
             };
-            m.create_bucket(BucketRecord {
-                name,
-                owner: "1".into(),
-                region: "r".into(),
-                created_ms: 0,
-            })
+            m.create_bucket(
+                BucketRecord {
+                    name,
+                    owner: "1".into(),
+                    region: "r".into(),
+                    created_ms: 0,
+                },
+                Vec::new(),
+            )
         })
         .collect();
     let results: Vec<_> = futs.into_iter().map(block).collect();
@@ -117,12 +120,15 @@ fn failing_write_does_not_poison_batch() {
 fn multipart_moves_blobs() {
     let dir = tempfile::tempdir().unwrap();
     let m = MetaStore::open(&dir.path().join("m.sqlite")).unwrap();
-    block(m.create_bucket(BucketRecord {
-        name: "b".into(),
-        owner: "1".into(),
-        region: "r".into(),
-        created_ms: 0,
-    }))
+    block(m.create_bucket(
+        BucketRecord {
+            name: "b".into(),
+            owner: "1".into(),
+            region: "r".into(),
+            created_ms: 0,
+        },
+        Vec::new(),
+    ))
     .unwrap();
     let up = UploadRecord {
         upload_id: "u".into(),
@@ -228,12 +234,15 @@ fn successor() {
 }
 
 fn bucket(m: &MetaStore, name: &str) {
-    block(m.create_bucket(BucketRecord {
-        name: name.into(),
-        owner: "1".into(),
-        region: "r".into(),
-        created_ms: 0,
-    }))
+    block(m.create_bucket(
+        BucketRecord {
+            name: name.into(),
+            owner: "1".into(),
+            region: "r".into(),
+            created_ms: 0,
+        },
+        Vec::new(),
+    ))
     .unwrap();
 }
 

@@ -28,6 +28,7 @@ mod objects;
 mod read;
 mod records;
 mod sealing;
+mod torrent;
 mod write;
 
 pub use crate::core::{Clock, S3Core, SystemClock};

@@ -529,6 +529,42 @@ pub(crate) fn action_for(op: &str) -> String {
         "PutBucketEncryption" | "DeleteBucketEncryption" => "PutEncryptionConfiguration",
         "GetBucketEncryption" => "GetEncryptionConfiguration",
         "DeleteBucketOwnershipControls" => "PutBucketOwnershipControls",
+        "GetBucketCors" => "GetBucketCORS",
+        "PutBucketCors" | "DeleteBucketCors" => "PutBucketCORS",
+        "GetBucketLifecycleConfiguration" => "GetLifecycleConfiguration",
+        "PutBucketLifecycleConfiguration" | "DeleteBucketLifecycle" => "PutLifecycleConfiguration",
+        "GetBucketReplication" => "GetReplicationConfiguration",
+        "PutBucketReplication" | "DeleteBucketReplication" => "PutReplicationConfiguration",
+        "GetBucketNotificationConfiguration" => "GetBucketNotification",
+        "PutBucketNotificationConfiguration" => "PutBucketNotification",
+        "GetBucketAccelerateConfiguration" => "GetAccelerateConfiguration",
+        "PutBucketAccelerateConfiguration" => "PutAccelerateConfiguration",
+        "GetObjectLockConfiguration" => "GetBucketObjectLockConfiguration",
+        "PutObjectLockConfiguration" => "PutBucketObjectLockConfiguration",
+        "ListObjectVersions" => "ListBucketVersions",
+        "GetBucketAnalyticsConfiguration" | "ListBucketAnalyticsConfigurations" => {
+            "GetAnalyticsConfiguration"
+        }
+        "PutBucketAnalyticsConfiguration" | "DeleteBucketAnalyticsConfiguration" => {
+            "PutAnalyticsConfiguration"
+        }
+        "GetBucketInventoryConfiguration" | "ListBucketInventoryConfigurations" => {
+            "GetInventoryConfiguration"
+        }
+        "PutBucketInventoryConfiguration" | "DeleteBucketInventoryConfiguration" => {
+            "PutInventoryConfiguration"
+        }
+        "GetBucketMetricsConfiguration" | "ListBucketMetricsConfigurations" => {
+            "GetMetricsConfiguration"
+        }
+        "PutBucketMetricsConfiguration" | "DeleteBucketMetricsConfiguration" => {
+            "PutMetricsConfiguration"
+        }
+        "GetBucketIntelligentTieringConfiguration"
+        | "ListBucketIntelligentTieringConfigurations" => "GetIntelligentTieringConfiguration",
+        "PutBucketIntelligentTieringConfiguration"
+        | "DeleteBucketIntelligentTieringConfiguration" => "PutIntelligentTieringConfiguration",
+        "SelectObjectContent" => "GetObject",
         other => other,
     };
     format!("s3:{mapped}")

@@ -8,7 +8,7 @@ use super::CofferS3;
 use super::convert::{etag, timestamp, url_encode};
 use super::wire::s3_wire;
 
-fn max_keys(v: Option<i32>) -> S3Result<usize> {
+pub(super) fn max_keys(v: Option<i32>) -> S3Result<usize> {
     match v {
         None => Ok(MAX_KEYS),
         Some(n) if n < 0 => Err(s3_error!(
@@ -19,7 +19,7 @@ fn max_keys(v: Option<i32>) -> S3Result<usize> {
     }
 }
 
-fn url_encoding(e: Option<&EncodingType>) -> S3Result<bool> {
+pub(super) fn url_encoding(e: Option<&EncodingType>) -> S3Result<bool> {
     match e.map(EncodingType::as_str) {
         None => Ok(false),
         Some(EncodingType::URL) => Ok(true),
@@ -30,7 +30,7 @@ fn url_encoding(e: Option<&EncodingType>) -> S3Result<bool> {
     }
 }
 
-fn common_prefixes(page: &ListPage, encode: bool) -> Vec<CommonPrefix> {
+pub(super) fn common_prefixes(page: &ListPage, encode: bool) -> Vec<CommonPrefix> {
     page.common_prefixes
         .iter()
         .map(|p| CommonPrefix {

@@ -12,6 +12,7 @@ mod list;
 mod multipart;
 mod objects;
 mod policy;
+mod unconfigured;
 mod wire;
 
 use std::sync::Arc;
@@ -366,6 +367,288 @@ impl S3 for CofferS3 {
         req: S3Request<DeleteBucketOwnershipControlsInput>,
     ) -> S3Result<S3Response<DeleteBucketOwnershipControlsOutput>> {
         self.op_delete_bucket_ownership_controls(req).await
+    }
+    async fn get_bucket_versioning(
+        &self,
+        req: S3Request<GetBucketVersioningInput>,
+    ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
+        self.op_get_bucket_versioning(req)
+    }
+    async fn put_bucket_versioning(
+        &self,
+        req: S3Request<PutBucketVersioningInput>,
+    ) -> S3Result<S3Response<PutBucketVersioningOutput>> {
+        self.op_put_bucket_versioning(req)
+    }
+    async fn get_bucket_cors(
+        &self,
+        req: S3Request<GetBucketCorsInput>,
+    ) -> S3Result<S3Response<GetBucketCorsOutput>> {
+        self.op_get_bucket_cors(req)
+    }
+    async fn get_bucket_lifecycle_configuration(
+        &self,
+        req: S3Request<GetBucketLifecycleConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketLifecycleConfigurationOutput>> {
+        self.op_get_bucket_lifecycle_configuration(req)
+    }
+    async fn get_bucket_website(
+        &self,
+        req: S3Request<GetBucketWebsiteInput>,
+    ) -> S3Result<S3Response<GetBucketWebsiteOutput>> {
+        self.op_get_bucket_website(req)
+    }
+    async fn get_bucket_logging(
+        &self,
+        req: S3Request<GetBucketLoggingInput>,
+    ) -> S3Result<S3Response<GetBucketLoggingOutput>> {
+        self.op_get_bucket_logging(req)
+    }
+    async fn get_bucket_replication(
+        &self,
+        req: S3Request<GetBucketReplicationInput>,
+    ) -> S3Result<S3Response<GetBucketReplicationOutput>> {
+        self.op_get_bucket_replication(req)
+    }
+    async fn get_bucket_notification_configuration(
+        &self,
+        req: S3Request<GetBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketNotificationConfigurationOutput>> {
+        self.op_get_bucket_notification_configuration(req)
+    }
+    async fn put_bucket_notification_configuration(
+        &self,
+        req: S3Request<PutBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketNotificationConfigurationOutput>> {
+        self.op_put_bucket_notification_configuration(req)
+    }
+    async fn get_bucket_request_payment(
+        &self,
+        req: S3Request<GetBucketRequestPaymentInput>,
+    ) -> S3Result<S3Response<GetBucketRequestPaymentOutput>> {
+        self.op_get_bucket_request_payment(req)
+    }
+    async fn put_bucket_request_payment(
+        &self,
+        req: S3Request<PutBucketRequestPaymentInput>,
+    ) -> S3Result<S3Response<PutBucketRequestPaymentOutput>> {
+        self.op_put_bucket_request_payment(req)
+    }
+    async fn get_bucket_accelerate_configuration(
+        &self,
+        req: S3Request<GetBucketAccelerateConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketAccelerateConfigurationOutput>> {
+        self.op_get_bucket_accelerate_configuration(req)
+    }
+    async fn get_object_lock_configuration(
+        &self,
+        req: S3Request<GetObjectLockConfigurationInput>,
+    ) -> S3Result<S3Response<GetObjectLockConfigurationOutput>> {
+        self.op_get_object_lock_configuration(req)
+    }
+    async fn get_object_retention(
+        &self,
+        req: S3Request<GetObjectRetentionInput>,
+    ) -> S3Result<S3Response<GetObjectRetentionOutput>> {
+        self.op_get_object_retention(req)
+    }
+    async fn put_object_retention(
+        &self,
+        req: S3Request<PutObjectRetentionInput>,
+    ) -> S3Result<S3Response<PutObjectRetentionOutput>> {
+        self.op_put_object_retention(req)
+    }
+    async fn get_object_legal_hold(
+        &self,
+        req: S3Request<GetObjectLegalHoldInput>,
+    ) -> S3Result<S3Response<GetObjectLegalHoldOutput>> {
+        self.op_get_object_legal_hold(req)
+    }
+    async fn put_object_legal_hold(
+        &self,
+        req: S3Request<PutObjectLegalHoldInput>,
+    ) -> S3Result<S3Response<PutObjectLegalHoldOutput>> {
+        self.op_put_object_legal_hold(req)
+    }
+    async fn list_object_versions(
+        &self,
+        req: S3Request<ListObjectVersionsInput>,
+    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+        self.op_list_object_versions(req)
+    }
+    async fn get_object_torrent(
+        &self,
+        req: S3Request<GetObjectTorrentInput>,
+    ) -> S3Result<S3Response<GetObjectTorrentOutput>> {
+        self.op_get_object_torrent(req).await
+    }
+    async fn restore_object(
+        &self,
+        req: S3Request<RestoreObjectInput>,
+    ) -> S3Result<S3Response<RestoreObjectOutput>> {
+        self.op_restore_object(req)
+    }
+    async fn put_bucket_cors(
+        &self,
+        req: S3Request<PutBucketCorsInput>,
+    ) -> S3Result<S3Response<PutBucketCorsOutput>> {
+        self.op_put_bucket_cors(req)
+    }
+    async fn put_bucket_lifecycle_configuration(
+        &self,
+        req: S3Request<PutBucketLifecycleConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketLifecycleConfigurationOutput>> {
+        self.op_put_bucket_lifecycle_configuration(req)
+    }
+    async fn put_bucket_website(
+        &self,
+        req: S3Request<PutBucketWebsiteInput>,
+    ) -> S3Result<S3Response<PutBucketWebsiteOutput>> {
+        self.op_put_bucket_website(req)
+    }
+    async fn put_bucket_logging(
+        &self,
+        req: S3Request<PutBucketLoggingInput>,
+    ) -> S3Result<S3Response<PutBucketLoggingOutput>> {
+        self.op_put_bucket_logging(req)
+    }
+    async fn put_bucket_replication(
+        &self,
+        req: S3Request<PutBucketReplicationInput>,
+    ) -> S3Result<S3Response<PutBucketReplicationOutput>> {
+        self.op_put_bucket_replication(req)
+    }
+    async fn put_bucket_accelerate_configuration(
+        &self,
+        req: S3Request<PutBucketAccelerateConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketAccelerateConfigurationOutput>> {
+        self.op_put_bucket_accelerate_configuration(req)
+    }
+    async fn put_object_lock_configuration(
+        &self,
+        req: S3Request<PutObjectLockConfigurationInput>,
+    ) -> S3Result<S3Response<PutObjectLockConfigurationOutput>> {
+        self.op_put_object_lock_configuration(req)
+    }
+    async fn delete_bucket_cors(
+        &self,
+        req: S3Request<DeleteBucketCorsInput>,
+    ) -> S3Result<S3Response<DeleteBucketCorsOutput>> {
+        self.op_delete_bucket_cors(req)
+    }
+    async fn delete_bucket_lifecycle(
+        &self,
+        req: S3Request<DeleteBucketLifecycleInput>,
+    ) -> S3Result<S3Response<DeleteBucketLifecycleOutput>> {
+        self.op_delete_bucket_lifecycle(req)
+    }
+    async fn delete_bucket_website(
+        &self,
+        req: S3Request<DeleteBucketWebsiteInput>,
+    ) -> S3Result<S3Response<DeleteBucketWebsiteOutput>> {
+        self.op_delete_bucket_website(req)
+    }
+    async fn delete_bucket_replication(
+        &self,
+        req: S3Request<DeleteBucketReplicationInput>,
+    ) -> S3Result<S3Response<DeleteBucketReplicationOutput>> {
+        self.op_delete_bucket_replication(req)
+    }
+    async fn list_bucket_analytics_configurations(
+        &self,
+        req: S3Request<ListBucketAnalyticsConfigurationsInput>,
+    ) -> S3Result<S3Response<ListBucketAnalyticsConfigurationsOutput>> {
+        self.op_list_bucket_analytics_configurations(req)
+    }
+    async fn get_bucket_analytics_configuration(
+        &self,
+        req: S3Request<GetBucketAnalyticsConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketAnalyticsConfigurationOutput>> {
+        self.op_get_bucket_analytics_configuration(req)
+    }
+    async fn put_bucket_analytics_configuration(
+        &self,
+        req: S3Request<PutBucketAnalyticsConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketAnalyticsConfigurationOutput>> {
+        self.op_put_bucket_analytics_configuration(req)
+    }
+    async fn delete_bucket_analytics_configuration(
+        &self,
+        req: S3Request<DeleteBucketAnalyticsConfigurationInput>,
+    ) -> S3Result<S3Response<DeleteBucketAnalyticsConfigurationOutput>> {
+        self.op_delete_bucket_analytics_configuration(req)
+    }
+    async fn list_bucket_inventory_configurations(
+        &self,
+        req: S3Request<ListBucketInventoryConfigurationsInput>,
+    ) -> S3Result<S3Response<ListBucketInventoryConfigurationsOutput>> {
+        self.op_list_bucket_inventory_configurations(req)
+    }
+    async fn get_bucket_inventory_configuration(
+        &self,
+        req: S3Request<GetBucketInventoryConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketInventoryConfigurationOutput>> {
+        self.op_get_bucket_inventory_configuration(req)
+    }
+    async fn put_bucket_inventory_configuration(
+        &self,
+        req: S3Request<PutBucketInventoryConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketInventoryConfigurationOutput>> {
+        self.op_put_bucket_inventory_configuration(req)
+    }
+    async fn delete_bucket_inventory_configuration(
+        &self,
+        req: S3Request<DeleteBucketInventoryConfigurationInput>,
+    ) -> S3Result<S3Response<DeleteBucketInventoryConfigurationOutput>> {
+        self.op_delete_bucket_inventory_configuration(req)
+    }
+    async fn list_bucket_metrics_configurations(
+        &self,
+        req: S3Request<ListBucketMetricsConfigurationsInput>,
+    ) -> S3Result<S3Response<ListBucketMetricsConfigurationsOutput>> {
+        self.op_list_bucket_metrics_configurations(req)
+    }
+    async fn get_bucket_metrics_configuration(
+        &self,
+        req: S3Request<GetBucketMetricsConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketMetricsConfigurationOutput>> {
+        self.op_get_bucket_metrics_configuration(req)
+    }
+    async fn put_bucket_metrics_configuration(
+        &self,
+        req: S3Request<PutBucketMetricsConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketMetricsConfigurationOutput>> {
+        self.op_put_bucket_metrics_configuration(req)
+    }
+    async fn delete_bucket_metrics_configuration(
+        &self,
+        req: S3Request<DeleteBucketMetricsConfigurationInput>,
+    ) -> S3Result<S3Response<DeleteBucketMetricsConfigurationOutput>> {
+        self.op_delete_bucket_metrics_configuration(req)
+    }
+    async fn list_bucket_intelligent_tiering_configurations(
+        &self,
+        req: S3Request<ListBucketIntelligentTieringConfigurationsInput>,
+    ) -> S3Result<S3Response<ListBucketIntelligentTieringConfigurationsOutput>> {
+        self.op_list_bucket_intelligent_tiering_configurations(req)
+    }
+    async fn get_bucket_intelligent_tiering_configuration(
+        &self,
+        req: S3Request<GetBucketIntelligentTieringConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketIntelligentTieringConfigurationOutput>> {
+        self.op_get_bucket_intelligent_tiering_configuration(req)
+    }
+    async fn put_bucket_intelligent_tiering_configuration(
+        &self,
+        req: S3Request<PutBucketIntelligentTieringConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketIntelligentTieringConfigurationOutput>> {
+        self.op_put_bucket_intelligent_tiering_configuration(req)
+    }
+    async fn delete_bucket_intelligent_tiering_configuration(
+        &self,
+        req: S3Request<DeleteBucketIntelligentTieringConfigurationInput>,
+    ) -> S3Result<S3Response<DeleteBucketIntelligentTieringConfigurationOutput>> {
+        self.op_delete_bucket_intelligent_tiering_configuration(req)
     }
     async fn list_multipart_uploads(
         &self,

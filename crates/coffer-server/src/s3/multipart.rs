@@ -44,6 +44,7 @@ impl CofferS3 {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let input = req.input;
+        super::unconfigured::refuse_object_lock!(input);
         let customer = customer_key!(input)?;
         let requested = super::objects::requested_encryption(
             super::objects::SseRequest {

@@ -257,6 +257,7 @@ impl CofferS3 {
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let mut input = req.input;
+        super::unconfigured::refuse_object_lock!(input);
         let customer = customer_key!(input)?;
         let requested = requested_encryption(
             SseRequest {
@@ -592,6 +593,7 @@ impl CofferS3 {
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let input = req.input;
+        super::unconfigured::refuse_object_lock!(input);
         let customer = customer_key!(input)?;
         let source_customer_key = customer_key!(input, copy_source)?;
         let requested = requested_encryption(

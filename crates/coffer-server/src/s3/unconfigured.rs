@@ -1,0 +1,474 @@
+//! Bucket and object configurations Coffer does not keep (yet). Reads answer as S3 answers a
+//! bucket that has none — the error or empty document clients expect, so read-only tools
+//! (`s3cmd info`, rclone, SDK helpers) work. Writes that would configure something are
+//! refused with `NotImplemented` naming it: a setting, and above all a protection (Object
+//! Lock, MFA Delete, versioning), is never accepted and then ignored. Writes that configure
+//! nothing (deleting an absent configuration, an empty notification set, the bucket owner
+//! paying) succeed, as there is nothing to ignore.
+
+use s3s::dto::*;
+use s3s::{S3Request, S3Response, S3Result, s3_error};
+
+use super::convert::url_encode;
+use super::list::{common_prefixes, max_keys, url_encoding};
+use super::wire::s3_wire;
+use super::{CofferS3, no_content};
+
+/// The refusal of a write Coffer cannot honour.
+pub(super) fn not_kept(what: &str) -> s3s::S3Error {
+    s3_error!(
+        NotImplemented,
+        "{what} is not available in Coffer yet; the request was refused and nothing changed"
+    )
+}
+
+/// S3's answer for Object Lock operations on a bucket made without Object Lock (every
+/// bucket here, until Object Lock exists).
+pub(super) fn no_object_lock() -> s3s::S3Error {
+    s3_error!(
+        InvalidRequest,
+        "Bucket is missing Object Lock Configuration"
+    )
+}
+
+/// A write asking for Object Lock retention or a legal hold, in a bucket without Object
+/// Lock: refused as S3 refuses it (never written without the lock it asked for).
+macro_rules! refuse_object_lock {
+    ($input:expr) => {
+        if $input.object_lock_mode.is_some()
+            || $input.object_lock_retain_until_date.is_some()
+            || $input.object_lock_legal_hold_status.is_some()
+        {
+            return Err($crate::s3::unconfigured::no_object_lock());
+        }
+    };
+}
+pub(crate) use refuse_object_lock;
+
+fn no_such_configuration() -> s3s::S3Error {
+    let mut e = s3s::S3Error::with_message(
+        s3s::S3ErrorCode::Custom("NoSuchConfiguration".into()),
+        "The specified configuration does not exist.",
+    );
+    e.set_status_code(http::StatusCode::NOT_FOUND);
+    e
+}
+
+impl CofferS3 {
+    /// The bucket must exist (`NoSuchBucket` otherwise), whatever the configuration asked.
+    fn exists(&self, bucket: &str) -> S3Result<()> {
+        self.core.bucket(bucket).map(|_| ()).map_err(s3_wire)
+    }
+
+    pub(super) fn op_get_bucket_versioning(
+        &self,
+        req: S3Request<GetBucketVersioningInput>,
+    ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
+        self.exists(&req.input.bucket)?;
+        // A bucket that never had versioning: no Status element at all.
+        Ok(S3Response::new(GetBucketVersioningOutput::default()))
+    }
+
+    pub(super) fn op_put_bucket_versioning(
+        &self,
+        req: S3Request<PutBucketVersioningInput>,
+    ) -> S3Result<S3Response<PutBucketVersioningOutput>> {
+        self.exists(&req.input.bucket)?;
+        let c = &req.input.versioning_configuration;
+        if c.mfa_delete.is_some() || req.input.mfa.is_some() {
+            return Err(not_kept("MFA Delete"));
+        }
+        Err(not_kept("Bucket versioning"))
+    }
+
+    pub(super) fn op_get_bucket_cors(
+        &self,
+        req: S3Request<GetBucketCorsInput>,
+    ) -> S3Result<S3Response<GetBucketCorsOutput>> {
+        self.exists(&req.input.bucket)?;
+        Err(s3_error!(
+            NoSuchCORSConfiguration,
+            "The CORS configuration does not exist"
+        ))
+    }
+
+    pub(super) fn op_get_bucket_lifecycle_configuration(
+        &self,
+        req: S3Request<GetBucketLifecycleConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketLifecycleConfigurationOutput>> {
+        self.exists(&req.input.bucket)?;
+        Err(s3_error!(
+            NoSuchLifecycleConfiguration,
+            "The lifecycle configuration does not exist"
+        ))
+    }
+
+    pub(super) fn op_get_bucket_website(
+        &self,
+        req: S3Request<GetBucketWebsiteInput>,
+    ) -> S3Result<S3Response<GetBucketWebsiteOutput>> {
+        self.exists(&req.input.bucket)?;
+        Err(s3_error!(
+            NoSuchWebsiteConfiguration,
+            "The specified bucket does not have a website configuration"
+        ))
+    }
+
+    pub(super) fn op_get_bucket_logging(
+        &self,
+        req: S3Request<GetBucketLoggingInput>,
+    ) -> S3Result<S3Response<GetBucketLoggingOutput>> {
+        self.exists(&req.input.bucket)?;
+        Ok(S3Response::new(GetBucketLoggingOutput::default()))
+    }
+
+    pub(super) fn op_get_bucket_replication(
+        &self,
+        req: S3Request<GetBucketReplicationInput>,
+    ) -> S3Result<S3Response<GetBucketReplicationOutput>> {
+        self.exists(&req.input.bucket)?;
+        Err(s3_error!(
+            ReplicationConfigurationNotFoundError,
+            "The replication configuration was not found"
+        ))
+    }
+
+    pub(super) fn op_get_bucket_notification_configuration(
+        &self,
+        req: S3Request<GetBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketNotificationConfigurationOutput>> {
+        self.exists(&req.input.bucket)?;
+        Ok(S3Response::new(
+            GetBucketNotificationConfigurationOutput::default(),
+        ))
+    }
+
+    pub(super) fn op_put_bucket_notification_configuration(
+        &self,
+        req: S3Request<PutBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketNotificationConfigurationOutput>> {
+        self.exists(&req.input.bucket)?;
+        let c = &req.input.notification_configuration;
+        let empty = |l: Option<usize>| l.is_none_or(|n| n == 0);
+        if c.event_bridge_configuration.is_none()
+            && empty(c.lambda_function_configurations.as_ref().map(Vec::len))
+            && empty(c.queue_configurations.as_ref().map(Vec::len))
+            && empty(c.topic_configurations.as_ref().map(Vec::len))
+        {
+            return Ok(S3Response::new(PutBucketNotificationConfigurationOutput {}));
+        }
+        Err(not_kept("Event notifications"))
+    }
+
+    pub(super) fn op_get_bucket_request_payment(
+        &self,
+        req: S3Request<GetBucketRequestPaymentInput>,
+    ) -> S3Result<S3Response<GetBucketRequestPaymentOutput>> {
+        self.exists(&req.input.bucket)?;
+        Ok(S3Response::new(GetBucketRequestPaymentOutput {
+            payer: Some(Payer::from_static(Payer::BUCKET_OWNER)),
+        }))
+    }
+
+    pub(super) fn op_put_bucket_request_payment(
+        &self,
+        req: S3Request<PutBucketRequestPaymentInput>,
+    ) -> S3Result<S3Response<PutBucketRequestPaymentOutput>> {
+        self.exists(&req.input.bucket)?;
+        if req.input.request_payment_configuration.payer.as_str() == Payer::BUCKET_OWNER {
+            return Ok(S3Response::new(PutBucketRequestPaymentOutput {}));
+        }
+        Err(not_kept("Requester Pays"))
+    }
+
+    pub(super) fn op_get_bucket_accelerate_configuration(
+        &self,
+        req: S3Request<GetBucketAccelerateConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketAccelerateConfigurationOutput>> {
+        self.exists(&req.input.bucket)?;
+        Ok(S3Response::new(
+            GetBucketAccelerateConfigurationOutput::default(),
+        ))
+    }
+
+    pub(super) fn op_get_object_lock_configuration(
+        &self,
+        req: S3Request<GetObjectLockConfigurationInput>,
+    ) -> S3Result<S3Response<GetObjectLockConfigurationOutput>> {
+        self.exists(&req.input.bucket)?;
+        Err(s3_error!(
+            ObjectLockConfigurationNotFoundError,
+            "Object Lock configuration does not exist for this bucket"
+        ))
+    }
+
+    pub(super) fn op_get_object_retention(
+        &self,
+        req: S3Request<GetObjectRetentionInput>,
+    ) -> S3Result<S3Response<GetObjectRetentionOutput>> {
+        self.exists(&req.input.bucket)?;
+        Err(no_object_lock())
+    }
+
+    pub(super) fn op_put_object_retention(
+        &self,
+        req: S3Request<PutObjectRetentionInput>,
+    ) -> S3Result<S3Response<PutObjectRetentionOutput>> {
+        self.exists(&req.input.bucket)?;
+        Err(no_object_lock())
+    }
+
+    pub(super) fn op_get_object_legal_hold(
+        &self,
+        req: S3Request<GetObjectLegalHoldInput>,
+    ) -> S3Result<S3Response<GetObjectLegalHoldOutput>> {
+        self.exists(&req.input.bucket)?;
+        Err(no_object_lock())
+    }
+
+    pub(super) fn op_put_object_legal_hold(
+        &self,
+        req: S3Request<PutObjectLegalHoldInput>,
+    ) -> S3Result<S3Response<PutObjectLegalHoldOutput>> {
+        self.exists(&req.input.bucket)?;
+        Err(no_object_lock())
+    }
+
+    /// Until versions exist, a bucket's versions are its current objects, each the `null`
+    /// version (as S3 lists a bucket that never had versioning).
+    pub(super) fn op_list_object_versions(
+        &self,
+        req: S3Request<ListObjectVersionsInput>,
+    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
+        let input = req.input;
+        let encode = url_encoding(input.encoding_type.as_ref())?;
+        if input.version_id_marker.is_some() && input.key_marker.is_none() {
+            return Err(s3_error!(
+                InvalidArgument,
+                "A version-id marker cannot be specified without a key marker."
+            ));
+        }
+        super::objects::only_null_version(input.version_id_marker.as_deref())?;
+        let q = coffer_s3::ListQuery {
+            prefix: input.prefix.clone().unwrap_or_default(),
+            delimiter: input.delimiter.clone(),
+            after: input.key_marker.clone().filter(|m| !m.is_empty()),
+            max_keys: max_keys(input.max_keys)?,
+        };
+        let page = self.core.list_objects(&input.bucket, &q).map_err(s3_wire)?;
+        let owner = self.bucket_owner(&input.bucket)?;
+        let enc = |s: String| if encode { url_encode(&s) } else { s };
+        let versions = page
+            .objects
+            .iter()
+            .map(|o| ObjectVersion {
+                e_tag: Some(super::convert::etag(&o.etag)),
+                is_latest: Some(true),
+                key: Some(enc(o.key.clone())),
+                last_modified: Some(super::convert::timestamp(o.last_modified_ms)),
+                owner: Some(owner.clone()),
+                size: Some(i64::try_from(o.size).unwrap_or(i64::MAX)),
+                storage_class: Some(ObjectVersionStorageClass::from_static(
+                    ObjectVersionStorageClass::STANDARD,
+                )),
+                version_id: Some(coffer_s3::NULL_VERSION.to_owned()),
+                ..Default::default()
+            })
+            .collect();
+        let next = page
+            .is_truncated
+            .then_some(page.next_after.clone())
+            .flatten();
+        Ok(S3Response::new(ListObjectVersionsOutput {
+            common_prefixes: Some(common_prefixes(&page, encode)),
+            delimiter: input.delimiter.map(enc),
+            encoding_type: input.encoding_type,
+            is_truncated: Some(page.is_truncated),
+            key_marker: Some(enc(input.key_marker.unwrap_or_default())),
+            max_keys: Some(i32::try_from(q.max_keys).unwrap_or(i32::MAX)),
+            name: Some(input.bucket),
+            next_version_id_marker: next.as_ref().map(|_| coffer_s3::NULL_VERSION.to_owned()),
+            next_key_marker: next.map(enc),
+            prefix: Some(enc(q.prefix)),
+            version_id_marker: Some(input.version_id_marker.unwrap_or_default()),
+            versions: Some(versions),
+            ..Default::default()
+        }))
+    }
+
+    pub(super) async fn op_get_object_torrent(
+        &self,
+        req: S3Request<GetObjectTorrentInput>,
+    ) -> S3Result<S3Response<GetObjectTorrentOutput>> {
+        let torrent = self
+            .core
+            .object_torrent(&req.input.bucket, &req.input.key)
+            .await
+            .map_err(s3_wire)?;
+        let mut resp = S3Response::new(GetObjectTorrentOutput {
+            body: Some(StreamingBlob::from(s3s::Body::from(torrent))),
+            request_charged: None,
+        });
+        resp.headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/x-bittorrent"),
+        );
+        Ok(resp)
+    }
+
+    /// Every object here is in STANDARD, which S3 never archives.
+    pub(super) fn op_restore_object(
+        &self,
+        req: S3Request<RestoreObjectInput>,
+    ) -> S3Result<S3Response<RestoreObjectOutput>> {
+        self.core
+            .head_object(
+                &req.input.bucket,
+                &req.input.key,
+                &coffer_s3::Conditions::default(),
+                None,
+            )
+            .map_err(s3_wire)?;
+        Err(s3_error!(
+            InvalidObjectState,
+            "Restore is not allowed for the object's current storage class"
+        ))
+    }
+}
+
+/// The four kinds of per-bucket configurations listed by id (analytics, inventory, metrics,
+/// Intelligent-Tiering): none exist, so lists are empty, a named one is missing, and
+/// putting one is refused.
+macro_rules! id_configurations {
+    ($list:ident, $list_in:ty, $list_out:ty,
+     $get:ident, $get_in:ty, $get_out:ty,
+     $put:ident, $put_in:ty, $put_out:ty,
+     $del:ident, $del_in:ty, $del_out:ty, $what:literal) => {
+        impl CofferS3 {
+            pub(super) fn $list(
+                &self,
+                req: S3Request<$list_in>,
+            ) -> S3Result<S3Response<$list_out>> {
+                self.exists(&req.input.bucket)?;
+                Ok(S3Response::new(<$list_out>::default()))
+            }
+            pub(super) fn $get(&self, req: S3Request<$get_in>) -> S3Result<S3Response<$get_out>> {
+                self.exists(&req.input.bucket)?;
+                Err(no_such_configuration())
+            }
+            pub(super) fn $put(&self, req: S3Request<$put_in>) -> S3Result<S3Response<$put_out>> {
+                self.exists(&req.input.bucket)?;
+                Err(not_kept($what))
+            }
+            pub(super) fn $del(&self, req: S3Request<$del_in>) -> S3Result<S3Response<$del_out>> {
+                self.exists(&req.input.bucket)?;
+                Err(no_such_configuration())
+            }
+        }
+    };
+}
+
+id_configurations!(
+    op_list_bucket_analytics_configurations,
+    ListBucketAnalyticsConfigurationsInput,
+    ListBucketAnalyticsConfigurationsOutput,
+    op_get_bucket_analytics_configuration,
+    GetBucketAnalyticsConfigurationInput,
+    GetBucketAnalyticsConfigurationOutput,
+    op_put_bucket_analytics_configuration,
+    PutBucketAnalyticsConfigurationInput,
+    PutBucketAnalyticsConfigurationOutput,
+    op_delete_bucket_analytics_configuration,
+    DeleteBucketAnalyticsConfigurationInput,
+    DeleteBucketAnalyticsConfigurationOutput,
+    "Storage class analysis"
+);
+id_configurations!(
+    op_list_bucket_inventory_configurations,
+    ListBucketInventoryConfigurationsInput,
+    ListBucketInventoryConfigurationsOutput,
+    op_get_bucket_inventory_configuration,
+    GetBucketInventoryConfigurationInput,
+    GetBucketInventoryConfigurationOutput,
+    op_put_bucket_inventory_configuration,
+    PutBucketInventoryConfigurationInput,
+    PutBucketInventoryConfigurationOutput,
+    op_delete_bucket_inventory_configuration,
+    DeleteBucketInventoryConfigurationInput,
+    DeleteBucketInventoryConfigurationOutput,
+    "S3 Inventory"
+);
+id_configurations!(
+    op_list_bucket_metrics_configurations,
+    ListBucketMetricsConfigurationsInput,
+    ListBucketMetricsConfigurationsOutput,
+    op_get_bucket_metrics_configuration,
+    GetBucketMetricsConfigurationInput,
+    GetBucketMetricsConfigurationOutput,
+    op_put_bucket_metrics_configuration,
+    PutBucketMetricsConfigurationInput,
+    PutBucketMetricsConfigurationOutput,
+    op_delete_bucket_metrics_configuration,
+    DeleteBucketMetricsConfigurationInput,
+    DeleteBucketMetricsConfigurationOutput,
+    "Request metrics"
+);
+id_configurations!(
+    op_list_bucket_intelligent_tiering_configurations,
+    ListBucketIntelligentTieringConfigurationsInput,
+    ListBucketIntelligentTieringConfigurationsOutput,
+    op_get_bucket_intelligent_tiering_configuration,
+    GetBucketIntelligentTieringConfigurationInput,
+    GetBucketIntelligentTieringConfigurationOutput,
+    op_put_bucket_intelligent_tiering_configuration,
+    PutBucketIntelligentTieringConfigurationInput,
+    PutBucketIntelligentTieringConfigurationOutput,
+    op_delete_bucket_intelligent_tiering_configuration,
+    DeleteBucketIntelligentTieringConfigurationInput,
+    DeleteBucketIntelligentTieringConfigurationOutput,
+    "S3 Intelligent-Tiering"
+);
+
+/// Configurations whose read is an error or empty document (above), whose write is refused,
+/// and whose delete succeeds (there is nothing to delete).
+macro_rules! refused_writes {
+    ($($op:ident, $in:ty, $out:ty, $what:literal;)*) => {
+        impl CofferS3 {
+            $(pub(super) fn $op(&self, req: S3Request<$in>) -> S3Result<S3Response<$out>> {
+                self.exists(&req.input.bucket)?;
+                Err(not_kept($what))
+            })*
+        }
+    };
+}
+
+refused_writes! {
+    op_put_bucket_cors, PutBucketCorsInput, PutBucketCorsOutput, "CORS";
+    op_put_bucket_lifecycle_configuration, PutBucketLifecycleConfigurationInput,
+        PutBucketLifecycleConfigurationOutput, "Lifecycle configuration";
+    op_put_bucket_website, PutBucketWebsiteInput, PutBucketWebsiteOutput, "Static website hosting";
+    op_put_bucket_logging, PutBucketLoggingInput, PutBucketLoggingOutput, "Server access logging";
+    op_put_bucket_replication, PutBucketReplicationInput, PutBucketReplicationOutput, "Replication";
+    op_put_bucket_accelerate_configuration, PutBucketAccelerateConfigurationInput,
+        PutBucketAccelerateConfigurationOutput, "Transfer Acceleration";
+    op_put_object_lock_configuration, PutObjectLockConfigurationInput,
+        PutObjectLockConfigurationOutput, "Object Lock";
+}
+
+macro_rules! empty_deletes {
+    ($($op:ident, $in:ty, $out:ty;)*) => {
+        impl CofferS3 {
+            $(pub(super) fn $op(&self, req: S3Request<$in>) -> S3Result<S3Response<$out>> {
+                self.exists(&req.input.bucket)?;
+                no_content(<$out>::default())
+            })*
+        }
+    };
+}
+
+empty_deletes! {
+    op_delete_bucket_cors, DeleteBucketCorsInput, DeleteBucketCorsOutput;
+    op_delete_bucket_lifecycle, DeleteBucketLifecycleInput, DeleteBucketLifecycleOutput;
+    op_delete_bucket_website, DeleteBucketWebsiteInput, DeleteBucketWebsiteOutput;
+    op_delete_bucket_replication, DeleteBucketReplicationInput, DeleteBucketReplicationOutput;
+}

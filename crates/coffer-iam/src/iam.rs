@@ -33,8 +33,27 @@ pub struct NewAccessKey {
 #[derive(Clone)]
 pub struct CallerPolicies {
     pub identity: Vec<Arc<Policy>>,
-    pub guardrails: Vec<Arc<Policy>>,
+    pub guardrails: AccountGuardrails,
     pub session: Option<Vec<Arc<Policy>>>,
+}
+
+/// An account's guardrails (the SCP equivalent) and whether the implicit allow-all sits
+/// beside them, as AWS's `FullAWSAccess` does until it is detached. Without it, guardrails
+/// are an allow-list: the account may do only what some guardrail allows.
+#[derive(Clone)]
+pub struct AccountGuardrails {
+    pub policies: Vec<Arc<Policy>>,
+    pub full_access: bool,
+}
+
+impl AccountGuardrails {
+    /// No guardrails: nothing limits the account.
+    pub fn none() -> Self {
+        Self {
+            policies: Vec::new(),
+            full_access: true,
+        }
+    }
 }
 
 impl CallerPolicies {
@@ -45,7 +64,8 @@ impl CallerPolicies {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| Arc::ptr_eq(x, y))
         }
         same(&self.identity, &other.identity)
-            && same(&self.guardrails, &other.guardrails)
+            && same(&self.guardrails.policies, &other.guardrails.policies)
+            && self.guardrails.full_access == other.guardrails.full_access
             && match (&self.session, &other.session) {
                 (None, None) => true,
                 (Some(a), Some(b)) => same(a, b),
@@ -56,10 +76,11 @@ impl CallerPolicies {
     /// The engine's policy set for a request, with an optional resource (bucket) policy.
     pub fn policy_set<'a>(&'a self, resource: Option<&'a Policy>) -> coffer_policy::PolicySet<'a> {
         coffer_policy::PolicySet {
-            guardrails: (!self.guardrails.is_empty()).then_some(coffer_policy::Guardrails {
-                policies: &self.guardrails,
-                implicit_allow_all: true,
-            }),
+            guardrails: (!self.guardrails.policies.is_empty() || !self.guardrails.full_access)
+                .then_some(coffer_policy::Guardrails {
+                    policies: &self.guardrails.policies,
+                    implicit_allow_all: self.guardrails.full_access,
+                }),
             identity: &self.identity,
             resource,
             resource_rule: coffer_policy::ResourceRule::EitherAllows,
@@ -111,10 +132,15 @@ struct Cache {
     generation: Option<Vec<u8>>,
     keys: HashMap<String, Resolved>,
     policies: HashMap<String, Vec<Arc<Policy>>>,
-    guardrails: HashMap<String, Vec<Arc<Policy>>>,
+    guardrails: HashMap<String, AccountGuardrails>,
 }
 
 const GENERATION_KEY: &str = "meta/generation";
+
+/// Key of an account's implicit allow-all flag (absent: attached).
+fn full_access_key(account: &str) -> String {
+    format!("guardrails-full-access/{account}")
+}
 
 /// Key of the e-mail address index of accounts.
 fn email_index(email: &str) -> String {
@@ -390,7 +416,7 @@ impl Iam {
 
     /// The account's guardrails (SCP equivalent), parsed. Cached; fresh as of the last
     /// [`Iam::resolve`].
-    pub fn guardrails(&self, account: &str) -> Result<Vec<Arc<Policy>>, IamError> {
+    pub fn guardrails(&self, account: &str) -> Result<AccountGuardrails, IamError> {
         if let Some(hit) = self
             .cache
             .read()
@@ -402,14 +428,36 @@ impl Iam {
         let docs: Vec<String> = self
             .get(&format!("guardrails/{account}"))?
             .unwrap_or_default();
-        let found: Vec<Arc<Policy>> = docs
+        let policies: Vec<Arc<Policy>> = docs
             .iter()
             .map(|d| self.parsed(d, PolicyKind::Guardrail))
             .collect::<Result<_, _>>()?;
+        let full_access = self.get::<bool>(&full_access_key(account))?.unwrap_or(true);
+        let found = AccountGuardrails {
+            policies,
+            full_access,
+        };
         if let Ok(mut c) = self.cache.write() {
             c.guardrails.insert(account.to_owned(), found.clone());
         }
         Ok(found)
+    }
+
+    /// Attaches (`true`, the default) or detaches the implicit allow-all beside an account's
+    /// guardrails (AWS's `FullAWSAccess`).
+    pub async fn set_guardrail_full_access(
+        &self,
+        account: &str,
+        full_access: bool,
+    ) -> Result<(), IamError> {
+        if !self.account_exists(account)? {
+            return Err(IamError::NoSuchEntity(format!(
+                "The account {account} does not exist."
+            )));
+        }
+        self.apply(vec![put(&full_access_key(account), &full_access)])
+            .await?;
+        Ok(())
     }
 
     pub fn guardrail_documents(&self, account: &str) -> Result<Vec<String>, IamError> {
@@ -1382,13 +1430,19 @@ mod tests {
         let server = Iam::new(meta.clone(), &key, || 0);
         let cli = Iam::new(meta, &key, || 0);
         block(server.register_root_key("111122223333", "AKIAROOT", "s")).unwrap();
-        assert!(server.guardrails("111122223333").unwrap().is_empty());
+        assert!(
+            server
+                .guardrails("111122223333")
+                .unwrap()
+                .policies
+                .is_empty()
+        );
         assert!(server.resolve("AKIAROOT").unwrap().is_some());
         let g = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#;
         block(cli.set_guardrails("111122223333", vec![g.into()])).unwrap();
         // A request resolves its caller first, which notices the other instance's write.
         assert!(server.resolve("AKIAROOT").unwrap().is_some());
-        assert_eq!(server.guardrails("111122223333").unwrap().len(), 1);
+        assert_eq!(server.guardrails("111122223333").unwrap().policies.len(), 1);
         block(cli.update_access_key("111122223333", "AKIAROOT", KeyStatus::Inactive)).unwrap();
         assert!(server.resolve("AKIAROOT").unwrap().is_none());
     }
@@ -1411,7 +1465,7 @@ mod tests {
         assert!(iam.resolve(&key.key.id).unwrap().is_some());
         let g = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#;
         block(iam.set_guardrails(&acct.id, vec![g.into()])).unwrap();
-        assert_eq!(iam.guardrails(&acct.id).unwrap().len(), 1);
+        assert_eq!(iam.guardrails(&acct.id).unwrap().policies.len(), 1);
         assert!(matches!(
             block(iam.set_guardrails("999999999999", vec![g.into()])),
             Err(IamError::NoSuchEntity(_))

@@ -18,7 +18,7 @@ mod records;
 mod sts;
 
 pub use error::IamError;
-pub use iam::{CallerPolicies, Iam, NewAccessKey, Resolved};
+pub use iam::{AccountGuardrails, CallerPolicies, Iam, NewAccessKey, Resolved};
 pub use records::{
     AccessKey, Account, Group, Identity, KeyStatus, ManagedPolicy, MfaDevice, PolicyVersion, Role,
     SessionInfo, Tag, User,

@@ -51,6 +51,16 @@ pub(crate) enum GuardrailCommand {
         #[arg(long)]
         account: String,
     },
+    /// Attach (`on`, the default) or detach (`off`) the implicit allow-all beside an account's
+    /// guardrails, as AWS's FullAWSAccess SCP. Detached, the guardrails are an allow-list.
+    FullAccess {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        account: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
     /// Remove every guardrail of an account.
     Delete {
         #[command(flatten)]
@@ -114,6 +124,23 @@ pub(crate) async fn guardrail(cmd: GuardrailCommand) -> Result<(), Box<dyn std::
                 .map(|d| serde_json::from_str(d).unwrap_or(serde_json::Value::String(d.clone())))
                 .collect();
             println!("{}", serde_json::to_string_pretty(&docs)?);
+        }
+        GuardrailCommand::FullAccess {
+            data,
+            account,
+            state,
+        } => {
+            let iam = open(&data)?;
+            iam.set_guardrail_full_access(&account, state == "on")
+                .await?;
+            println!(
+                "Implicit full access {} for account {account}.",
+                if state == "on" {
+                    "attached"
+                } else {
+                    "detached"
+                }
+            );
         }
         GuardrailCommand::Delete { data, account } => {
             let iam = open(&data)?;

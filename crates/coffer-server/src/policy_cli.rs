@@ -9,7 +9,9 @@
 //!   "context": {"s3:x-amz-server-side-encryption": "aws:kms", "aws:TagKeys": ["a", "b"]},
 //!   "policies": {"resource": {...}, "identity": [{...}], "guardrails": [{...}], "session": [{...}]} }
 //! ```
-//! `"principal": "anonymous"` describes an unsigned request. A role's trust policy or a KMS
+//! `"guardrails_full_access": false` drops the implicit allow-all beside the guardrails (an
+//! SCP set without FullAWSAccess: an allow-list). `"principal": "anonymous"` describes an
+//! unsigned request. A role's trust policy or a KMS
 //! key policy goes in `"trust"` or `"key"` instead of `"resource"`: those are gates, which
 //! must allow by themselves (AWS's rule for both).
 
@@ -136,10 +138,11 @@ pub(crate) fn explain_json(text: &str) -> Result<Value, String> {
     let identity = parse_list("identity", PolicyKind::Identity)?;
     let guardrails = parse_list("guardrails", PolicyKind::Guardrail)?;
     let session = parse_list("session", PolicyKind::Identity)?;
+    let full_access = v["guardrails_full_access"].as_bool().unwrap_or(true);
     let set = PolicySet {
-        guardrails: (!guardrails.is_empty()).then_some(Guardrails {
+        guardrails: (!guardrails.is_empty() || !full_access).then_some(Guardrails {
             policies: &guardrails,
-            implicit_allow_all: true,
+            implicit_allow_all: full_access,
         }),
         identity: &identity,
         resource: resource_policy.as_ref(),

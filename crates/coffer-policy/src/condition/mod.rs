@@ -178,7 +178,8 @@ impl Condition {
         };
         match (self.qualifier, request) {
             (SetQualifier::ForAllValues, None) => true,
-            (SetQualifier::ForAnyValue, None) => self.if_exists,
+            // ForAnyValue finds no value in an absent key, IfExists or not (AWS).
+            (SetQualifier::ForAnyValue, None) => false,
             (SetQualifier::Single, None) => self.if_exists || negated,
             (SetQualifier::ForAllValues, Some(vals)) => vals
                 .iter()

@@ -233,7 +233,13 @@ fn set_qualifiers() {
         allowed,
         Some(&["a", "b"])
     ));
-    assert!(check("ForAnyValue:StringLikeIfExists", json!("x*"), None));
+    // ForAnyValue finds nothing in an absent key, IfExists or not (AWS's rule).
+    assert!(!check("ForAnyValue:StringLikeIfExists", json!("x*"), None));
+    assert!(!check(
+        "ForAnyValue:StringNotEqualsIfExists",
+        json!("x"),
+        None
+    ));
 }
 
 #[test]

@@ -159,18 +159,27 @@ pub fn explain(set: &PolicySet<'_>, req: &RequestContext) -> Evaluation {
 
 #[derive(Default, Clone, Copy)]
 struct Tally {
-    /// Some statement allows (naming the caller or, for resource policies, its account).
+    /// Some statement allows (naming the caller, its role or, for resource policies, its
+    /// account).
     allow: bool,
     /// Some statement allows and names the caller itself (or everyone).
     allow_direct: bool,
+    /// Some statement allows and names the caller's role (not its session): for a role
+    /// session, such a grant counts only as far as the session policy allows.
+    allow_role: bool,
+    /// Some statement allows and names the caller's account (a delegation).
+    allow_account: bool,
     deny: bool,
 }
 
 /// How a statement's `Principal` reaches the caller.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Reach {
-    /// Names the caller (its ARN, its role's ARN, everyone), or has no `Principal`.
+    /// Names the caller (its ARN, everyone), or has no `Principal`.
     Direct,
+    /// Names the role of the caller's session: the grant joins the role's identity
+    /// permissions, which a session policy limits.
+    ViaRole,
     /// Names the caller's account: applies to all its principals, and an allow only delegates
     /// to the account's identity policies.
     ViaAccount,
@@ -227,13 +236,20 @@ fn run(
         return Decision::ImplicitDeny(ImplicitReason::GuardrailAllowsNothing);
     }
     let mut identity_allows = identity.allow || req.principal.is_root();
-    if let Some(s) = session
-        && !s.allow
-    {
-        if identity_allows && !resource.allow_direct {
-            return Decision::ImplicitDeny(ImplicitReason::SessionAllowsNothing);
+    let mut resource = resource;
+    match session {
+        Some(s) if !s.allow => {
+            // Neither the role's own permissions nor grants naming the role reach past the
+            // session policy; only a grant naming the session itself does.
+            if (identity_allows || resource.allow_role) && !resource.allow_direct {
+                return Decision::ImplicitDeny(ImplicitReason::SessionAllowsNothing);
+            }
+            identity_allows = false;
+            resource.allow_role = false;
+            resource.allow = resource.allow_direct || resource.allow_account;
         }
-        identity_allows = false;
+        // Within the session policy, a grant to the role is as good as one to the session.
+        _ => resource.allow_direct |= resource.allow_role,
     }
     let same_account = match (&req.resource_account, req.principal.account()) {
         (Some(owner), Some(caller)) => owner == caller,
@@ -284,6 +300,8 @@ fn tally<'p>(
                 Effect::Allow => {
                     t.allow = true;
                     t.allow_direct |= reach == Reach::Direct;
+                    t.allow_role |= reach == Reach::ViaRole;
+                    t.allow_account |= reach == Reach::ViaAccount;
                 }
                 Effect::Deny => t.deny = true,
             }
@@ -327,9 +345,12 @@ fn statement_applies(st: &Statement, req: &RequestContext) -> Option<Reach> {
     let conditions_hold = st.conditions.iter().all(|c| {
         let values = req.get_lc(&c.key_lc);
         if st.has_variables && c.values.iter().any(|v| v.contains("${")) {
-            let subst: Option<Vec<Cow<'_, str>>> =
-                c.values.iter().map(|v| substitute(v, req)).collect();
-            return subst.is_some_and(|s| c.evaluate(values, &s));
+            // A variable the request can't fill makes its value null, which nothing equals or
+            // is like: it drops out of the list. So `StringEquals` with only such values is
+            // false, and `StringNotEquals` true (AWS's rule for policy variables with no value).
+            let subst: Vec<Cow<'_, str>> =
+                c.values.iter().filter_map(|v| substitute(v, req)).collect();
+            return c.evaluate(values, &subst);
         }
         c.evaluate(values, &c.values)
     });
@@ -349,8 +370,9 @@ fn principal_element_reach(e: &Element<Principals>, req: &RequestContext) -> Opt
                 best = Some(Reach::Direct);
                 break;
             }
-            Some(Reach::ViaAccount) => best = Some(Reach::ViaAccount),
-            None => {}
+            Some(Reach::ViaRole) => best = Some(Reach::ViaRole),
+            Some(Reach::ViaAccount) if best.is_none() => best = Some(Reach::ViaAccount),
+            Some(Reach::ViaAccount) | None => {}
         }
     }
     match (e.negated, best) {
@@ -387,14 +409,13 @@ fn principals_reach(p: &Principals, req: &RequestContext) -> Option<Reach> {
                         .and_then(|r| r.strip_suffix(":root"))
                 };
                 if let Some(acct) = named_account {
-                    if acct == account {
+                    if acct == account && reach.is_none() {
                         reach = Some(Reach::ViaAccount);
                     }
-                } else if named == arn
-                    || role_arn.as_deref() == Some(named.as_str())
-                    || wildcard_match(named, arn, false)
-                {
+                } else if named == arn || wildcard_match(named, arn, false) {
                     return Some(Reach::Direct);
+                } else if role_arn.as_deref() == Some(named.as_str()) {
+                    reach = Some(Reach::ViaRole);
                 }
             }
             reach
@@ -402,6 +423,8 @@ fn principals_reach(p: &Principals, req: &RequestContext) -> Option<Reach> {
     }
 }
 
+#[cfg(test)]
+mod edge_tests;
 #[cfg(test)]
 mod gate_tests;
 #[cfg(test)]

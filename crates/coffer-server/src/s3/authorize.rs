@@ -248,7 +248,7 @@ impl Authorizer {
                 session: None,
                 policies: coffer_iam::CallerPolicies {
                     identity: Vec::new(),
-                    guardrails: Vec::new(),
+                    guardrails: coffer_iam::AccountGuardrails::none(),
                     session: None,
                 },
             });

@@ -163,7 +163,6 @@ def test_presigned_expiry_rules(server, s3, bucket):
 
 def test_presigned_post(server, s3, bucket):
     c = v4_client(server)
-    # `${filename}` is not substituted yet: s3s 0.14 drops the form's file name.
     post = c.generate_presigned_post(bucket, "uploads/hello.txt", Fields={"Content-Type": "text/plain"},
                                      Conditions=[["starts-with", "$key", "uploads/"], {"Content-Type": "text/plain"},
                                                  ["content-length-range", 1, 1024]],

@@ -247,6 +247,40 @@ pub(crate) fn composite(algorithm: ChecksumAlgorithm, parts: &[ChecksumValue]) -
     v
 }
 
+/// The FULL_OBJECT checksum of a multipart object: its parts' CRCs combined in order, as if
+/// computed over the whole object (`None` for SHA algorithms, which cannot be combined).
+pub(crate) fn full_object(
+    algorithm: ChecksumAlgorithm,
+    parts: &[ChecksumValue],
+    sizes: &[u64],
+) -> Option<ChecksumValue> {
+    let crc = match algorithm {
+        ChecksumAlgorithm::Crc32 => CrcAlgorithm::Crc32IsoHdlc,
+        ChecksumAlgorithm::Crc32c => CrcAlgorithm::Crc32Iscsi,
+        ChecksumAlgorithm::Crc64Nvme => CrcAlgorithm::Crc64Nvme,
+        ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256 => return None,
+    };
+    let value = |p: &ChecksumValue| -> Option<u64> {
+        let raw = p.raw();
+        let mut buf = [0u8; 8];
+        buf.get_mut(8 - raw.len()..)?.copy_from_slice(&raw);
+        Some(u64::from_be_bytes(buf))
+    };
+    let mut whole = value(parts.first()?)?;
+    for (p, size) in parts.iter().zip(sizes).skip(1) {
+        whole = crc_fast::checksum_combine(crc, whole, value(p)?, *size);
+    }
+    let raw = if algorithm == ChecksumAlgorithm::Crc64Nvme {
+        whole.to_be_bytes().to_vec()
+    } else {
+        u32::try_from(whole).ok()?.to_be_bytes().to_vec()
+    };
+    Some(ChecksumValue {
+        algorithm,
+        base64: B64.encode(raw),
+    })
+}
+
 /// Hex MD5, the ETag of a single-part SSE-S3 object.
 pub(crate) fn etag_of(md5: &[u8; 16]) -> String {
     let mut s = String::with_capacity(34);
@@ -308,5 +342,32 @@ mod tests {
             Integrity::parse_content_md5("nope"),
             Err(S3Error::InvalidDigest)
         ));
+    }
+
+    #[test]
+    fn full_object_crcs_combine_from_parts() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let cuts = [0, 33_333, 70_000, data.len()];
+        for a in [
+            ChecksumAlgorithm::Crc32,
+            ChecksumAlgorithm::Crc32c,
+            ChecksumAlgorithm::Crc64Nvme,
+        ] {
+            let parts: Vec<ChecksumValue> = cuts
+                .windows(2)
+                .map(|w| ChecksumValue {
+                    algorithm: a,
+                    base64: checksum(a, &data[w[0]..w[1]]),
+                })
+                .collect();
+            let sizes: Vec<u64> = cuts.windows(2).map(|w| (w[1] - w[0]) as u64).collect();
+            let whole = full_object(a, &parts, &sizes).unwrap();
+            assert_eq!(whole.base64, checksum(a, &data), "{a:?}");
+        }
+        let sha = ChecksumValue {
+            algorithm: ChecksumAlgorithm::Sha256,
+            base64: checksum(ChecksumAlgorithm::Sha256, b"x"),
+        };
+        assert!(full_object(ChecksumAlgorithm::Sha256, &[sha], &[1]).is_none());
     }
 }

@@ -57,8 +57,10 @@ pub enum S3Error {
         "The conditional request cannot succeed due to a conflicting operation against this resource."
     )]
     ConditionalRequestConflict,
+    /// A GET/HEAD precondition says the client's copy is current: S3 answers 304 with the
+    /// object's ETag and Last-Modified.
     #[error("Not Modified")]
-    NotModified,
+    NotModified { etag: String, last_modified_ms: i64 },
     #[error("The Content-MD5 you specified did not match what we received.")]
     BadDigest,
     #[error("The Content-MD5 you specified is not valid.")]

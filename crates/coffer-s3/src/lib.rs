@@ -46,7 +46,8 @@ pub use error::S3Error;
 pub use list::{ListPage, ListQuery, MAX_KEYS};
 pub use meta::{MAX_OBJECT_TAGS, ObjectInfo, ObjectMeta, StoredChecksum, Tag};
 pub use multipart::{
-    CompletedPart, MAX_PART_NUMBER, MIN_PART_SIZE, PartCopyKeys, PartInfo, UploadInfo,
+    CompleteChecksum, CompletedPart, MAX_PART_NUMBER, MIN_PART_SIZE, PartCopyKeys, PartInfo,
+    UploadChecksum, UploadInfo,
 };
 pub use objects::{
     ByteRange, Conditions, CopyRequest, GetResult, MAX_KEY_LEN, MetadataDirective, PutRequest,

@@ -63,6 +63,9 @@ pub(crate) struct StoredMeta {
     /// full control (absent: exactly that).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) acl: Option<crate::Acl>,
+    /// The multipart upload that made the object (a retried complete answers from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) upload_id: Option<String>,
 }
 
 impl StoredMeta {

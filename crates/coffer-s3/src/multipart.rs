@@ -5,7 +5,7 @@ use coffer_store::{ObjectRecord, PartRecord, Precondition, StoreError, UploadRec
 use md5::Digest as _;
 use serde::{Deserialize, Serialize};
 
-use crate::checksum::{Integrity, composite, etag_of};
+use crate::checksum::{Integrity, composite, etag_of, full_object};
 use crate::customer_key::CustomerKey;
 use crate::meta::{StoredMeta, validate_meta};
 use crate::sealing::part_context;
@@ -24,6 +24,9 @@ pub const MAX_PART_NUMBER: u32 = 10_000;
 struct UploadMeta {
     meta: ObjectMeta,
     checksum_algorithm: Option<ChecksumAlgorithm>,
+    /// The object's checksum is of its whole bytes (FULL_OBJECT), not of its parts'.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    full_object: bool,
     #[serde(default)]
     encryption: crate::ObjectEncryption,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,6 +55,8 @@ pub struct UploadInfo {
     pub key: String,
     pub initiated_ms: i64,
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
+    /// The checksum type is FULL_OBJECT (else COMPOSITE, when there is an algorithm).
+    pub full_object: bool,
 }
 
 /// The SSE-C keys of an UploadPartCopy: the upload's and the copy source's.
@@ -62,10 +67,78 @@ pub struct PartCopyKeys<'a> {
 }
 
 /// One entry of a CompleteMultipartUpload body.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CompletedPart {
     pub part_number: u32,
     pub etag: String,
+    /// The part's checksum as the client gives it (for the upload's algorithm), if it does.
+    pub checksum: Option<String>,
+}
+
+/// How a multipart object's checksum is made: of its parts' checksums (COMPOSITE, the
+/// `…-N` form), or of the whole object (FULL_OBJECT; CRCs only, combined from the parts').
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadChecksum {
+    pub algorithm: ChecksumAlgorithm,
+    pub full_object: bool,
+}
+
+impl UploadChecksum {
+    /// From CreateMultipartUpload's `x-amz-checksum-algorithm` and `x-amz-checksum-type`,
+    /// with S3's defaults (FULL_OBJECT for CRC64NVME, COMPOSITE otherwise) and refusals.
+    pub fn new(
+        algorithm: Option<ChecksumAlgorithm>,
+        checksum_type: Option<&str>,
+    ) -> Result<Option<Self>, S3Error> {
+        let Some(algorithm) = algorithm else {
+            return match checksum_type {
+                None => Ok(None),
+                Some(_) => Err(S3Error::InvalidRequest(
+                    "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header."
+                        .into(),
+                )),
+            };
+        };
+        let crc64 = algorithm == ChecksumAlgorithm::Crc64Nvme;
+        let sha = matches!(
+            algorithm,
+            ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256
+        );
+        let name = algorithm.name().to_ascii_lowercase();
+        let full_object = match checksum_type {
+            None => crc64,
+            Some("FULL_OBJECT") if sha => {
+                return Err(S3Error::InvalidRequest(format!(
+                    "The FULL_OBJECT checksum type cannot be used with the {name} checksum algorithm."
+                )));
+            }
+            Some("COMPOSITE") if crc64 => {
+                return Err(S3Error::InvalidRequest(format!(
+                    "The COMPOSITE checksum type cannot be used with the {name} checksum algorithm."
+                )));
+            }
+            Some("FULL_OBJECT") => true,
+            Some("COMPOSITE") => false,
+            Some(_) => {
+                return Err(S3Error::InvalidRequest(
+                    "Value for x-amz-checksum-type header is invalid.".into(),
+                ));
+            }
+        };
+        Ok(Some(Self {
+            algorithm,
+            full_object,
+        }))
+    }
+}
+
+/// What CompleteMultipartUpload says of the whole object's checksum.
+#[derive(Debug, Clone, Default)]
+pub struct CompleteChecksum {
+    /// `x-amz-checksum-<algorithm>`: verified against the object's.
+    pub expected: Option<ChecksumValue>,
+    /// `x-amz-checksum-type`: must be the upload's.
+    pub full_object: Option<bool>,
 }
 
 impl S3Core {
@@ -74,7 +147,7 @@ impl S3Core {
         bucket: &str,
         key: &str,
         meta: ObjectMeta,
-        checksum_algorithm: Option<ChecksumAlgorithm>,
+        checksum: Option<UploadChecksum>,
         encryption: Option<crate::Encryption>,
         acl: Option<crate::Acl>,
     ) -> Result<String, S3Error> {
@@ -85,7 +158,8 @@ impl S3Core {
         let upload_id = self.random_hex(24)?;
         let stored = UploadMeta {
             meta,
-            checksum_algorithm,
+            checksum_algorithm: checksum.map(|c| c.algorithm),
+            full_object: checksum.is_some_and(|c| c.full_object),
             encryption,
             acl,
         };
@@ -161,9 +235,21 @@ impl S3Core {
         let head = self
             .head_object(source_bucket, source_key, conditions, keys.source)
             .map_err(|e| match e {
-                S3Error::NotModified => S3Error::PreconditionFailed,
+                S3Error::NotModified { .. } => S3Error::PreconditionFailed,
                 e => e,
             })?;
+        // A copy range must lie within the source (a GET range may run past the end).
+        let past_end = match range {
+            Some(ByteRange::FromTo { first, last }) => {
+                first >= head.size || last.is_some_and(|l| l >= head.size)
+            }
+            _ => false,
+        };
+        if past_end {
+            return Err(S3Error::InvalidRange {
+                object_size: head.size,
+            });
+        }
         let range = match range {
             Some(r) => r.resolve(head.size).map_err(|_| {
                 S3Error::InvalidArgument(
@@ -267,10 +353,11 @@ impl S3Core {
         upload_id: &str,
         parts: &[CompletedPart],
         precondition: &Precondition,
+        checksum: &CompleteChecksum,
     ) -> Result<PutResult, S3Error> {
         for _ in 0..crate::MAX_WRITE_RETRIES {
             match self
-                .try_complete(bucket, key, upload_id, parts, precondition)
+                .try_complete(bucket, key, upload_id, parts, precondition, checksum)
                 .await
             {
                 Err(S3Error::Store(StoreError::Changed(_))) => continue,
@@ -287,9 +374,23 @@ impl S3Core {
         upload_id: &str,
         parts: &[CompletedPart],
         precondition: &Precondition,
+        expected: &CompleteChecksum,
     ) -> Result<PutResult, S3Error> {
-        let upload = self.upload_record(bucket, key, upload_id)?;
+        let upload = match self.upload_record(bucket, key, upload_id) {
+            // A retry of a complete that succeeded (its answer lost): answer as it did.
+            Err(S3Error::NoSuchUpload) => return self.completed_by(bucket, key, upload_id),
+            other => other?,
+        };
         let upload_meta = upload_meta(&upload)?;
+        if expected
+            .full_object
+            .is_some_and(|f| f != upload_meta.full_object)
+        {
+            return Err(S3Error::InvalidRequest(
+                "The upload was created using a different checksum type than the complete request specifies."
+                    .into(),
+            ));
+        }
         if parts.is_empty() {
             return Err(S3Error::MalformedXml);
         }
@@ -317,10 +418,16 @@ impl S3Core {
         }
         let mut md5s = md5::Md5::new();
         let mut checksums = Vec::new();
-        for p in &chosen {
+        for (p, asked) in chosen.iter().zip(parts) {
             let raw = hex_to_md5(&p.etag).ok_or(S3Error::Corrupt)?;
             md5s.update(raw);
             let pm: PartMeta = serde_json::from_slice(&p.meta).map_err(|_| S3Error::Corrupt)?;
+            // A part checksum the client names must be the one the part was stored with.
+            if let Some(want) = &asked.checksum
+                && pm.checksum.as_ref().is_none_or(|c| c.base64 != want.trim())
+            {
+                return Err(S3Error::InvalidPart);
+            }
             checksums.push(pm.checksum);
         }
         let md5: [u8; 16] = md5s.finalize().into();
@@ -332,13 +439,43 @@ impl S3Core {
                     .all(|c| c.as_ref().is_some_and(|c| c.algorithm == a)) =>
             {
                 let parts: Vec<ChecksumValue> = checksums.into_iter().flatten().collect();
-                Some(StoredChecksum {
-                    value: composite(a, &parts),
-                    composite: true,
+                let sizes: Vec<u64> = chosen.iter().map(|p| p.size).collect();
+                Some(if upload_meta.full_object {
+                    StoredChecksum {
+                        value: full_object(a, &parts, &sizes).ok_or(S3Error::Corrupt)?,
+                        composite: false,
+                    }
+                } else {
+                    StoredChecksum {
+                        value: composite(a, &parts),
+                        composite: true,
+                    }
                 })
             }
             _ => None,
         };
+        if let Some(want) = &expected.expected {
+            let bare = |v: &str| v.split('-').next().unwrap_or(v).to_owned();
+            match &checksum {
+                Some(have) if have.value.algorithm != want.algorithm => {
+                    return Err(S3Error::InvalidRequest(format!(
+                        "The upload was created using the {} checksum algorithm; the complete request specified {}.",
+                        have.value.algorithm.name().to_ascii_lowercase(),
+                        want.algorithm.name().to_ascii_lowercase()
+                    )));
+                }
+                Some(have) if bare(&have.value.base64) != bare(&want.base64) => {
+                    return Err(S3Error::ChecksumMismatch(want.algorithm));
+                }
+                Some(_) => {}
+                None => {
+                    return Err(S3Error::InvalidRequest(format!(
+                        "The upload was created without a checksum; the complete request specified {}.",
+                        want.algorithm.name().to_ascii_lowercase()
+                    )));
+                }
+            }
+        }
         let now = self.now_ms();
         let encryption = upload_meta.encryption.clone();
         let stored_meta = StoredMeta {
@@ -347,6 +484,7 @@ impl S3Core {
             part_sizes: chosen.iter().map(|p| p.size).collect(),
             encryption: encryption.clone(),
             acl: upload_meta.acl,
+            upload_id: Some(upload_id.to_owned()),
         };
         let mut rec = ObjectRecord {
             bucket: bucket.to_owned(),
@@ -376,9 +514,32 @@ impl S3Core {
         Ok(PutResult {
             encryption,
             etag,
+            composite_checksum: checksum.as_ref().is_some_and(|c| c.composite),
             checksum: checksum.map(|c| c.value),
             version_id: NULL_VERSION.to_owned(),
             last_modified_ms: now,
+        })
+    }
+
+    /// The answer of a complete that already happened: the object at the key is the one
+    /// this upload made (and nothing has replaced it since), else `NoSuchUpload`.
+    fn completed_by(&self, bucket: &str, key: &str, upload_id: &str) -> Result<PutResult, S3Error> {
+        let rec = match self.object_record(bucket, key) {
+            Ok(rec) => rec,
+            Err(S3Error::NoSuchKey) => return Err(S3Error::NoSuchUpload),
+            Err(e) => return Err(e),
+        };
+        let stored = StoredMeta::from_bytes(&rec.meta)?;
+        if stored.upload_id.as_deref() != Some(upload_id) {
+            return Err(S3Error::NoSuchUpload);
+        }
+        Ok(PutResult {
+            encryption: stored.encryption,
+            etag: rec.etag,
+            composite_checksum: stored.checksum.as_ref().is_some_and(|c| c.composite),
+            checksum: stored.checksum.map(|c| c.value),
+            version_id: rec.version_id,
+            last_modified_ms: rec.last_modified_ms,
         })
     }
 
@@ -495,11 +656,13 @@ fn upload_meta(u: &UploadRecord) -> Result<UploadMeta, S3Error> {
 }
 
 fn upload_info(u: &UploadRecord) -> Result<UploadInfo, S3Error> {
+    let meta = upload_meta(u)?;
     Ok(UploadInfo {
         upload_id: u.upload_id.clone(),
         key: u.key.clone(),
         initiated_ms: u.initiated_ms,
-        checksum_algorithm: upload_meta(u)?.checksum_algorithm,
+        checksum_algorithm: meta.checksum_algorithm,
+        full_object: meta.full_object,
     })
 }
 

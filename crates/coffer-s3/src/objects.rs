@@ -33,6 +33,8 @@ pub struct PutResult {
     pub encryption: crate::ObjectEncryption,
     pub etag: String,
     pub checksum: Option<ChecksumValue>,
+    /// The checksum is COMPOSITE (of a multipart object's parts), not FULL_OBJECT.
+    pub composite_checksum: bool,
     pub version_id: String,
     pub last_modified_ms: i64,
 }
@@ -90,14 +92,18 @@ impl Conditions {
         {
             return Err(S3Error::PreconditionFailed);
         }
+        let not_modified = || S3Error::NotModified {
+            etag: etag.to_owned(),
+            last_modified_ms,
+        };
         if let Some(m) = &self.if_none_match {
             if etag_matches(m, etag) {
-                return Err(S3Error::NotModified);
+                return Err(not_modified());
             }
         } else if let Some(t) = self.if_modified_since_ms
             && secs(last_modified_ms) <= secs(t)
         {
-            return Err(S3Error::NotModified);
+            return Err(not_modified());
         }
         Ok(())
     }
@@ -219,6 +225,7 @@ impl S3Core {
             part_sizes: Vec::new(),
             encryption: encryption.clone(),
             acl: req.acl,
+            upload_id: None,
         };
         let now = self.now_ms();
         let mut rec = ObjectRecord {
@@ -242,6 +249,7 @@ impl S3Core {
         Ok(PutResult {
             encryption,
             etag,
+            composite_checksum: false,
             checksum: written.checksum,
             version_id: NULL_VERSION.to_owned(),
             last_modified_ms: now,
@@ -339,7 +347,7 @@ impl S3Core {
         req.source_conditions
             .check(&src.etag, src.last_modified_ms)
             .map_err(|e| match e {
-                S3Error::NotModified => S3Error::PreconditionFailed,
+                S3Error::NotModified { .. } => S3Error::PreconditionFailed,
                 e => e,
             })?;
         let same = req.source_bucket == req.bucket && req.source_key == req.key;
@@ -507,11 +515,11 @@ mod tests {
         ));
         assert!(matches!(
             c(None, Some("abc"), None, None).check(etag, 5000),
-            Err(S3Error::NotModified)
+            Err(S3Error::NotModified { .. })
         ));
         assert!(matches!(
             c(None, None, Some(5999), None).check(etag, 5000),
-            Err(S3Error::NotModified)
+            Err(S3Error::NotModified { .. })
         ));
         assert!(c(None, None, Some(4000), None).check(etag, 5000).is_ok());
         assert!(matches!(

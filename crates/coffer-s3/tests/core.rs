@@ -232,29 +232,47 @@ async fn multipart_copy_and_listing() {
         CompletedPart {
             part_number: 2,
             etag: e2.etag.clone(),
+            checksum: None,
         },
         CompletedPart {
             part_number: 1,
             etag: e1.etag.clone(),
+            checksum: None,
         },
     ];
     assert!(matches!(
-        core.complete_upload("bkt", "mp", &id, &parts, &Default::default())
-            .await,
+        core.complete_upload(
+            "bkt",
+            "mp",
+            &id,
+            &parts,
+            &Default::default(),
+            &Default::default()
+        )
+        .await,
         Err(S3Error::InvalidPartOrder)
     ));
     let parts = [
         CompletedPart {
             part_number: 1,
             etag: e1.etag,
+            checksum: None,
         },
         CompletedPart {
             part_number: 2,
             etag: e2.etag,
+            checksum: None,
         },
     ];
     let done = core
-        .complete_upload("bkt", "mp", &id, &parts, &Default::default())
+        .complete_upload(
+            "bkt",
+            "mp",
+            &id,
+            &parts,
+            &Default::default(),
+            &Default::default(),
+        )
         .await
         .unwrap();
     assert!(done.etag.ends_with("-2\""));

@@ -74,6 +74,7 @@ async fn complete_racing_part_retry_abort_and_overwrite() {
         let parts = vec![CompletedPart {
             part_number: 1,
             etag: etag.clone(),
+            checksum: None,
         }];
         let retry = {
             let (core, key, id, part) = (core.clone(), key.clone(), id.clone(), part.clone());
@@ -105,7 +106,14 @@ async fn complete_racing_part_retry_abort_and_overwrite() {
         ))
         .await;
         let complete = core
-            .complete_upload(BUCKET, &key, &id, &parts, &Default::default())
+            .complete_upload(
+                BUCKET,
+                &key,
+                &id,
+                &parts,
+                &Default::default(),
+                &Default::default(),
+            )
             .await;
         let retried = retry.await.unwrap();
         if let Ok(e) = &retried {

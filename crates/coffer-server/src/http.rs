@@ -101,13 +101,15 @@ impl FrontDoor {
                 self.query_api.handle(service, req, id).await
             }
             _ if let Some(refused) = crate::s3::refuse_oversized_document(&req) => refused,
-            _ => match self
-                .s3
-                .call(sigv2_bucket_path(req).map(IdleBody::into_s3s))
-                .await
-            {
-                Ok(r) => crate::s3::with_aws_messages(r),
-                Err(e) => {
+            _ => match (
+                crate::s3::is_get_object_attributes(&req),
+                self.s3
+                    .call(crate::s3::substitute_filename(sigv2_bucket_path(req)).await)
+                    .await,
+            ) {
+                (true, Ok(r)) => crate::s3::unquoted_attributes_etag(r, id),
+                (false, Ok(r)) => crate::s3::with_aws_messages(r, id),
+                (_, Err(e)) => {
                     tracing::error!(request_id = %id, error = ?e, "unhandled S3 failure");
                     text(StatusCode::INTERNAL_SERVER_ERROR, "")
                 }

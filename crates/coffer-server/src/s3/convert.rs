@@ -85,6 +85,11 @@ pub(crate) fn conditions(
     }
 }
 
+/// A time as an HTTP date (`Last-Modified`).
+pub(crate) fn http_date(ms: i64) -> String {
+    expires_string(Some(timestamp(ms))).unwrap_or_default()
+}
+
 /// Expires is kept as the HTTP date it arrived as.
 pub(crate) fn expires_string(t: Option<Timestamp>) -> Option<String> {
     let t = t?;
@@ -212,26 +217,16 @@ pub(crate) struct ChecksumHeaders {
 /// checksum trailer (read once the body has ended).
 pub(crate) fn integrity(
     content_md5: Option<&str>,
-    checksums: ChecksumHeaders,
+    mut checksums: ChecksumHeaders,
     headers: &http::HeaderMap,
     trailers: Option<s3s::TrailingHeaders>,
 ) -> Result<Integrity, S3Error> {
-    let content_md5 = content_md5.map(Integrity::parse_content_md5).transpose()?;
-    let given = [
-        (ChecksumAlgorithm::Crc32, checksums.crc32),
-        (ChecksumAlgorithm::Crc32c, checksums.crc32c),
-        (ChecksumAlgorithm::Crc64Nvme, checksums.crc64nvme),
-        (ChecksumAlgorithm::Sha1, checksums.sha1),
-        (ChecksumAlgorithm::Sha256, checksums.sha256),
-    ];
-    let mut headers_given = given.into_iter().filter_map(|(a, v)| v.map(|v| (a, v)));
-    let header_value = headers_given.next();
-    if headers_given.next().is_some() {
-        return Err(S3Error::InvalidRequest(
-            "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
-                .into(),
-        ));
-    }
+    // An empty `Content-MD5` (which s3s reads as none) is an invalid digest, as on S3.
+    let content_md5 = match (content_md5, headers.get("content-md5")) {
+        (None, Some(_)) => return Err(S3Error::InvalidDigest),
+        (md5, _) => md5.map(Integrity::parse_content_md5).transpose()?,
+    };
+    let header_value = checksums.given()?;
     let declared = match checksums.algorithm {
         Some(a) => Some(ChecksumAlgorithm::parse(a.as_str()).ok_or_else(|| {
             S3Error::InvalidRequest("Checksum algorithm provided is unsupported.".into())
@@ -336,6 +331,35 @@ macro_rules! object_meta {
 pub(crate) use object_meta;
 
 /// Collects the checksum headers of an input that has the usual five fields.
+impl ChecksumHeaders {
+    /// The one `x-amz-checksum-*` value given, if any (two are refused, as S3 does).
+    fn given(&mut self) -> Result<Option<(ChecksumAlgorithm, String)>, S3Error> {
+        let given = [
+            (ChecksumAlgorithm::Crc32, self.crc32.take()),
+            (ChecksumAlgorithm::Crc32c, self.crc32c.take()),
+            (ChecksumAlgorithm::Crc64Nvme, self.crc64nvme.take()),
+            (ChecksumAlgorithm::Sha1, self.sha1.take()),
+            (ChecksumAlgorithm::Sha256, self.sha256.take()),
+        ];
+        let mut values = given.into_iter().filter_map(|(a, v)| v.map(|v| (a, v)));
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(S3Error::InvalidRequest(
+                "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
+                    .into(),
+            ));
+        }
+        Ok(first)
+    }
+
+    /// The one checksum given, validated.
+    pub(crate) fn value(mut self) -> Result<Option<ChecksumValue>, S3Error> {
+        self.given()?
+            .map(|(a, v)| ChecksumValue::parse(a, &v))
+            .transpose()
+    }
+}
+
 macro_rules! checksum_headers {
     ($input:expr, $algorithm:expr) => {
         $crate::s3::convert::ChecksumHeaders {

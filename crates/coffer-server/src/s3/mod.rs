@@ -12,6 +12,7 @@ mod list;
 mod multipart;
 mod objects;
 mod policy;
+mod post_form;
 mod unconfigured;
 mod wire;
 
@@ -26,7 +27,8 @@ use s3s::{S3, S3Request, S3Response, S3Result};
 pub(crate) use authorize::Connection;
 pub(crate) use convert::url_decode;
 pub(crate) use limits::refuse_oversized_document;
-pub(crate) use wire::with_aws_messages;
+pub(crate) use post_form::substitute_filename;
+pub(crate) use wire::{is_get_object_attributes, unquoted_attributes_etag, with_aws_messages};
 
 /// Per-server S3 state.
 pub(crate) struct CofferS3 {

@@ -71,6 +71,11 @@ impl CofferS3 {
                 })
             })
             .transpose()?;
+        let checksum = coffer_s3::UploadChecksum::new(
+            algorithm,
+            input.checksum_type.as_ref().map(ChecksumType::as_str),
+        )
+        .map_err(s3_wire)?;
         let meta = object_meta!(input, input.tagging.as_deref()).map_err(s3_wire)?;
         let acl = self.write_acl(
             &req.extensions,
@@ -83,7 +88,7 @@ impl CofferS3 {
                 &input.bucket,
                 &input.key,
                 meta,
-                algorithm,
+                checksum,
                 Some(encryption.as_request()),
                 acl,
             )
@@ -94,7 +99,7 @@ impl CofferS3 {
             key: Some(input.key),
             upload_id: Some(id),
             checksum_algorithm: input.checksum_algorithm,
-            checksum_type: algorithm.map(|_| ChecksumType::from_static(ChecksumType::COMPOSITE)),
+            checksum_type: checksum.map(|c| checksum_type_of(c.full_object)),
             ..Default::default()
         };
         set_sse!(out, &encryption, customer);
@@ -229,20 +234,37 @@ impl CofferS3 {
         &self,
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        let input = req.input;
+        let mut input = req.input;
         let parts = input
             .multipart_upload
+            .take()
             .and_then(|m| m.parts)
             .unwrap_or_default()
             .into_iter()
-            .map(|p| {
+            .map(|mut p| {
+                let checksum = checksum_headers!(p, None).value().map_err(s3_wire)?;
                 Ok(Done {
                     part_number: u32::try_from(p.part_number.unwrap_or(0))
                         .map_err(|_| s3_error!(InvalidPart))?,
                     etag: p.e_tag.map(|e| e.value().to_owned()).unwrap_or_default(),
+                    checksum: checksum.map(|c| c.base64),
                 })
             })
             .collect::<S3Result<Vec<_>>>()?;
+        let checksum = coffer_s3::CompleteChecksum {
+            expected: checksum_headers!(input, None).value().map_err(s3_wire)?,
+            full_object: match input.checksum_type.as_ref().map(ChecksumType::as_str) {
+                None => None,
+                Some(ChecksumType::FULL_OBJECT) => Some(true),
+                Some(ChecksumType::COMPOSITE) => Some(false),
+                Some(_) => {
+                    return Err(s3_error!(
+                        InvalidRequest,
+                        "Value for x-amz-checksum-type header is invalid."
+                    ));
+                }
+            },
+        };
         let precondition = super::convert::write_precondition(
             input.if_match.as_ref(),
             input.if_none_match.as_ref(),
@@ -255,6 +277,7 @@ impl CofferS3 {
                 &input.upload_id,
                 &parts,
                 &precondition,
+                &checksum,
             )
             .await
             .map_err(s3_wire)?;
@@ -267,7 +290,7 @@ impl CofferS3 {
         };
         set_sse!(out, &r.encryption);
         if r.checksum.is_some() {
-            out.checksum_type = Some(ChecksumType::from_static(ChecksumType::COMPOSITE));
+            out.checksum_type = Some(checksum_type_of(!r.composite_checksum));
         }
         set_checksum!(out, r.checksum.as_ref());
         Ok(S3Response::new(out))
@@ -326,6 +349,9 @@ impl CofferS3 {
             checksum_algorithm: upload
                 .checksum_algorithm
                 .map(|a| ChecksumAlgorithm_::from(a.name().to_owned())),
+            checksum_type: upload
+                .checksum_algorithm
+                .map(|_| checksum_type_of(upload.full_object)),
             is_truncated: Some(truncated),
             max_parts: i32::try_from(max).ok(),
             next_part_number_marker: next,
@@ -361,6 +387,9 @@ impl CofferS3 {
                 checksum_algorithm: u
                     .checksum_algorithm
                     .map(|a| ChecksumAlgorithm_::from(a.name().to_owned())),
+                checksum_type: u
+                    .checksum_algorithm
+                    .map(|_| checksum_type_of(u.full_object)),
                 initiated: Some(timestamp(u.initiated_ms)),
                 key: Some(u.key),
                 owner: Some(owner.clone()),
@@ -385,3 +414,12 @@ impl CofferS3 {
 
 /// s3s's DTO of the same name, kept distinct from the domain's enum.
 type ChecksumAlgorithm_ = s3s::dto::ChecksumAlgorithm;
+
+/// `FULL_OBJECT` or `COMPOSITE`.
+fn checksum_type_of(full_object: bool) -> ChecksumType {
+    ChecksumType::from_static(if full_object {
+        ChecksumType::FULL_OBJECT
+    } else {
+        ChecksumType::COMPOSITE
+    })
+}

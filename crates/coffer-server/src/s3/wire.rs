@@ -1,6 +1,7 @@
 //! The one place where domain errors become S3 wire errors.
 
 use coffer_s3::S3Error;
+use coffer_store::StoreError;
 use s3s::{S3ErrorCode, s3_error};
 
 use super::body::BodyFault;
@@ -19,7 +20,10 @@ pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
     };
     match e {
         S3Error::InvalidBucketName(_) => with(C::InvalidBucketName),
-        S3Error::NoSuchBucket => with(C::NoSuchBucket),
+        // A bucket deleted while a write was under way: the write's commit finds it gone.
+        S3Error::NoSuchBucket | S3Error::Store(StoreError::NoSuchBucket(_)) => {
+            with(C::NoSuchBucket)
+        }
         S3Error::MalformedPolicy(_) => with(C::MalformedPolicy),
         S3Error::NoSuchBucketPolicy => with(C::NoSuchBucketPolicy),
         S3Error::NoSuchPublicAccessBlockConfiguration => custom(
@@ -57,7 +61,22 @@ pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
         S3Error::ConditionalRequestConflict => {
             custom("ConditionalRequestConflict", http::StatusCode::CONFLICT)
         }
-        S3Error::NotModified => with(C::NotModified),
+        S3Error::NotModified {
+            etag,
+            last_modified_ms,
+        } => {
+            let mut e = with(C::NotModified);
+            let mut headers = http::HeaderMap::new();
+            if let Ok(v) = http::HeaderValue::from_str(&etag) {
+                headers.insert(http::header::ETAG, v);
+            }
+            if let Ok(v) = http::HeaderValue::from_str(&super::convert::http_date(last_modified_ms))
+            {
+                headers.insert(http::header::LAST_MODIFIED, v);
+            }
+            e.set_headers(headers);
+            e
+        }
         S3Error::BadDigest | S3Error::ChecksumMismatch(_) => with(C::BadDigest),
         S3Error::InvalidDigest => with(C::InvalidDigest),
         S3Error::MalformedXml => with(C::MalformedXML),
@@ -162,10 +181,13 @@ const AUTH_MESSAGES: [(&str, &str); 2] = [
 ];
 
 /// Gives an S3 error response from s3s the message AWS sends for its code, where s3s's own
-/// is missing or differs. Other responses pass untouched (and unread: only whole, small
-/// error bodies are looked at).
-pub(crate) fn with_aws_messages(resp: http::Response<s3s::Body>) -> http::Response<s3s::Body> {
-    if !(resp.status().is_client_error()) {
+/// is missing or differs, and the `RequestId`/`HostId` elements S3's error documents carry.
+/// Other responses pass untouched (and unread: only whole, small error bodies are looked at).
+pub(crate) fn with_aws_messages(
+    resp: http::Response<s3s::Body>,
+    request_id: &str,
+) -> http::Response<s3s::Body> {
+    if !(resp.status().is_client_error() || resp.status().is_server_error()) {
         return resp;
     }
     let Some(bytes) = resp.body().bytes() else {
@@ -174,17 +196,70 @@ pub(crate) fn with_aws_messages(resp: http::Response<s3s::Body>) -> http::Respon
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return resp;
     };
-    let Some((code, message)) = AUTH_MESSAGES
+    let mut fixed = match AUTH_MESSAGES
         .iter()
         .find(|(code, _)| text.contains(&format!("<Code>{code}</Code>")))
+    {
+        Some((code, message)) => {
+            let tag = format!("<Code>{code}</Code>");
+            match (text.find("<Message>"), text.find("</Message>")) {
+                (Some(a), Some(b)) if a < b => {
+                    format!("{}<Message>{message}{}", &text[..a], &text[b..])
+                }
+                _ => text.replacen(&tag, &format!("{tag}<Message>{message}</Message>"), 1),
+            }
+        }
+        None => text.to_owned(),
+    };
+    // As S3's: every error document names its request (the same ids as the headers).
+    if !fixed.contains("<RequestId>")
+        && let Some(end) = fixed.rfind("</Error>")
+    {
+        let ids = format!("<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId>");
+        fixed.insert_str(end, &ids);
+    }
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    http::Response::from_parts(parts, s3s::Body::from(fixed))
+}
+
+/// Whether a request is GetObjectAttributes (`GET /bucket/key?attributes`).
+pub(crate) fn is_get_object_attributes<B>(req: &http::Request<B>) -> bool {
+    req.method() == http::Method::GET
+        && req.uri().query().is_some_and(|q| {
+            q.split('&')
+                .any(|p| p == "attributes" || p.starts_with("attributes="))
+        })
+}
+
+/// GetObjectAttributes gives the ETag without quotes, as S3 does (s3s always quotes it).
+/// Error answers are finished as any other.
+pub(crate) fn unquoted_attributes_etag(
+    resp: http::Response<s3s::Body>,
+    request_id: &str,
+) -> http::Response<s3s::Body> {
+    if !resp.status().is_success() {
+        return with_aws_messages(resp, request_id);
+    }
+    let Some(text) = resp
+        .body()
+        .bytes()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
     else {
         return resp;
     };
-    let tag = format!("<Code>{code}</Code>");
-    let fixed = match (text.find("<Message>"), text.find("</Message>")) {
-        (Some(a), Some(b)) if a < b => format!("{}<Message>{message}{}", &text[..a], &text[b..]),
-        _ => text.replacen(&tag, &format!("{tag}<Message>{message}</Message>"), 1),
+    let (Some(a), Some(b)) = (text.find("<ETag>\""), text.find("\"</ETag>")) else {
+        return resp;
     };
+    if a >= b {
+        return resp;
+    }
+    let fixed = format!(
+        "{}<ETag>{}</ETag>{}",
+        &text[..a],
+        &text[a + 7..b],
+        &text[b + 8..]
+    );
     let (mut parts, _) = resp.into_parts();
     parts.headers.remove(http::header::CONTENT_LENGTH);
     http::Response::from_parts(parts, s3s::Body::from(fixed))
@@ -206,18 +281,27 @@ mod tests {
 
     #[test]
     fn auth_errors_get_aws_messages() {
-        let r = with_aws_messages(error_response(
-            "<Error><Code>SignatureDoesNotMatch</Code><RequestId>x</RequestId></Error>",
-        ));
+        let r = with_aws_messages(
+            error_response(
+                "<Error><Code>SignatureDoesNotMatch</Code><RequestId>x</RequestId></Error>",
+            ),
+            "ID",
+        );
         assert_eq!(
             text(r),
             "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided. Check your key and signing method.</Message><RequestId>x</RequestId></Error>"
         );
-        let r = with_aws_messages(error_response(
-            "<Error><Code>RequestTimeTooSkewed</Code><Message>request time is too far from server time</Message></Error>",
-        ));
+        let r = with_aws_messages(
+            error_response(
+                "<Error><Code>RequestTimeTooSkewed</Code><Message>request time is too far from server time</Message></Error>",
+            ),
+            "ID",
+        );
         assert!(text(r).contains("<Message>The difference between the request time and the current time is too large.</Message>"));
         let other = "<Error><Code>NoSuchKey</Code><Message>m</Message></Error>";
-        assert_eq!(text(with_aws_messages(error_response(other))), other);
+        assert_eq!(
+            text(with_aws_messages(error_response(other), "ID")),
+            "<Error><Code>NoSuchKey</Code><Message>m</Message><RequestId>ID</RequestId><HostId>ID</HostId></Error>"
+        );
     }
 }

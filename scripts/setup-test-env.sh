@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # Installs the pinned real clients the end-to-end tests use: Debian's rclone and s3cmd (as
-# root, or through sudo), and .venv with the aws CLI, boto3 and pytest. Idempotent: installs
-# only what is missing or changed.
+# root, or through sudo), the AWS SDK for JavaScript v3 (npm ci, from package-lock.json), and
+# .venv with the aws CLI, boto3 and pytest. Idempotent: installs only what is missing or
+# changed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+
+# The JS SDK, exactly as package-lock.json pins it.
+js="$root/tests/e2e/js"
+js_stamp="$js/node_modules/.lock.sha256"
+js_want="$(sha256sum "$js/package-lock.json" | cut -d' ' -f1)"
+if [[ ! -f "$js_stamp" || "$(cat "$js_stamp")" != "$js_want" ]]; then
+  npm ci --prefix "$js" --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$js_want" > "$js_stamp"
+fi
 
 # Debian packages, pinned to bookworm's versions.
 debs=(rclone=1.60.1+dfsg-2+b5 s3cmd=2.3.0-1)

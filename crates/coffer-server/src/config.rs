@@ -211,6 +211,11 @@ pub(crate) struct ServerArgs {
     /// regions do. Accepted by default so that policies can deny them.
     #[arg(long)]
     pub(crate) disable_sigv2: bool,
+    /// A DNS name this server answers S3 for: `BUCKET.DOMAIN` is served virtual-hosted
+    /// style, `DOMAIN` path style. Repeatable (COFFER_DOMAIN: comma-separated). Without one,
+    /// only an IP address or `localhost` names the endpoint.
+    #[arg(long = "domain", env = "COFFER_DOMAIN", value_delimiter = ',')]
+    pub(crate) domains: Vec<String>,
     /// HTTPS listen address.
     #[arg(long, default_value = DEFAULT_TLS_LISTEN)]
     pub(crate) tls_listen: SocketAddr,

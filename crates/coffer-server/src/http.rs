@@ -23,6 +23,8 @@ use tokio::net::TcpListener;
 /// What the front door needs.
 pub(crate) struct FrontDoor {
     pub(crate) s3: S3Service,
+    /// The S3 endpoint's domains (the host may name the bucket).
+    pub(crate) hosts: crate::s3::Domains,
     pub(crate) query_api: crate::iam_api::QueryApi,
     pub(crate) s3control: crate::s3control::S3Control,
     pub(crate) kms: crate::kms_api::KmsApi,
@@ -35,6 +37,7 @@ pub(crate) struct FrontDoor {
 impl FrontDoor {
     pub(crate) fn new(
         s3: S3Service,
+        hosts: crate::s3::Domains,
         query_api: crate::iam_api::QueryApi,
         s3control: crate::s3control::S3Control,
         kms: crate::kms_api::KmsApi,
@@ -43,6 +46,7 @@ impl FrontDoor {
         let _ = SystemRandom::new().fill(&mut prefix);
         Self {
             s3,
+            hosts,
             query_api,
             s3control,
             kms,
@@ -100,20 +104,27 @@ impl FrontDoor {
             _ if let Some(service) = crate::iam_api::route(&req) => {
                 self.query_api.handle(service, req, id).await
             }
-            _ if let Some(refused) = crate::s3::refuse_oversized_document(&req) => refused,
-            _ => match (
-                crate::s3::is_get_object_attributes(&req),
-                self.s3
-                    .call(crate::s3::substitute_filename(sigv2_bucket_path(req)).await)
-                    .await,
-            ) {
-                (true, Ok(r)) => crate::s3::unquoted_attributes_etag(r, id),
-                (false, Ok(r)) => crate::s3::with_aws_messages(r, id),
-                (_, Err(e)) => {
-                    tracing::error!(request_id = %id, error = ?e, "unhandled S3 failure");
-                    text(StatusCode::INTERNAL_SERVER_ERROR, "")
-                }
-            },
+            _ => self.s3(req, id).await,
+        }
+    }
+
+    /// An S3 request: refused at the door if its document is too large, else s3s's, with
+    /// the answer finished as S3's.
+    async fn s3(&self, req: Request<IdleBody>, id: &str) -> Response<Body> {
+        // With virtual-hosted-style addressing the path starts at the key.
+        let bucket_in_host = self.hosts.names_bucket(&req);
+        if let Some(refused) = crate::s3::refuse_oversized_document(&req, bucket_in_host) {
+            return crate::s3::with_aws_messages(refused, id);
+        }
+        let attributes = crate::s3::is_get_object_attributes(&req);
+        let req = crate::s3::substitute_filename(sigv2_bucket_path(req), bucket_in_host).await;
+        match self.s3.call(req).await {
+            Ok(r) if attributes => crate::s3::unquoted_attributes_etag(r, id),
+            Ok(r) => crate::s3::with_aws_messages(r, id),
+            Err(e) => {
+                tracing::error!(request_id = %id, error = ?e, "unhandled S3 failure");
+                text(StatusCode::INTERNAL_SERVER_ERROR, "")
+            }
         }
     }
 }

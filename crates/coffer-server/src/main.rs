@@ -154,6 +154,7 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
         audit.clone(),
         args.region.clone(),
         !args.disable_sigv2,
+        s3::Domains::new(&args.domains),
     );
     let (tls_config, cert_source) = tls::server_config(
         args.tls_cert.as_deref(),
@@ -222,6 +223,7 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     };
     let door = Arc::new(http::FrontDoor::new(
         s3,
+        s3::Domains::new(&args.domains),
         iam_api::QueryApi {
             iam,
             region: args.region.clone(),

@@ -43,15 +43,21 @@ const DOCUMENT_SUBRESOURCES: [&str; 26] = [
 
 /// Refuses, before s3s buffers it, a request document over [`MAX_DOCUMENT`] (S3's
 /// `MaxMessageLengthExceeded`), or one of unknown length (`MissingContentLength`).
+/// `bucket_in_host`: the Host names the bucket (virtual-hosted style), so the path is the key.
 pub(crate) fn refuse_oversized_document<B>(
     req: &http::Request<B>,
+    bucket_in_host: bool,
 ) -> Option<http::Response<s3s::Body>> {
     let method = req.method();
     if method != http::Method::PUT && method != http::Method::POST {
         return None;
     }
     let path = req.uri().path().trim_start_matches('/');
-    let object = path.split_once('/').is_some_and(|(_, k)| !k.is_empty());
+    let object = if bucket_in_host {
+        !path.is_empty()
+    } else {
+        path.split_once('/').is_some_and(|(_, k)| !k.is_empty())
+    };
     let has_sub = |keys: &[&str]| {
         req.uri().query().is_some_and(|q| {
             q.split('&')
@@ -134,11 +140,11 @@ mod tests {
             ("PUT", "/b?policy"),
         ] {
             assert!(
-                refuse_oversized_document(&req(m, uri, big)).is_some(),
+                refuse_oversized_document(&req(m, uri, big), false).is_some(),
                 "{m} {uri}"
             );
             assert!(
-                refuse_oversized_document(&req(m, uri, Some(100))).is_none(),
+                refuse_oversized_document(&req(m, uri, Some(100)), false).is_none(),
                 "{m} {uri}"
             );
         }
@@ -151,9 +157,20 @@ mod tests {
             ("GET", "/b?tagging"),
         ] {
             assert!(
-                refuse_oversized_document(&req(m, uri, big)).is_none(),
+                refuse_oversized_document(&req(m, uri, big), false).is_none(),
                 "{m} {uri}"
             );
         }
+    }
+
+    #[test]
+    fn a_bucket_in_the_host_makes_the_path_the_key() {
+        let big = Some(MAX_DOCUMENT + 1);
+        // `PUT /k` to BUCKET.DOMAIN is PutObject, `PUT /` CreateBucket.
+        assert!(refuse_oversized_document(&req("PUT", "/k", big), true).is_none());
+        assert!(refuse_oversized_document(&req("PUT", "/", big), true).is_some());
+        assert!(refuse_oversized_document(&req("PUT", "/k?tagging", big), true).is_some());
+        assert!(refuse_oversized_document(&req("POST", "/?delete", big), true).is_some());
+        assert!(refuse_oversized_document(&req("PUT", "/k", big), false).is_some());
     }
 }

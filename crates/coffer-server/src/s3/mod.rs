@@ -7,6 +7,7 @@ mod authorize;
 mod body;
 mod buckets;
 mod convert;
+mod hosts;
 mod limits;
 mod list;
 mod multipart;
@@ -26,6 +27,7 @@ use s3s::{S3, S3Request, S3Response, S3Result};
 
 pub(crate) use authorize::Connection;
 pub(crate) use convert::url_decode;
+pub(crate) use hosts::Domains;
 pub(crate) use limits::refuse_oversized_document;
 pub(crate) use post_form::substitute_filename;
 pub(crate) use wire::{is_get_object_attributes, unquoted_attributes_etag, with_aws_messages};
@@ -46,6 +48,7 @@ pub(crate) fn service(
     audit: Arc<crate::audit::AuditLog>,
     region: String,
     allow_sigv2: bool,
+    domains: Domains,
 ) -> S3Service {
     let authorizer = Arc::new(authorize::Authorizer {
         core: core.clone(),
@@ -70,6 +73,7 @@ pub(crate) fn service(
     b.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(
         config,
     ))));
+    b.set_host(domains);
     b.set_auth(auth::IamAuth(iam));
     b.set_access(auth::AccessGate {
         auth: authorizer,

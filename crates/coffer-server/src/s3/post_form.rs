@@ -18,8 +18,11 @@ const MAX_HEAD: usize = super::limits::MAX_FORM_FIELDS + 16 * 1024;
 
 /// A POST to a bucket with a multipart form whose key asks for `${filename}`, rewritten as
 /// S3 would see it; every other request passes as it came.
-pub(crate) async fn substitute_filename(req: Request<IdleBody>) -> Request<s3s::Body> {
-    let boundary = form_boundary(&req);
+pub(crate) async fn substitute_filename(
+    req: Request<IdleBody>,
+    bucket_in_host: bool,
+) -> Request<s3s::Body> {
+    let boundary = form_boundary(&req, bucket_in_host);
     let Some(boundary) = boundary else {
         return req.map(IdleBody::into_s3s);
     };
@@ -64,12 +67,17 @@ pub(crate) async fn substitute_filename(req: Request<IdleBody>) -> Request<s3s::
 }
 
 /// The form boundary of a POST to a bucket path whose body is `multipart/form-data`.
-fn form_boundary<B>(req: &Request<B>) -> Option<Vec<u8>> {
+fn form_boundary<B>(req: &Request<B>, bucket_in_host: bool) -> Option<Vec<u8>> {
     if req.method() != http::Method::POST {
         return None;
     }
     let path = req.uri().path().trim_start_matches('/');
-    if path.is_empty() || path.trim_end_matches('/').contains('/') {
+    let to_bucket = if bucket_in_host {
+        path.is_empty()
+    } else {
+        !path.is_empty() && !path.trim_end_matches('/').contains('/')
+    };
+    if !to_bucket {
         return None;
     }
     let ct = req

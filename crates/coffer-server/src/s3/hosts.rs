@@ -1,0 +1,97 @@
+//! Virtual-hosted–style addressing: with `--domain DOMAIN`, `BUCKET.DOMAIN` is that bucket
+//! (as SDKs address S3 by default) and `DOMAIN` itself takes path-style requests. An IP
+//! address or `localhost` is always the endpoint, path style. Any other host is refused:
+//! taking it as path style would read `BUCKET.localhost/KEY` as bucket `KEY` — an empty
+//! listing, or a PutObject creating a bucket named after the key.
+
+use s3s::S3Result;
+use s3s::host::{S3Host, VirtualHost};
+
+#[derive(Clone)]
+pub(crate) struct Domains(Vec<String>);
+
+impl Domains {
+    /// Domains as given (lower-cased, without a leading dot or trailing dot).
+    pub(crate) fn new(domains: &[String]) -> Self {
+        Self(
+            domains
+                .iter()
+                .map(|d| d.trim().trim_matches('.').to_ascii_lowercase())
+                .filter(|d| !d.is_empty())
+                .collect(),
+        )
+    }
+}
+
+impl Domains {
+    /// Whether a request's Host names a bucket under one of the domains.
+    pub(crate) fn names_bucket<B>(&self, req: &http::Request<B>) -> bool {
+        req.headers()
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| req.uri().host())
+            .and_then(|h| self.parse_host_header(h).ok())
+            .is_some_and(|vh| vh.bucket().is_some())
+    }
+}
+
+impl S3Host for Domains {
+    fn parse_host_header<'a>(&'a self, host: &'a str) -> S3Result<VirtualHost<'a>> {
+        let name = strip_port(host).to_ascii_lowercase();
+        if name == "localhost" {
+            return Ok(VirtualHost::new(name));
+        }
+        for d in &self.0 {
+            if name == *d {
+                return Ok(VirtualHost::new(d.as_str()));
+            }
+            if let Some(bucket) = name
+                .strip_suffix(d.as_str())
+                .and_then(|b| b.strip_suffix('.'))
+                && !bucket.is_empty()
+            {
+                return Ok(VirtualHost::new(d.as_str()).with_bucket(bucket.to_owned()));
+            }
+        }
+        let hint = if self.0.is_empty() {
+            "no --domain is configured, so only an IP address or localhost is".to_owned()
+        } else {
+            format!("the endpoint is {} or a bucket under it", self.0.join(", "))
+        };
+        Err(s3s::s3_error!(
+            InvalidRequest,
+            "The Host header {host} does not name this endpoint: {hint}. Start coffer with --domain to serve virtual-hosted-style requests."
+        ))
+    }
+}
+
+/// `host:port` → `host` (IPv6 literals never reach here: s3s takes them as path style).
+fn strip_port(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        let d = Domains::new(&["s3.localhost".into(), ".Coffer.Test.".into()]);
+        let vh = d.parse_host_header("photos.s3.localhost:9000").unwrap();
+        assert_eq!((vh.domain(), vh.bucket()), ("s3.localhost", Some("photos")));
+        let vh = d.parse_host_header("a.b.coffer.test").unwrap();
+        assert_eq!(vh.bucket(), Some("a.b"));
+        assert_eq!(d.parse_host_header("s3.localhost").unwrap().bucket(), None);
+        assert_eq!(
+            d.parse_host_header("localhost:9000").unwrap().bucket(),
+            None
+        );
+        assert!(d.parse_host_header("photos.localhost").is_err());
+        assert!(d.parse_host_header("evil-s3.localhost").is_err());
+        assert!(d.parse_host_header("example.com").is_err());
+        assert!(Domains::new(&[]).parse_host_header("b.localhost").is_err());
+    }
+}

@@ -178,6 +178,10 @@ impl Iam {
         }
     }
 
+    pub fn account(&self, id: &str) -> Result<Option<Account>, IamError> {
+        self.get(&format!("account/{id}"))
+    }
+
     pub fn account_exists(&self, id: &str) -> Result<bool, IamError> {
         Ok(self.meta.kv_get(NS, &format!("account/{id}"))?.is_some())
     }
@@ -734,7 +738,42 @@ impl Iam {
             return Ok(None);
         };
         let name = path_name.rsplit('/').next().unwrap_or(path_name);
+        if account == crate::aws_managed::AWS {
+            // Built in; only the attachment count is kept here.
+            let count = self
+                .get::<ManagedPolicy>(&policy_key(account, name))?
+                .map_or(0, |p| p.attachment_count);
+            return Ok(crate::aws_managed::get(path_name, count));
+        }
         self.get(&policy_key(account, name))
+    }
+
+    /// A customer managed policy to change: AWS managed ones can't be.
+    fn customer_policy_by_arn(&self, arn: &str) -> Result<ManagedPolicy, IamError> {
+        let p = self
+            .managed_policy_by_arn(arn)?
+            .ok_or_else(|| no_policy(arn))?;
+        if p.account == crate::aws_managed::AWS {
+            return Err(IamError::InvalidInput(format!(
+                "Policy {arn} is an AWS managed policy: it cannot be changed or deleted."
+            )));
+        }
+        Ok(p)
+    }
+
+    /// AWS managed policies (ListPolicies' `Scope` `AWS` or `All`), with their attachment
+    /// counts here.
+    pub fn aws_managed_policies(&self) -> Result<Vec<ManagedPolicy>, IamError> {
+        crate::aws_managed::all()
+            .map(|p| {
+                let arn = format!(
+                    "arn:aws:iam::aws:policy/{}{}",
+                    p.path.trim_start_matches('/'),
+                    p.name
+                );
+                Ok(self.managed_policy_by_arn(&arn)?.unwrap_or(p))
+            })
+            .collect()
     }
 
     pub fn policies(&self, account: &str) -> Result<Vec<ManagedPolicy>, IamError> {
@@ -743,9 +782,7 @@ impl Iam {
 
     pub async fn delete_policy(&self, arn: &str) -> Result<(), IamError> {
         let _g = self.write_lock.lock().await;
-        let p = self
-            .managed_policy_by_arn(arn)?
-            .ok_or_else(|| no_policy(arn))?;
+        let p = self.customer_policy_by_arn(arn)?;
         if p.attachment_count > 0 {
             return Err(IamError::DeleteConflict(
                 "Cannot delete a policy attached to entities.".into(),
@@ -766,9 +803,7 @@ impl Iam {
         identity_document(document)?;
         check_managed_quota(document)?;
         let _g = self.write_lock.lock().await;
-        let mut p = self
-            .managed_policy_by_arn(arn)?
-            .ok_or_else(|| no_policy(arn))?;
+        let mut p = self.customer_policy_by_arn(arn)?;
         if p.versions.len() >= 5 {
             return Err(IamError::LimitExceeded("A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.".into()));
         }
@@ -794,9 +829,7 @@ impl Iam {
         version: &str,
     ) -> Result<(), IamError> {
         let _g = self.write_lock.lock().await;
-        let mut p = self
-            .managed_policy_by_arn(arn)?
-            .ok_or_else(|| no_policy(arn))?;
+        let mut p = self.customer_policy_by_arn(arn)?;
         let doc = p
             .versions
             .iter()
@@ -812,9 +845,7 @@ impl Iam {
 
     pub async fn delete_policy_version(&self, arn: &str, version: &str) -> Result<(), IamError> {
         let _g = self.write_lock.lock().await;
-        let mut p = self
-            .managed_policy_by_arn(arn)?
-            .ok_or_else(|| no_policy(arn))?;
+        let mut p = self.customer_policy_by_arn(arn)?;
         if p.default_version == version {
             return Err(IamError::DeleteConflict(
                 "Cannot delete the default version of a policy.".into(),

@@ -12,6 +12,7 @@
 //! # let _ = (user, key); Ok(()) }
 //! ```
 
+mod aws_managed;
 mod error;
 mod iam;
 mod records;

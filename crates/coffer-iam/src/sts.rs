@@ -373,6 +373,11 @@ impl Iam {
         Ok(())
     }
 
+    /// Every virtual MFA device of the account, assigned or not.
+    pub fn virtual_mfa_devices(&self, account: &str) -> Result<Vec<MfaDevice>, IamError> {
+        self.list::<MfaDevice>(&format!("mfa/arn:aws:iam::{account}:mfa/"))
+    }
+
     pub fn mfa_devices(
         &self,
         account: &str,

@@ -84,6 +84,9 @@ pub enum S3Error {
     InvalidEncryptionAlgorithm,
     #[error("The TagSet does not exist")]
     NoSuchTagSet,
+    /// Not a class S3 has, or an archive class (which needs restores Coffer does not have).
+    #[error("The storage class you specified is not valid here: {0}")]
+    InvalidStorageClass(String),
     /// ACLs are disabled on the bucket (BucketOwnerEnforced) and the request sets one.
     #[error("The bucket does not allow ACLs")]
     AccessControlListNotSupported,

@@ -38,6 +38,29 @@ pub struct ObjectMeta {
     pub user: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
+    /// `x-amz-storage-class` (absent: STANDARD). Every class is stored alike here (all are
+    /// instant-access); the class is kept and reported as S3 reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
+}
+
+/// The storage classes an object may be written in: S3's instant-access ones. The archive
+/// classes (GLACIER, DEEP_ARCHIVE) need restores, which Coffer does not have.
+const STORAGE_CLASSES: [&str; 7] = [
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER_IR",
+    "EXPRESS_ONEZONE",
+];
+
+impl ObjectMeta {
+    /// The object's storage class as S3 names it.
+    pub fn storage_class(&self) -> &str {
+        self.storage_class.as_deref().unwrap_or("STANDARD")
+    }
 }
 
 /// How an object's checksum was computed.
@@ -118,6 +141,11 @@ pub(crate) const MAX_USER_METADATA: usize = 2 * 1024;
 /// Validates an object's headers as S3 does: its tag set and the size of its user metadata.
 pub(crate) fn validate_meta(meta: &ObjectMeta) -> Result<(), S3Error> {
     validate_tags(&meta.tags)?;
+    if let Some(class) = &meta.storage_class
+        && !STORAGE_CLASSES.contains(&class.as_str())
+    {
+        return Err(S3Error::InvalidStorageClass(class.clone()));
+    }
     let size: usize = meta.user.iter().map(|(k, v)| k.len() + v.len()).sum();
     if size > MAX_USER_METADATA {
         return Err(S3Error::MetadataTooLarge);

@@ -351,10 +351,12 @@ impl S3Core {
                 e => e,
             })?;
         let same = req.source_bucket == req.bucket && req.source_key == req.key;
+        let class_changes = req.meta.storage_class() != src_meta.meta.storage_class();
         if same
             && req.metadata_directive == MetadataDirective::Copy
             && req.replace_tags.is_none()
             && req.encryption.is_none()
+            && !class_changes
         {
             return Err(S3Error::InvalidRequest(
                 "This copy request is illegal because it is trying to copy an object to itself \
@@ -363,10 +365,13 @@ impl S3Core {
                     .into(),
             ));
         }
+        // A copy is in the class the request names (STANDARD by default), as on S3.
+        let storage_class = req.meta.storage_class.clone();
         let mut meta = match req.metadata_directive {
             MetadataDirective::Copy => src_meta.meta.clone(),
             MetadataDirective::Replace => req.meta,
         };
+        meta.storage_class = storage_class;
         meta.tags = req.replace_tags.unwrap_or(src_meta.meta.tags);
         let integrity = Integrity {
             algorithm: src_meta.checksum.as_ref().map(|c| c.value.algorithm),

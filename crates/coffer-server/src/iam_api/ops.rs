@@ -120,6 +120,18 @@ pub(super) async fn iam(iam: &Iam, call: &Call, action: &str) -> Result<Option<S
                 .await?;
             Some(format!("<User>{}</User>", user_xml(&u)))
         }
+        // The root user asking about itself: its ARN, and the account id as its user id.
+        "GetUser"
+            if call.opt("UserName").is_none() && matches!(call.identity, Identity::Root { .. }) =>
+        {
+            let created = iam.account(&acct)?.map_or(0, |a| a.created_ms);
+            Some(format!(
+                "<User>{}{}{}</User>",
+                el("UserId", &acct),
+                el("Arn", &call.identity.arn()),
+                el("CreateDate", &iso8601(created))
+            ))
+        }
         "GetUser" => {
             let u = iam.user(&acct, &user_or_self()?)?;
             Some(format!("<User>{}</User>", user_xml(&u)))
@@ -436,8 +448,24 @@ pub(super) async fn iam(iam: &Iam, call: &Call, action: &str) -> Result<Option<S
             ))
         }
         "ListPolicies" => {
-            let ps: String = iam
-                .policies(&acct)?
+            let mut policies = match call.opt("Scope").unwrap_or("All") {
+                "All" => {
+                    let mut all = iam.aws_managed_policies()?;
+                    all.extend(iam.policies(&acct)?);
+                    all
+                }
+                "AWS" => iam.aws_managed_policies()?,
+                "Local" => iam.policies(&acct)?,
+                other => {
+                    return Err(ApiError::invalid(format!(
+                        "1 validation error detected: Value '{other}' at 'scope' failed to satisfy constraint: Member must satisfy enum value set: [All, AWS, Local]"
+                    )));
+                }
+            };
+            if call.opt("OnlyAttached") == Some("true") {
+                policies.retain(|p| p.attachment_count > 0);
+            }
+            let ps: String = policies
                 .iter()
                 .map(|p| format!("<member>{}</member>", policy_xml(p)))
                 .collect();
@@ -573,6 +601,39 @@ pub(super) async fn iam(iam: &Iam, call: &Call, action: &str) -> Result<Option<S
             iam.deactivate_mfa_device(&acct, &user_or_self()?, call.param("SerialNumber")?)
                 .await?;
             None
+        }
+        "ListVirtualMFADevices" => {
+            let wanted = call.opt("AssignmentStatus").unwrap_or("Any");
+            if !matches!(wanted, "Any" | "Assigned" | "Unassigned") {
+                return Err(ApiError::invalid(format!(
+                    "1 validation error detected: Value '{wanted}' at 'assignmentStatus' failed to satisfy constraint: Member must satisfy enum value set: [Unassigned, Any, Assigned]"
+                )));
+            }
+            let mut devs = String::new();
+            for d in iam.virtual_mfa_devices(&acct)? {
+                let assigned = d.user.is_some();
+                if (wanted == "Assigned" && !assigned) || (wanted == "Unassigned" && assigned) {
+                    continue;
+                }
+                let user = match &d.user {
+                    Some(name) => match iam.user(&acct, name) {
+                        Ok(u) => format!("<User>{}</User>", user_xml(&u)),
+                        Err(_) => String::new(),
+                    },
+                    None => String::new(),
+                };
+                let enabled = d
+                    .enabled_ms
+                    .map(|t| el("EnableDate", &iso8601(t)))
+                    .unwrap_or_default();
+                devs.push_str(&format!(
+                    "<member>{}{user}{enabled}</member>",
+                    el("SerialNumber", &d.serial)
+                ));
+            }
+            Some(format!(
+                "<VirtualMFADevices>{devs}</VirtualMFADevices><IsTruncated>false</IsTruncated>"
+            ))
         }
         "ListMFADevices" => {
             let user = user_or_self().ok();

@@ -131,6 +131,7 @@ pub(crate) fn object_meta_of(
             .map(parse_tagging_header)
             .transpose()?
             .unwrap_or_default(),
+        storage_class: None,
     })
 }
 
@@ -326,6 +327,10 @@ macro_rules! object_meta {
             $input.metadata,
             $tagging,
         )
+        .map(|mut m| {
+            m.storage_class = $input.storage_class.as_ref().map(|c| c.as_str().to_owned());
+            m
+        })
     };
 }
 pub(crate) use object_meta;

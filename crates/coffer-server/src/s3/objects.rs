@@ -204,6 +204,15 @@ fn wants_checksum(mode: Option<&ChecksumMode>) -> bool {
     mode.is_some_and(|m| m.as_str().eq_ignore_ascii_case(ChecksumMode::ENABLED))
 }
 
+/// `x-amz-storage-class`, which S3 leaves out for STANDARD.
+fn storage_class_header(info: &ObjectInfo) -> Option<StorageClass> {
+    info.meta
+        .storage_class
+        .as_ref()
+        .filter(|c| c.as_str() != "STANDARD")
+        .map(|c| StorageClass::from(c.clone()))
+}
+
 fn checksum_type(info: &ObjectInfo) -> Option<ChecksumType> {
     info.checksum.as_ref().map(|c| {
         ChecksumType::from_static(if c.composite {
@@ -396,6 +405,7 @@ impl CofferS3 {
         };
         let mut out = GetObjectOutput {
             accept_ranges: Some("bytes".into()),
+            storage_class: storage_class_header(&info),
             body: Some(response_body(r.body, len)),
             cache_control: input
                 .response_cache_control
@@ -457,6 +467,7 @@ impl CofferS3 {
             .map_err(s3_wire)?;
         let mut out = HeadObjectOutput {
             accept_ranges: Some("bytes".into()),
+            storage_class: storage_class_header(&info),
             cache_control: info.meta.cache_control.clone(),
             content_disposition: info.meta.content_disposition.clone(),
             content_encoding: info.meta.content_encoding.clone(),
@@ -765,6 +776,9 @@ impl CofferS3 {
         };
         if wants(ObjectAttributes::ETAG) {
             out.e_tag = Some(etag(&info.etag));
+        }
+        if wants(ObjectAttributes::STORAGE_CLASS) {
+            out.storage_class = Some(StorageClass::from(info.meta.storage_class().to_owned()));
         }
         if wants(ObjectAttributes::OBJECT_SIZE) {
             out.object_size = Some(i64::try_from(info.size).unwrap_or(i64::MAX));

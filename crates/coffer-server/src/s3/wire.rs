@@ -86,6 +86,7 @@ pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
         S3Error::InvalidTag(_) => with(C::InvalidTag),
         S3Error::InvalidEncryptionAlgorithm => with(C::InvalidEncryptionAlgorithmError),
         S3Error::NoSuchTagSet => with(C::NoSuchTagSet),
+        S3Error::InvalidStorageClass(_) => with(C::InvalidStorageClass),
         S3Error::ConcurrentUpdate => with(C::OperationAborted),
         S3Error::Body(source) => body_wire(source),
         S3Error::Kms(k) => kms_wire(&k),

@@ -171,3 +171,26 @@ def test_tools_read_only_calls(server, s3, tmp_path):
     server.s3cmd("rb", "--recursive", "--force", f"s3://{b2}")
     with pytest.raises(ClientError):
         s3.head_bucket(Bucket=b2)
+
+
+def test_s3cmd_everyday_flow(server, s3, tmp_path):
+    b = f"s3cmd-{uuid.uuid4().hex[:10]}"
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("alpha")
+    (src / "sub").mkdir()
+    (src / "sub" / "b.txt").write_text("beta")
+    server.s3cmd("mb", f"s3://{b}")
+    server.s3cmd("put", str(src / "a.txt"), f"s3://{b}/a.txt")
+    server.s3cmd("sync", f"{src}/", f"s3://{b}/tree/")
+    listing = server.s3cmd("ls", "--recursive", f"s3://{b}").stdout.decode()
+    assert f"s3://{b}/a.txt" in listing and f"s3://{b}/tree/sub/b.txt" in listing
+    out = tmp_path / "got.txt"
+    server.s3cmd("get", f"s3://{b}/tree/sub/b.txt", str(out))
+    assert out.read_text() == "beta"
+    info = server.s3cmd("info", f"s3://{b}/a.txt").stdout.decode()
+    assert "File size: 5" in info and "SSE:" in info, info
+    server.s3cmd("del", f"s3://{b}/a.txt")
+    server.s3cmd("rb", "--recursive", "--force", f"s3://{b}")
+    with pytest.raises(ClientError):
+        s3.head_bucket(Bucket=b)

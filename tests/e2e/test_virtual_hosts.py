@@ -118,3 +118,19 @@ def test_rust_sdk_at_its_defaults(vserver):
     r = subprocess.run([str(binary)], env=env, capture_output=True, timeout=120)
     assert r.returncode == 0, r.stderr.decode() + r.stdout.decode()
     assert r.stdout.decode().split("\n") == ["create", "put", "get hello from rust", "list 1", "cleanup", ""]
+
+
+def test_boto3_at_its_defaults(vserver, server, resolve_test_domain):
+    """No Config at all: botocore picks virtual hosting for a DNS endpoint and path style for
+    an IP one, and its default checksums (CRC32 trailers) on writes."""
+    for endpoint in (f"http://{DOMAIN}:{vserver.port}", server.endpoint):
+        c = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY,
+                         aws_secret_access_key=SECRET_KEY, region_name="us-east-1")
+        b = f"def-{uuid.uuid4().hex[:10]}"
+        c.create_bucket(Bucket=b)
+        c.put_object(Bucket=b, Key="k", Body=b"defaults")
+        assert c.get_object(Bucket=b, Key="k", ChecksumMode="ENABLED")["Body"].read() == b"defaults"
+        c.upload_fileobj(__import__("io").BytesIO(os.urandom(9 << 20)), b, "big")
+        assert c.head_object(Bucket=b, Key="big")["ContentLength"] == 9 << 20
+        c.delete_objects(Bucket=b, Delete={"Objects": [{"Key": "k"}, {"Key": "big"}]})
+        c.delete_bucket(Bucket=b)

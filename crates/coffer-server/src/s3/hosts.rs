@@ -24,14 +24,26 @@ impl Domains {
 }
 
 impl Domains {
-    /// Whether a request's Host names a bucket under one of the domains.
+    /// Whether a request's Host names a bucket under one of the domains. On every request's
+    /// path: nothing is allocated unless a domain could match.
     pub(crate) fn names_bucket<B>(&self, req: &http::Request<B>) -> bool {
-        req.headers()
+        if self.0.is_empty() {
+            return false;
+        }
+        let Some(host) = req
+            .headers()
             .get(http::header::HOST)
             .and_then(|h| h.to_str().ok())
             .or_else(|| req.uri().host())
-            .and_then(|h| self.parse_host_header(h).ok())
-            .is_some_and(|vh| vh.bucket().is_some())
+        else {
+            return false;
+        };
+        let name = strip_port(host);
+        self.0.iter().any(|d| {
+            name.len() > d.len() + 1
+                && name.as_bytes()[name.len() - d.len() - 1] == b'.'
+                && name[name.len() - d.len()..].eq_ignore_ascii_case(d)
+        })
     }
 }
 
@@ -93,5 +105,15 @@ mod tests {
         assert!(d.parse_host_header("evil-s3.localhost").is_err());
         assert!(d.parse_host_header("example.com").is_err());
         assert!(Domains::new(&[]).parse_host_header("b.localhost").is_err());
+        let req = |host: &str| {
+            http::Request::builder()
+                .header("host", host)
+                .body(())
+                .unwrap()
+        };
+        assert!(d.names_bucket(&req("Photos.S3.localhost:9000")));
+        assert!(!d.names_bucket(&req("s3.localhost:9000")));
+        assert!(!d.names_bucket(&req("127.0.0.1:9000")));
+        assert!(!d.names_bucket(&req("xs3.localhost")));
     }
 }

@@ -55,7 +55,9 @@ def test_acls_disabled_by_default(server, s3, bucket):
     s3.put_object(Bucket=bucket, Key="k2", Body=b"v", ACL="bucket-owner-full-control")
     s3.put_object(Bucket=bucket, Key="k3", Body=b"v", ACL="private")
     assert s3.get_object_acl(Bucket=bucket, Key="k")["Grants"][0]["Permission"] == "FULL_CONTROL"
-    for kw in ({"ACL": "public-read"}, {"GrantRead": f'uri="{ALL_USERS}"'}):
+    # Any grant header is refused, even one granting only what the owner has.
+    for kw in ({"ACL": "public-read"}, {"GrantRead": f'uri="{ALL_USERS}"'},
+               {"GrantFullControl": f'id="{canonical(me)}"'}):
         with pytest.raises(ClientError) as e:
             s3.put_object(Bucket=bucket, Key="k4", Body=b"v", **kw)
         assert err(e) == ("AccessControlListNotSupported", 400)
@@ -65,6 +67,10 @@ def test_acls_disabled_by_default(server, s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.put_bucket_acl(Bucket=bucket, ACL="authenticated-read")
     assert err(e) == ("AccessControlListNotSupported", 400)
+    # The owner's full control as a document is accepted (it changes nothing).
+    s3.put_object_acl(Bucket=bucket, Key="k", AccessControlPolicy={
+        "Owner": {"ID": canonical(me)},
+        "Grants": [{"Grantee": {"Type": "CanonicalUser", "ID": canonical(me)}, "Permission": "FULL_CONTROL"}]})
     with pytest.raises(ClientError) as e:
         s3.create_bucket(Bucket=f"x-{uuid.uuid4().hex[:10]}", ACL="public-read")
     assert err(e) == ("InvalidBucketAclWithObjectOwnership", 400)

@@ -201,12 +201,15 @@ impl CannedAcl {
     }
 }
 
-/// The ACL a request asks for: a canned ACL or explicit grants (`x-amz-grant-*` headers or
-/// an `AccessControlPolicy` document).
+/// The ACL a request asks for: a canned ACL or explicit grants.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AclRequest {
     Canned(CannedAcl),
+    /// An `AccessControlPolicy` document.
     Grants(Vec<Grant>),
+    /// `x-amz-grant-*` headers: refused whatever they say where ACLs are disabled (S3 takes
+    /// only the `bucket-owner-full-control` canned ACL, or an equivalent document, there).
+    GrantHeaders(Vec<Grant>),
 }
 
 impl Acl {
@@ -231,7 +234,9 @@ impl Acl {
             });
         };
         match request {
-            AclRequest::Grants(grants) => acl.grants = grants.clone(),
+            AclRequest::Grants(grants) | AclRequest::GrantHeaders(grants) => {
+                acl.grants = grants.clone();
+            }
             AclRequest::Canned(c) => match c {
                 CannedAcl::Private | CannedAcl::AwsExecRead => {}
                 CannedAcl::PublicRead => add(&mut acl, Grantee::AllUsers, Permission::Read),
@@ -483,16 +488,22 @@ impl crate::S3Core {
     pub async fn set_bucket_acl(&self, bucket: &str, request: &AclRequest) -> Result<(), S3Error> {
         let rec = self.require_bucket(bucket)?;
         let acl = Acl::from_request(request, &rec.owner, &rec.owner);
-        self.admit_acl(bucket, &acl)?;
+        self.admit_acl(bucket, &acl, Some(request))?;
         self.put_config(bucket, ACL_CONFIG, Some(acl_config(&acl)))
             .await
     }
 
     /// Whether `acl` may be set on a resource of `bucket`: with ACLs disabled only the
     /// owner's full control (a no-op) is; a public ACL is refused under BlockPublicAcls.
-    fn admit_acl(&self, bucket: &str, acl: &Acl) -> Result<(), S3Error> {
+    fn admit_acl(
+        &self,
+        bucket: &str,
+        acl: &Acl,
+        request: Option<&AclRequest>,
+    ) -> Result<(), S3Error> {
         let access = self.bucket_access(bucket)?;
-        if !access.ownership.acls_enabled() && acl.grants_beyond_owner() {
+        let headers = matches!(request, Some(AclRequest::GrantHeaders(_)));
+        if !access.ownership.acls_enabled() && (headers || acl.grants_beyond_owner()) {
             return Err(S3Error::AccessControlListNotSupported);
         }
         if acl.is_public()
@@ -536,7 +547,7 @@ impl crate::S3Core {
             Some(r) => Acl::from_request(r, owner, bucket_owner),
             None => Acl::private(owner),
         };
-        self.admit_acl(bucket, &acl)?;
+        self.admit_acl(bucket, &acl, request)?;
         if !ownership.acls_enabled() || (owner == bucket_owner && !acl.grants_beyond_owner()) {
             return Ok(None);
         }
@@ -563,7 +574,7 @@ impl crate::S3Core {
         let bucket_owner = self.require_bucket(bucket)?.owner;
         let owner = self.object_acl(bucket, key)?.owner;
         let acl = Acl::from_request(request, &owner, &bucket_owner);
-        self.admit_acl(bucket, &acl)?;
+        self.admit_acl(bucket, &acl, Some(request))?;
         let keep = self.effective_ownership(bucket)?.acls_enabled()
             && (owner != bucket_owner || acl.grants_beyond_owner());
         self.update_stored_meta(bucket, key, move |m| {

@@ -83,12 +83,13 @@ impl S3Core {
         acl: Option<&AclRequest>,
     ) -> Result<(), S3Error> {
         validate_bucket_name(name)?;
+        let headers = matches!(acl, Some(AclRequest::GrantHeaders(_)));
         let acl = acl.map(|r| Acl::from_request(r, owner, owner));
         let mut configs = vec![(
             crate::acl::OWNERSHIP_CONFIG.to_owned(),
             crate::acl::ownership_config(Some(ownership)),
         )];
-        if let Some(acl) = acl.filter(Acl::grants_beyond_owner) {
+        if let Some(acl) = acl.filter(|a| headers || a.grants_beyond_owner()) {
             if !ownership.acls_enabled() {
                 return Err(S3Error::InvalidBucketAclWithObjectOwnership);
             }

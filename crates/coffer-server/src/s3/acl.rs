@@ -106,7 +106,7 @@ impl CofferS3 {
                 });
             }
         }
-        Ok(Some(AclRequest::Grants(grants)))
+        Ok(Some(AclRequest::GrantHeaders(grants)))
     }
 
     /// The grants of an `AccessControlPolicy` document.

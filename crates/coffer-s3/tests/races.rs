@@ -287,4 +287,5 @@ async fn conditional_writers_of_one_key() {
             vec![swapped[0]; 100 * 1024]
         );
     }
+    assert!(conflicts > 0, "no writer lost a race after its early check");
 }

@@ -365,15 +365,6 @@ impl S3Core {
         req: &RequestContext,
         ignore_public: bool,
     ) -> Result<AclGrants, S3Error> {
-        const OBJECT_ACL_ACTIONS: [&str; 7] = [
-            "s3:GetObject",
-            "s3:GetObjectVersion",
-            "s3:GetObjectTorrent",
-            "s3:GetObjectAcl",
-            "s3:GetObjectVersionAcl",
-            "s3:PutObjectAcl",
-            "s3:PutObjectVersionAcl",
-        ];
         let bucket_arn = format!("arn:aws:s3:::{bucket}");
         let mut statements = match &access.acl {
             Some(acl) => acl.statements(&bucket_arn, false, ignore_public),
@@ -383,7 +374,8 @@ impl S3Core {
             .resource
             .strip_prefix(&bucket_arn)
             .and_then(|r| r.strip_prefix('/'));
-        if let Some(key) = key.filter(|_| OBJECT_ACL_ACTIONS.contains(&req.action.as_str())) {
+        if let Some(key) = key.filter(|_| crate::acl::OBJECT_ACTIONS.contains(&req.action.as_str()))
+        {
             let object_acl = match self.object_record(bucket, key) {
                 Ok(rec) => crate::meta::StoredMeta::from_bytes(&rec.meta)?.acl,
                 // The operation answers for a missing object.

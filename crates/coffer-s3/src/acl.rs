@@ -43,6 +43,17 @@ impl ObjectOwnership {
     }
 }
 
+/// Every action an object's ACL can grant: the ones judged by the object's own ACL.
+pub(crate) const OBJECT_ACTIONS: [&str; 7] = [
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:GetObjectTorrent",
+    "s3:GetObjectAcl",
+    "s3:GetObjectVersionAcl",
+    "s3:PutObjectAcl",
+    "s3:PutObjectVersionAcl",
+];
+
 /// An ACL permission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Permission {
@@ -106,15 +117,7 @@ impl Permission {
             (Self::Write, true) => &[],
             (Self::ReadAcp, true) => &["s3:GetObjectAcl", "s3:GetObjectVersionAcl"],
             (Self::WriteAcp, true) => &["s3:PutObjectAcl", "s3:PutObjectVersionAcl"],
-            (Self::FullControl, true) => &[
-                "s3:GetObject",
-                "s3:GetObjectVersion",
-                "s3:GetObjectTorrent",
-                "s3:GetObjectAcl",
-                "s3:GetObjectVersionAcl",
-                "s3:PutObjectAcl",
-                "s3:PutObjectVersionAcl",
-            ],
+            (Self::FullControl, true) => &OBJECT_ACTIONS,
         }
     }
 }

@@ -14,6 +14,7 @@ mod multipart;
 mod objects;
 mod policy;
 mod post_form;
+mod sse;
 mod unconfigured;
 mod wire;
 

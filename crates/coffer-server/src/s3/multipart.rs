@@ -7,7 +7,7 @@ use super::convert::{
     checksum_headers, conditions, declared_length, etag, integrity, object_meta, set_checksum,
     timestamp,
 };
-use super::objects::{customer_key, set_sse};
+use super::sse::{customer_key, set_sse};
 use super::wire::s3_wire;
 use super::{CofferS3, no_content};
 
@@ -46,8 +46,8 @@ impl CofferS3 {
         let input = req.input;
         super::unconfigured::refuse_object_lock!(input);
         let customer = customer_key!(input)?;
-        let requested = super::objects::requested_encryption(
-            super::objects::SseRequest {
+        let requested = super::sse::requested_encryption(
+            super::sse::SseRequest {
                 sse: input.server_side_encryption.as_ref(),
                 kms_key: input.ssekms_key_id.as_ref(),
                 bucket_key: input.bucket_key_enabled,
@@ -103,7 +103,7 @@ impl CofferS3 {
             ..Default::default()
         };
         set_sse!(out, &encryption, customer);
-        out.ssekms_encryption_context = super::objects::context_header(&encryption);
+        out.ssekms_encryption_context = super::sse::context_header(&encryption);
         Ok(S3Response::new(out))
     }
 

@@ -21,6 +21,11 @@ pub enum StoreError {
     /// A conditional write's precondition did not hold at the moment of writing.
     #[error("precondition not met: {0:?}")]
     Precondition(crate::Unmet),
+    /// The data directory was written by a newer Coffer.
+    #[error(
+        "the data directory's schema is version {found}, newer than this Coffer knows ({known}): run the Coffer that wrote it"
+    )]
+    NewerSchema { found: u32, known: u32 },
     #[error("stored record is corrupt: {0}")]
     Corrupt(&'static str),
     #[error("metadata database: {0}")]

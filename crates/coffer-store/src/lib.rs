@@ -25,7 +25,7 @@ mod records;
 
 pub use blobs::{BlobId, BlobStore, PendingBlob};
 pub use error::StoreError;
-pub use meta::{KvOp, MetaStore, prefix_successor};
+pub use meta::{KvOp, MetaStore, SCHEMA_VERSION, prefix_successor};
 pub use records::{
     Authenticated, BucketRecord, Location, ObjectRecord, ObjectSummary, PartRecord, Precondition,
     Segment, Unmet, UploadRecord,

@@ -8,6 +8,7 @@ use futures::channel::oneshot;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 mod kv;
+mod schema;
 mod tags;
 mod uploads;
 
@@ -18,35 +19,11 @@ use crate::{
     BlobId, BucketRecord, Location, ObjectRecord, ObjectSummary, PendingBlob, Precondition,
     Segment, StoreError,
 };
-use tags::add_tag_columns;
+pub use schema::SCHEMA_VERSION;
 use uploads::remove_upload;
 
 /// Most writes one transaction takes at once; bounds the latency of the first one.
 const MAX_BATCH: usize = 512;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS buckets (
-    name TEXT PRIMARY KEY, owner TEXT NOT NULL, region TEXT NOT NULL, created_ms INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS bucket_configs (
-    bucket TEXT NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (bucket, name));
-CREATE TABLE IF NOT EXISTS objects (
-    bucket TEXT NOT NULL, key TEXT NOT NULL, version_id TEXT NOT NULL,
-    size INTEGER NOT NULL, etag TEXT NOT NULL, last_modified_ms INTEGER NOT NULL,
-    meta BLOB NOT NULL, segments BLOB NOT NULL, mac BLOB NOT NULL DEFAULT x'',
-    PRIMARY KEY (bucket, key, version_id));
-CREATE TABLE IF NOT EXISTS uploads (
-    upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL,
-    initiated_ms INTEGER NOT NULL, meta BLOB NOT NULL, mac BLOB NOT NULL DEFAULT x'');
-CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, initiated_ms);
-CREATE TABLE IF NOT EXISTS parts (
-    upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, size INTEGER NOT NULL,
-    etag TEXT NOT NULL, last_modified_ms INTEGER NOT NULL, meta BLOB NOT NULL,
-    segment BLOB NOT NULL, mac BLOB NOT NULL DEFAULT x'', PRIMARY KEY (upload_id, part_number));
-CREATE TABLE IF NOT EXISTS blob_refs (blob_id TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS kv (
-    ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key));
-";
 
 /// Tables whose rows carry an authentication tag (`mac`), added to older data directories.
 const TAGGED_TABLES: [&str; 3] = ["objects", "uploads", "parts"];
@@ -65,8 +42,7 @@ pub struct MetaStore {
 impl MetaStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = open_connection(path)?;
-        conn.execute_batch(SCHEMA)?;
-        add_tag_columns(&conn)?;
+        schema::migrate(&conn)?;
         let (jobs, queue) = mpsc::channel::<Job>();
         thread::Builder::new()
             .name("coffer-meta-writer".into())
@@ -79,6 +55,11 @@ impl MetaStore {
     }
 
     // ---- reads ----
+
+    /// The schema version of the open data directory ([`SCHEMA_VERSION`] once open).
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        self.read(schema::version)
+    }
 
     pub fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(|c| {

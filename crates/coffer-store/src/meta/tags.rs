@@ -70,7 +70,7 @@ impl MetaStore {
 }
 
 /// Older data directories have no tag columns yet: add them (empty until
-/// [`MetaStore::tag_untagged`] fills them).
+/// [`MetaStore::tag_untagged`] fills them). Schema migration 1 → 2.
 pub(super) fn add_tag_columns(c: &Connection) -> Result<(), StoreError> {
     for table in TAGGED_TABLES {
         let has_mac = c

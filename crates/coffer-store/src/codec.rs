@@ -1,11 +1,19 @@
-//! Binary encoding of segment lists inside a metadata row:
-//! `count:u32` then per segment `plain_len:u64, kind:u8 (0 inline, 1 blob),
-//! len:u32 + bytes (inline data or blob id), len:u32 + sealing`. All integers big-endian.
+//! Binary encoding of segment lists inside a metadata row: `version:u8` (1), then
+//! `count:u32` and per segment `plain_len:u64, kind:u8 (0 inline, 1 blob), len:u32 + bytes
+//! (inline data or blob id), len:u32 + sealing`. A part's single segment is `version:u8`
+//! and the segment. All integers big-endian.
+//!
+//! Rows written before the version byte (layout 0) start with the count's or the length's
+//! high byte, which is always 0 for any list or length Coffer makes: a first byte of 0 reads
+//! as layout 0, anything but a known version is refused.
 
 use crate::{BlobId, Location, Segment, StoreError};
 
+/// The layout this build writes.
+const LAYOUT: u8 = 1;
+
 pub(crate) fn encode_segments(segments: &[Segment]) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut out = vec![LAYOUT];
     put_u32(&mut out, segments.len());
     for s in segments {
         encode_segment_into(&mut out, s);
@@ -14,7 +22,7 @@ pub(crate) fn encode_segments(segments: &[Segment]) -> Vec<u8> {
 }
 
 pub(crate) fn encode_segment(segment: &Segment) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut out = vec![LAYOUT];
     encode_segment_into(&mut out, segment);
     out
 }
@@ -34,7 +42,20 @@ fn encode_segment_into(out: &mut Vec<u8>, s: &Segment) {
     put_bytes(out, &s.sealing);
 }
 
+/// Skips the version byte of a layout-1 encoding; leaves a layout-0 one as it is.
+fn layout(buf: &mut &[u8]) -> Result<(), StoreError> {
+    match buf.first() {
+        Some(0) => Ok(()),
+        Some(&LAYOUT) => {
+            *buf = &buf[1..];
+            Ok(())
+        }
+        _ => Err(StoreError::Corrupt("unknown segment encoding version")),
+    }
+}
+
 pub(crate) fn decode_segments(mut buf: &[u8]) -> Result<Vec<Segment>, StoreError> {
+    layout(&mut buf)?;
     let n = take_u32(&mut buf)?;
     let mut out = Vec::with_capacity(n.min(10_000));
     for _ in 0..n {
@@ -47,6 +68,7 @@ pub(crate) fn decode_segments(mut buf: &[u8]) -> Result<Vec<Segment>, StoreError
 }
 
 pub(crate) fn decode_segment(mut buf: &[u8]) -> Result<Segment, StoreError> {
+    layout(&mut buf)?;
     let s = decode_segment_from(&mut buf)?;
     if !buf.is_empty() {
         return Err(StoreError::Corrupt("trailing bytes after segment"));
@@ -158,5 +180,34 @@ mod tests {
             assert!(decode_segments(&enc[..cut]).is_err());
         }
         assert_eq!(decode_segment(&encode_segment(&segs[1])).unwrap(), segs[1]);
+    }
+
+    #[test]
+    fn layout_zero_still_reads_and_unknown_layouts_are_refused() {
+        let seg = Segment {
+            plain_len: 3,
+            location: Location::Inline(vec![0xAA]),
+            sealing: vec![0xBB],
+        };
+        // Layout 0, byte for byte as releases before the version byte wrote it.
+        let legacy_part: &[u8] = &[
+            0, 0, 0, 0, 0, 0, 0, 3, // plain_len
+            0, // inline
+            0, 0, 0, 1, 0xAA, // data
+            0, 0, 0, 1, 0xBB, // sealing
+        ];
+        let legacy_list = [&[0, 0, 0, 1][..], legacy_part].concat();
+        assert_eq!(decode_segments(&legacy_list).unwrap(), vec![seg.clone()]);
+        assert_eq!(decode_segment(legacy_part).unwrap(), seg);
+        // This build writes layout 1.
+        let enc = encode_segments(std::slice::from_ref(&seg));
+        assert_eq!(enc[0], 1);
+        assert_eq!(decode_segments(&enc).unwrap(), vec![seg.clone()]);
+        let mut future = enc.clone();
+        future[0] = 2;
+        assert!(decode_segments(&future).is_err());
+        let mut part = encode_segment(&seg);
+        part[0] = 7;
+        assert!(decode_segment(&part).is_err());
     }
 }

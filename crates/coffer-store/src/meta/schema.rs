@@ -11,13 +11,14 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// The schema this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// One schema change, run inside its migration's transaction.
 type Migration = fn(&Connection) -> Result<(), StoreError>;
 
 /// `MIGRATIONS[n]` takes the schema from version `n` to `n + 1`.
-const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [create_tables, add_record_tags];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] =
+    [create_tables, add_record_tags, versioned_segments];
 
 /// Brings the schema up to [`SCHEMA_VERSION`].
 pub(super) fn migrate(c: &Connection) -> Result<(), StoreError> {
@@ -84,6 +85,13 @@ CREATE TABLE IF NOT EXISTS kv (
 /// empty until [`crate::MetaStore::tag_untagged`] fills the rows written before).
 fn add_record_tags(c: &Connection) -> Result<(), StoreError> {
     super::tags::add_tag_columns(c)
+}
+
+/// Version 3: segment lists and part segments are written with a version byte (layout 1,
+/// `codec.rs`). Rows of layout 0 are read as they are, so nothing is rewritten; the version
+/// only tells a build that knows schema versions but not layout 1 to stay away.
+fn versioned_segments(_: &Connection) -> Result<(), StoreError> {
+    Ok(())
 }
 
 #[cfg(test)]

@@ -132,3 +132,37 @@ def test_session_policy_narrows_and_get_session_token(server, bucket):
     who = boto3.client("sts", endpoint_url=server.endpoint, aws_access_key_id=t["AccessKeyId"], aws_secret_access_key=t["SecretAccessKey"],
                        aws_session_token=t["SessionToken"], region_name="us-east-1").get_caller_identity()
     assert who["Arn"] == f"arn:aws:iam::{ACCT}:user/{user}"
+
+
+def test_root_user_owns_a_virtual_mfa_device(server):
+    """As AWS allows: the account root creates and enables its own virtual MFA device (no
+    UserName), lists it, and signs GetSessionToken with it (issue 10 §3's first step)."""
+    import re
+    out = server.coffer("account", "create")
+    acct = re.search(r"Account (\d{12}) created", out).group(1)
+    ak = re.search(r"AWS_ACCESS_KEY_ID=(\S+)", out).group(1)
+    sk = re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", out).group(1)
+    iam = server.client_for(ak, sk, service="iam")
+    dev = iam.create_virtual_mfa_device(VirtualMFADeviceName="root-account-mfa-device")["VirtualMFADevice"]
+    serial = dev["SerialNumber"]
+    assert serial == f"arn:aws:iam::{acct}:mfa/root-account-mfa-device"
+    seed = dev["Base32StringSeed"].decode()
+    now = int(time.time()) // 30
+    # The root user is not an IAM user: it names no UserName (botocore would insist on one).
+    raw = server.client_for(ak, sk, service="iam", parameter_validation=False)
+    raw.enable_mfa_device(SerialNumber=serial, AuthenticationCode1=totp(seed, now - 2),
+                          AuthenticationCode2=totp(seed, now - 1))
+    listed = iam.list_mfa_devices()["MFADevices"]
+    assert [d["SerialNumber"] for d in listed] == [serial] and "UserName" not in listed[0]
+    assigned = iam.list_virtual_mfa_devices(AssignmentStatus="Assigned")["VirtualMFADevices"]
+    assert assigned[0]["User"]["Arn"] == f"arn:aws:iam::{acct}:root"
+    sts = server.client_for(ak, sk, service="sts")
+    # The enabling codes were the last two steps; the current one is still unused.
+    code = totp(seed, now)
+    creds = sts.get_session_token(SerialNumber=serial, TokenCode=code)["Credentials"]
+    assert creds["SessionToken"]
+    with pytest.raises(ClientError) as e:
+        sts.get_session_token(SerialNumber=serial, TokenCode=code)  # replayed
+    assert err(e)[0] == "AccessDenied"
+    raw.deactivate_mfa_device(SerialNumber=serial)
+    assert iam.list_mfa_devices()["MFADevices"] == []

@@ -285,6 +285,10 @@ impl Iam {
 
     // ---- virtual MFA devices ----
 
+    /// The name a device's `user` has when the account's root user holds it (no IAM user
+    /// name can contain `<` or `>`).
+    pub const ROOT_MFA_USER: &'static str = "<root>";
+
     /// A new device and its TOTP seed (base32), shown once.
     pub async fn create_virtual_mfa_device(
         &self,
@@ -329,7 +333,9 @@ impl Iam {
         code2: &str,
     ) -> Result<(), IamError> {
         let _g = self.write_lock.lock().await;
-        self.user(account, user)?;
+        if user != Self::ROOT_MFA_USER {
+            self.user(account, user)?;
+        }
         let mut dev = self.mfa_device(account, serial)?;
         if dev.user.is_some() {
             return Err(IamError::EntityAlreadyExists(
@@ -560,10 +566,15 @@ impl Iam {
         let now = (self.now_ms)();
         let mut mfa_auth_ms = None;
         if let Some((serial, code)) = mfa {
-            let Identity::User { account, name, .. } = caller else {
-                return Err(IamError::AccessDenied(
-                    "MFA is only available to IAM users here.".into(),
-                ));
+            let (account, name) = match caller {
+                Identity::User { account, name, .. } => (account.as_str(), name.as_str()),
+                // The root user's own device.
+                Identity::Root { account } => (account.as_str(), Self::ROOT_MFA_USER),
+                Identity::Role { .. } => {
+                    return Err(IamError::AccessDenied(
+                        "MFA is available to IAM users and the root user.".into(),
+                    ));
+                }
             };
             if !self.verify_mfa(account, name, serial, code).await? {
                 return Err(IamError::AccessDenied(

@@ -107,6 +107,13 @@ pub(super) async fn iam(iam: &Iam, call: &Call, action: &str) -> Result<Option<S
             )),
         }
     };
+    // MFA calls: the named user, else the caller (the root user's own devices included).
+    let mfa_user = || -> Result<String, ApiError> {
+        match (call.opt("UserName"), &call.identity) {
+            (None, Identity::Root { .. }) => Ok(Iam::ROOT_MFA_USER.to_owned()),
+            _ => user_or_self(),
+        }
+    };
     let out = match action {
         "CreateUser" => {
             let tags = tags(call);
@@ -589,7 +596,7 @@ pub(super) async fn iam(iam: &Iam, call: &Call, action: &str) -> Result<Option<S
         "EnableMFADevice" => {
             iam.enable_mfa_device(
                 &acct,
-                call.param("UserName")?,
+                &mfa_user()?,
                 call.param("SerialNumber")?,
                 call.param("AuthenticationCode1")?,
                 call.param("AuthenticationCode2")?,
@@ -598,7 +605,7 @@ pub(super) async fn iam(iam: &Iam, call: &Call, action: &str) -> Result<Option<S
             None
         }
         "DeactivateMFADevice" => {
-            iam.deactivate_mfa_device(&acct, &user_or_self()?, call.param("SerialNumber")?)
+            iam.deactivate_mfa_device(&acct, &mfa_user()?, call.param("SerialNumber")?)
                 .await?;
             None
         }
@@ -616,6 +623,11 @@ pub(super) async fn iam(iam: &Iam, call: &Call, action: &str) -> Result<Option<S
                     continue;
                 }
                 let user = match &d.user {
+                    Some(name) if name == Iam::ROOT_MFA_USER => format!(
+                        "<User>{}{}</User>",
+                        el("UserId", &acct),
+                        el("Arn", &format!("arn:aws:iam::{acct}:root"))
+                    ),
                     Some(name) => match iam.user(&acct, name) {
                         Ok(u) => format!("<User>{}</User>", user_xml(&u)),
                         Err(_) => String::new(),
@@ -636,14 +648,16 @@ pub(super) async fn iam(iam: &Iam, call: &Call, action: &str) -> Result<Option<S
             ))
         }
         "ListMFADevices" => {
-            let user = user_or_self().ok();
+            let user = mfa_user().ok();
             let devs: String = iam
                 .mfa_devices(&acct, user.as_deref())?
                 .iter()
                 .map(|d| {
+                    // The root user has no user name.
+                    let name = d.user.as_deref().filter(|u| *u != Iam::ROOT_MFA_USER);
                     format!(
                         "<member>{}{}{}</member>",
-                        el("UserName", d.user.as_deref().unwrap_or("")),
+                        name.map(|n| el("UserName", n)).unwrap_or_default(),
                         el("SerialNumber", &d.serial),
                         el("EnableDate", &iso8601(d.enabled_ms.unwrap_or(d.created_ms)))
                     )

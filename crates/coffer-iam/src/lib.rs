@@ -14,9 +14,12 @@
 
 mod aws_managed;
 mod error;
+mod groups;
 mod iam;
+mod policies;
 mod records;
 mod sts;
+mod users;
 
 pub use error::IamError;
 pub use iam::{AccountGuardrails, CallerPolicies, Iam, NewAccessKey, Resolved};

@@ -94,6 +94,15 @@ class Server:
             raise AssertionError(f"coffer {' '.join(args)} failed: {r.stderr.decode()}")
         return r.stdout.decode()
 
+    def new_account(self, email=None):
+        """`coffer account create`: (account id, root access key, root secret key)."""
+        import re
+        out = self.coffer("account", "create", *(["--email", email] if email else []))
+        acct = re.search(r"Account (\d{12}) created", out).group(1)
+        ak = re.search(r"AWS_ACCESS_KEY_ID=(\S+)", out).group(1)
+        sk = re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", out).group(1)
+        return acct, ak, sk
+
     def client_for(self, access_key, secret_key, service="s3", https=False, **config):
         cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config)
         endpoint = self.https_endpoint if https else self.endpoint

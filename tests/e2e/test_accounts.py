@@ -2,7 +2,6 @@
 each account only its own buckets under its own Owner, and names are global (issue 9 §1)."""
 import hashlib
 import json
-import re
 import uuid
 
 import pytest
@@ -15,20 +14,12 @@ def err(e):
     return e.value.response["Error"]["Code"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
-def new_account(server):
-    out = server.coffer("account", "create")
-    acct = re.search(r"Account (\d{12}) created", out).group(1)
-    ak = re.search(r"AWS_ACCESS_KEY_ID=(\S+)", out).group(1)
-    sk = re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", out).group(1)
-    return acct, ak, sk
-
-
 def canonical(account):
     return hashlib.sha256(account.encode()).hexdigest()
 
 
 def test_creator_account_owns_and_lists_only_its_buckets(server, s3):
-    acct, ak, sk = new_account(server)
+    acct, ak, sk = server.new_account()
     other = server.client_for(ak, sk)
     mine = f"own-{uuid.uuid4().hex[:10]}"
     other.create_bucket(Bucket=mine)
@@ -67,7 +58,7 @@ def test_creator_account_owns_and_lists_only_its_buckets(server, s3):
 
 
 def test_names_are_global(server, s3, bucket):
-    _, ak, sk = new_account(server)
+    _, ak, sk = server.new_account()
     other = server.client_for(ak, sk)
     with pytest.raises(ClientError) as e:
         other.create_bucket(Bucket=bucket)
@@ -78,7 +69,7 @@ def test_names_are_global(server, s3, bucket):
 
 
 def test_list_buckets_pages(server):
-    _, ak, sk = new_account(server)
+    _, ak, sk = server.new_account()
     c = server.client_for(ak, sk)
     tag = uuid.uuid4().hex[:6]
     names = sorted(f"pg-{tag}-{i}" for i in range(5))

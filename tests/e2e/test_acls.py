@@ -4,7 +4,6 @@ AccessControlPolicy documents, grantees by canonical id, e-mail and group — ta
 authorization with bucket and identity policies, under Block Public Access."""
 import hashlib
 import json
-import re
 import uuid
 
 import pytest
@@ -29,10 +28,7 @@ def root_account(server):
 
 
 def new_account(server, email=None):
-    out = server.coffer("account", "create", *(["--email", email] if email else []))
-    acct = re.search(r"Account (\d{12}) created", out).group(1)
-    ak = re.search(r"AWS_ACCESS_KEY_ID=(\S+)", out).group(1)
-    sk = re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", out).group(1)
+    acct, ak, sk = server.new_account(email)
     return acct, server.client_for(ak, sk), (ak, sk)
 
 

@@ -2,7 +2,6 @@
 policies vs grants to the role, a Deny naming the owner's own account, condition variables
 the request can't fill, ForAnyValue…IfExists on an absent key, allow-list guardrails."""
 import json
-import re
 import uuid
 
 import pytest
@@ -121,10 +120,7 @@ def test_for_any_value_if_exists_on_an_absent_key(server, bucket):
 
 
 def test_allow_list_guardrails(server, tmp_path):
-    out = server.coffer("account", "create")
-    acct = re.search(r"Account (\d{12}) created", out).group(1)
-    ak = re.search(r"AWS_ACCESS_KEY_ID=(\S+)", out).group(1)
-    sk = re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", out).group(1)
+    acct, ak, sk = server.new_account()
     root = server.client_for(ak, sk)
     b = f"gl-{uuid.uuid4().hex[:10]}"
     root.create_bucket(Bucket=b)

@@ -137,11 +137,7 @@ def test_session_policy_narrows_and_get_session_token(server, bucket):
 def test_root_user_owns_a_virtual_mfa_device(server):
     """As AWS allows: the account root creates and enables its own virtual MFA device (no
     UserName), lists it, and signs GetSessionToken with it (issue 10 §3's first step)."""
-    import re
-    out = server.coffer("account", "create")
-    acct = re.search(r"Account (\d{12}) created", out).group(1)
-    ak = re.search(r"AWS_ACCESS_KEY_ID=(\S+)", out).group(1)
-    sk = re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", out).group(1)
+    acct, ak, sk = server.new_account()
     iam = server.client_for(ak, sk, service="iam")
     dev = iam.create_virtual_mfa_device(VirtualMFADeviceName="root-account-mfa-device")["VirtualMFADevice"]
     serial = dev["SerialNumber"]

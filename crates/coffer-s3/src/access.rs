@@ -129,7 +129,7 @@ impl S3Core {
         let policy =
             Policy::parse(json, PolicyKind::Resource).map_err(|e| S3Error::MalformedPolicy(e.0))?;
         check_resources_name_bucket(&policy, bucket)?;
-        let block = access.block.or(self.account_block(&access.owner)?);
+        let block = self.effective_block(&access)?;
         if block.block_public_policy && is_public(&policy) {
             return Err(S3Error::AccessDenied(
                 "User is not authorized to perform: s3:PutBucketPolicy because public policies are blocked by the BlockPublicPolicy block public access setting.".into(),
@@ -239,15 +239,13 @@ impl S3Core {
         }
     }
 
-    /// The settings in force for `bucket` of `owner`: the bucket's and its account's, the
-    /// stricter of each.
+    /// The settings in force for a bucket: its own and its owner account's, the stricter of
+    /// each.
     pub(crate) fn effective_block(
         &self,
-        bucket: &str,
-        owner: &str,
+        access: &BucketAccess,
     ) -> Result<PublicAccessBlock, S3Error> {
-        let access = self.bucket_access(bucket)?;
-        Ok(access.block.or(self.account_block(owner)?))
+        Ok(access.block.or(self.account_block(&access.owner)?))
     }
 
     /// The account's setting, all off when none is configured.
@@ -288,9 +286,7 @@ impl S3Core {
             .as_deref()
             .is_none_or(|o| req.principal.account() == Some(o));
         let block = match &access {
-            Some(a) => a.block.or(self
-                .account_block(&a.owner)
-                .unwrap_or(PublicAccessBlock::OFF)),
+            Some(a) => self.effective_block(a).unwrap_or(a.block),
             None => PublicAccessBlock::OFF,
         };
         // RestrictPublicBuckets: a public policy grants nothing to anonymous or other accounts.

@@ -357,6 +357,13 @@ pub(crate) fn policy_of(
         .map_err(|_| S3Error::Corrupt)
 }
 
+/// The refusal of a public ACL under BlockPublicAcls.
+pub(crate) fn public_acl_blocked() -> S3Error {
+    S3Error::AccessDenied(
+        "User does not have permission to set a public ACL: BlockPublicAcls is on".into(),
+    )
+}
+
 /// S3's canonical user id of an account: 64 hex digits, derived from the account id.
 pub fn canonical_user_id(account_id: &str) -> String {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, account_id.as_bytes());
@@ -509,14 +516,8 @@ impl crate::S3Core {
         if !access.ownership.acls_enabled() && (headers || acl.grants_beyond_owner()) {
             return Err(S3Error::AccessControlListNotSupported);
         }
-        if acl.is_public()
-            && self
-                .effective_block(bucket, &access.owner)?
-                .block_public_acls
-        {
-            return Err(S3Error::AccessDenied(
-                "User does not have permission to set a public ACL: BlockPublicAcls is on".into(),
-            ));
+        if acl.is_public() && self.effective_block(&access)?.block_public_acls {
+            return Err(public_acl_blocked());
         }
         Ok(())
     }

@@ -93,11 +93,9 @@ impl S3Core {
             if !ownership.acls_enabled() {
                 return Err(S3Error::InvalidBucketAclWithObjectOwnership);
             }
+            // A new bucket blocks public ACLs.
             if acl.is_public() {
-                return Err(S3Error::AccessDenied(
-                    "User does not have permission to set a public ACL: BlockPublicAcls is on"
-                        .into(),
-                ));
+                return Err(crate::acl::public_acl_blocked());
             }
             configs.push((
                 crate::acl::ACL_CONFIG.to_owned(),

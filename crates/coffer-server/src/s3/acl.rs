@@ -180,13 +180,11 @@ impl CofferS3 {
     }
 
     fn grantee_by_id(&self, canonical: &str) -> S3Result<DomainGrantee> {
-        let accounts = self.auth.iam.accounts().map_err(|e| {
-            tracing::error!(error = %e, "IAM lookup failed");
-            s3_error!(
-                InternalError,
-                "We encountered an internal error. Please try again."
-            )
-        })?;
+        let accounts = self
+            .auth
+            .iam
+            .accounts()
+            .map_err(super::wire::iam_internal)?;
         accounts
             .into_iter()
             .find(|a| coffer_s3::canonical_user_id(&a.id) == canonical)
@@ -195,13 +193,11 @@ impl CofferS3 {
     }
 
     fn grantee_by_email(&self, email: &str) -> S3Result<DomainGrantee> {
-        let found = self.auth.iam.account_by_email(email).map_err(|e| {
-            tracing::error!(error = %e, "IAM lookup failed");
-            s3_error!(
-                InternalError,
-                "We encountered an internal error. Please try again."
-            )
-        })?;
+        let found = self
+            .auth
+            .iam
+            .account_by_email(email)
+            .map_err(super::wire::iam_internal)?;
         found.map(|a| DomainGrantee::Account(a.id)).ok_or_else(|| {
             s3_error!(
                 UnresolvableGrantByEmailAddress,
@@ -240,7 +236,7 @@ impl CofferS3 {
         req: S3Request<GetObjectAclInput>,
     ) -> S3Result<S3Response<GetObjectAclOutput>> {
         let input = req.input;
-        super::objects::only_null_version(input.version_id.as_deref())?;
+        super::convert::only_null_version(input.version_id.as_deref())?;
         let acl = self
             .core
             .object_acl(&input.bucket, &input.key)
@@ -258,7 +254,7 @@ impl CofferS3 {
         req: S3Request<PutObjectAclInput>,
     ) -> S3Result<S3Response<PutObjectAclOutput>> {
         let input = req.input;
-        super::objects::only_null_version(input.version_id.as_deref())?;
+        super::convert::only_null_version(input.version_id.as_deref())?;
         let request = self.acl_to_put(&acl_fields!(input), input.access_control_policy)?;
         self.core
             .set_object_acl(&input.bucket, &input.key, &request)

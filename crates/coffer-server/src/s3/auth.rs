@@ -34,13 +34,7 @@ impl S3Auth for IamAuth {
                 InvalidAccessKeyId,
                 "The AWS Access Key Id you provided does not exist in our records."
             )),
-            Err(e) => {
-                tracing::error!(error = %e, "IAM lookup failed");
-                Err(s3s::s3_error!(
-                    InternalError,
-                    "We encountered an internal error. Please try again."
-                ))
-            }
+            Err(e) => Err(super::wire::iam_internal(e)),
         }
     }
 }

@@ -234,13 +234,7 @@ impl Authorizer {
     }
 
     fn resolve_caller(&self, view: &RequestView<'_>) -> S3Result<Caller> {
-        let internal = |e: coffer_iam::IamError| {
-            tracing::error!(error = %e, "IAM lookup failed");
-            s3s::s3_error!(
-                InternalError,
-                "We encountered an internal error. Please try again."
-            )
-        };
+        let internal = super::wire::iam_internal;
         let Some(c) = view.credentials else {
             return Ok(Caller {
                 principal: Principal::Anonymous,

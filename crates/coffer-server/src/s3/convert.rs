@@ -9,6 +9,16 @@ use coffer_s3::{
 use s3s::dto::{ETag, ETagCondition, Timestamp, TimestampFormat};
 use s3s::{S3Result, s3_error};
 
+/// Until buckets keep versions, the `null` version is the only one there is.
+pub(crate) fn only_null_version(version_id: Option<&str>) -> S3Result<()> {
+    match version_id {
+        Some(v) if v != coffer_s3::NULL_VERSION => {
+            Err(s3_error!(InvalidArgument, "Invalid version id specified"))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn timestamp(ms: i64) -> Timestamp {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);

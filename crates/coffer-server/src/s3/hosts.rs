@@ -25,45 +25,42 @@ impl Domains {
 
 impl Domains {
     /// Whether a request's Host names a bucket under one of the domains. On every request's
-    /// path: nothing is allocated unless a domain could match.
+    /// path: nothing is allocated.
     pub(crate) fn names_bucket<B>(&self, req: &http::Request<B>) -> bool {
-        if self.0.is_empty() {
-            return false;
-        }
-        let Some(host) = req
-            .headers()
+        req.headers()
             .get(http::header::HOST)
             .and_then(|h| h.to_str().ok())
             .or_else(|| req.uri().host())
-        else {
-            return false;
-        };
-        let name = strip_port(host);
-        self.0.iter().any(|d| {
-            name.len() > d.len() + 1
-                && name.as_bytes()[name.len() - d.len() - 1] == b'.'
-                && name[name.len() - d.len()..].eq_ignore_ascii_case(d)
+            .and_then(|host| self.split(strip_port(host)))
+            .is_some_and(|(_, bucket)| bucket.is_some())
+    }
+
+    /// A host name as (the domain it is, or is under; the bucket before it, if any),
+    /// compared without regard to case.
+    fn split<'a>(&self, name: &'a str) -> Option<(&str, Option<&'a str>)> {
+        self.0.iter().find_map(|d| {
+            if name.eq_ignore_ascii_case(d) {
+                return Some((d.as_str(), None));
+            }
+            let cut = name.len().checked_sub(d.len() + 1).filter(|&c| c > 0)?;
+            (name.as_bytes()[cut] == b'.' && name[cut + 1..].eq_ignore_ascii_case(d))
+                .then(|| (d.as_str(), Some(&name[..cut])))
         })
     }
 }
 
 impl S3Host for Domains {
     fn parse_host_header<'a>(&'a self, host: &'a str) -> S3Result<VirtualHost<'a>> {
-        let name = strip_port(host).to_ascii_lowercase();
-        if name == "localhost" {
-            return Ok(VirtualHost::new(name));
+        let name = strip_port(host);
+        if name.eq_ignore_ascii_case("localhost") {
+            return Ok(VirtualHost::new("localhost"));
         }
-        for d in &self.0 {
-            if name == *d {
-                return Ok(VirtualHost::new(d.as_str()));
-            }
-            if let Some(bucket) = name
-                .strip_suffix(d.as_str())
-                .and_then(|b| b.strip_suffix('.'))
-                && !bucket.is_empty()
-            {
-                return Ok(VirtualHost::new(d.as_str()).with_bucket(bucket.to_owned()));
-            }
+        if let Some((domain, bucket)) = self.split(name) {
+            let vh = VirtualHost::new(domain);
+            return Ok(match bucket {
+                Some(b) => vh.with_bucket(b.to_ascii_lowercase()),
+                None => vh,
+            });
         }
         let hint = if self.0.is_empty() {
             "no --domain is configured, so only an IP address or localhost is".to_owned()

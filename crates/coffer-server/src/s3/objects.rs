@@ -14,16 +14,6 @@ use super::sse::{SseRequest, context_header, customer_key, requested_encryption,
 use super::wire::s3_wire;
 use super::{CofferS3, no_content};
 
-/// Until buckets keep versions, the `null` version is the only one there is.
-pub(super) fn only_null_version(version_id: Option<&str>) -> S3Result<()> {
-    match version_id {
-        Some(v) if v != coffer_s3::NULL_VERSION => {
-            Err(s3_error!(InvalidArgument, "Invalid version id specified"))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Authorization's view of a request whose input has been taken apart.
 pub(super) fn view<'a>(
     credentials: &'a Option<s3s::auth::Credentials>,
@@ -474,7 +464,7 @@ impl CofferS3 {
                 "Copying from an access point is not available yet"
             ));
         };
-        only_null_version(version_id.as_deref())?;
+        super::convert::only_null_version(version_id.as_deref())?;
         let directive = match input
             .metadata_directive
             .as_ref()

@@ -248,7 +248,7 @@ impl CofferS3 {
                 "A version-id marker cannot be specified without a key marker."
             ));
         }
-        super::objects::only_null_version(input.version_id_marker.as_deref())?;
+        super::convert::only_null_version(input.version_id_marker.as_deref())?;
         let q = coffer_s3::ListQuery {
             prefix: input.prefix.clone().unwrap_or_default(),
             delimiter: input.delimiter.clone(),

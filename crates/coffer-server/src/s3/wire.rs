@@ -6,6 +6,16 @@ use s3s::{S3ErrorCode, s3_error};
 
 use super::body::BodyFault;
 
+/// An IAM failure behind an S3 request (a store error: IAM's own refusals never reach S3):
+/// logged, and answered as S3's internal error.
+pub(crate) fn iam_internal(e: coffer_iam::IamError) -> s3s::S3Error {
+    tracing::error!(error = %e, "IAM lookup failed");
+    s3s::s3_error!(
+        InternalError,
+        "We encountered an internal error. Please try again."
+    )
+}
+
 /// Maps a domain error to the AWS error code, status and message. No `_` arm: a new variant
 /// does not compile until it is mapped here.
 pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {

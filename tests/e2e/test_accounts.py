@@ -107,3 +107,27 @@ def test_anonymous_lists_nothing(server):
     import requests
     r = requests.get(server.endpoint + "/")
     assert r.status_code == 403 and b"AccessDenied" in r.content
+
+
+def test_expected_bucket_owner_is_enforced(server, s3, bucket):
+    """`x-amz-expected-bucket-owner` is a guard against writing into a bucket another account
+    made with the expected name: S3 answers 403, and so does Coffer (not accepted and ignored)."""
+    me = server.client_for(ACCESS_KEY, SECRET_KEY, service="sts").get_caller_identity()["Account"]
+    other, _, _ = server.new_account()
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v", ExpectedBucketOwner=me)
+    assert s3.get_object(Bucket=bucket, Key="k", ExpectedBucketOwner=me)["Body"].read() == b"v"
+    for call in (lambda: s3.put_object(Bucket=bucket, Key="k2", Body=b"x", ExpectedBucketOwner=other),
+                 lambda: s3.get_object(Bucket=bucket, Key="k", ExpectedBucketOwner=other),
+                 lambda: s3.list_objects_v2(Bucket=bucket, ExpectedBucketOwner=other),
+                 lambda: s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "k"}]},
+                                           ExpectedBucketOwner=other),
+                 lambda: s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "k"},
+                                        ExpectedSourceBucketOwner=other)):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert err(e) == ("AccessDenied", 403)
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="k2")
+    s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "k"},
+                   ExpectedSourceBucketOwner=me, ExpectedBucketOwner=me)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v"

@@ -12,6 +12,9 @@ use s3s::{S3Request, S3Result};
 
 use super::authorize::{Authorizer, Connection, RequestView, action_for};
 
+const EXPECTED_OWNER: &str = "x-amz-expected-bucket-owner";
+const EXPECTED_SOURCE_OWNER: &str = "x-amz-source-expected-bucket-owner";
+
 /// Longest validity of a presigned URL, as S3: 7 days.
 pub(crate) const MAX_PRESIGN_EXPIRES_SECS: u64 = 604_800;
 
@@ -82,7 +85,7 @@ impl S3Access for AccessGate {
         };
         // DeleteObjects is judged key by key inside the operation.
         if op == "DeleteObjects" {
-            return Ok(());
+            return self.check_expected_owner(cx.headers(), EXPECTED_OWNER, bucket);
         }
         let resolved = self.auth.check(&view, &action_for(op), bucket, key)?;
         // CreateBucket with an ACL or an ownership setting needs those permissions too (an
@@ -101,6 +104,8 @@ impl S3Access for AccessGate {
             }
         }
         require_tls_for_sse_c(cx.headers(), peer)?;
+        // Only a caller allowed on the bucket learns that its owner is another.
+        self.check_expected_owner(cx.headers(), EXPECTED_OWNER, bucket)?;
         cx.extensions_mut().insert(resolved);
         Ok(())
     }
@@ -199,8 +204,31 @@ impl AccessGate {
             resolved: None,
         };
         self.auth
-            .check(&view, "s3:GetObject", Some(bucket), Some(key))
-            .map(|_| ())
+            .check(&view, "s3:GetObject", Some(bucket), Some(key))?;
+        self.check_expected_owner(headers, EXPECTED_SOURCE_OWNER, Some(bucket))
+    }
+
+    /// `x-amz-expected-bucket-owner` (and `x-amz-source-expected-bucket-owner` for a copy
+    /// source): a request meant for one account's bucket fails with 403 if the bucket is
+    /// another's, as on S3, rather than landing in a bucket someone else made with that name.
+    fn check_expected_owner(
+        &self,
+        headers: &http::HeaderMap,
+        header: &str,
+        bucket: Option<&str>,
+    ) -> S3Result<()> {
+        let (Some(expected), Some(bucket)) = (headers.get(header), bucket) else {
+            return Ok(());
+        };
+        let owner = match self.auth.core.bucket(bucket) {
+            Ok(b) => b.owner,
+            // A missing bucket is the operation's to answer.
+            Err(_) => return Ok(()),
+        };
+        if expected.as_bytes() == owner.as_bytes() {
+            return Ok(());
+        }
+        Err(s3s::s3_error!(AccessDenied, "Access Denied"))
     }
 }
 

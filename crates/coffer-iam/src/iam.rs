@@ -111,7 +111,7 @@ const KEY_CACHE_LIMIT: usize = 100_000;
 
 /// The IAM domain over the shared metadata store.
 pub struct Iam {
-    pub(crate) meta: Arc<MetaStore>,
+    pub(crate) meta: Arc<dyn MetaStore>,
     pub(crate) secrets: WrappingKey,
     pub(crate) rng: SystemRandom,
     pub(crate) now_ms: fn() -> i64,
@@ -147,7 +147,11 @@ fn email_index(email: &str) -> String {
 
 impl Iam {
     /// `secret_wrapping_key` protects stored secret access keys (derive it from the root key).
-    pub fn new(meta: Arc<MetaStore>, secret_wrapping_key: &DataKey, now_ms: fn() -> i64) -> Self {
+    pub fn new(
+        meta: Arc<dyn MetaStore>,
+        secret_wrapping_key: &DataKey,
+        now_ms: fn() -> i64,
+    ) -> Self {
         Self {
             meta,
             secrets: WrappingKey::new(secret_wrapping_key),

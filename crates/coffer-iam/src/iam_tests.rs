@@ -6,7 +6,7 @@ fn block<F: std::future::Future>(f: F) -> F::Output {
 }
 
 fn iam(dir: &std::path::Path) -> Iam {
-    let meta = Arc::new(MetaStore::open(&dir.join("m.sqlite")).unwrap());
+    let meta = Arc::new(coffer_store::SqliteMeta::open(&dir.join("m.sqlite")).unwrap());
     Iam::new(
         meta,
         &DataKey::from_bytes(Zeroizing::new([3u8; 32])),
@@ -84,7 +84,7 @@ fn users_keys_and_policies() {
 #[test]
 fn cached_lookups_see_writes_from_another_instance() {
     let dir = tempfile::tempdir().unwrap();
-    let meta = Arc::new(MetaStore::open(&dir.path().join("m.sqlite")).unwrap());
+    let meta = Arc::new(coffer_store::SqliteMeta::open(&dir.path().join("m.sqlite")).unwrap());
     let key = DataKey::from_bytes(Zeroizing::new([3u8; 32]));
     let server = Iam::new(meta.clone(), &key, || 0);
     let cli = Iam::new(meta, &key, || 0);

@@ -884,7 +884,7 @@ mod tests {
     fn session_tokens_expire_and_must_match() {
         use std::sync::Arc;
         let dir = tempfile::tempdir().unwrap();
-        let meta = Arc::new(coffer_store::MetaStore::open(&dir.path().join("m.sqlite")).unwrap());
+        let meta = Arc::new(coffer_store::SqliteMeta::open(&dir.path().join("m.sqlite")).unwrap());
         let iam = Iam::new(
             meta,
             &coffer_crypto::DataKey::from_bytes(Zeroizing::new([1u8; 32])),

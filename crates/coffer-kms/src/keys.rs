@@ -121,7 +121,7 @@ pub struct DataKeyPair {
 }
 
 pub struct Kms {
-    meta: Arc<MetaStore>,
+    meta: Arc<dyn MetaStore>,
     sealing: WrappingKey,
     rng: SystemRandom,
     now_ms: fn() -> i64,
@@ -189,7 +189,7 @@ impl LoadedKey {
 impl Kms {
     /// `material_key` seals key material at rest (derive it from the root key).
     pub fn new(
-        meta: Arc<MetaStore>,
+        meta: Arc<dyn MetaStore>,
         material_key: &DataKey,
         region: &str,
         now_ms: fn() -> i64,
@@ -1253,7 +1253,7 @@ mod tests {
     }
 
     fn kms(dir: &std::path::Path, now: fn() -> i64) -> Kms {
-        let meta = Arc::new(MetaStore::open(&dir.join("m.sqlite")).unwrap());
+        let meta = Arc::new(coffer_store::SqliteMeta::open(&dir.join("m.sqlite")).unwrap());
         Kms::new(
             meta,
             &DataKey::from_bytes(Zeroizing::new([4u8; 32])),

@@ -1,10 +1,9 @@
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use coffer_crypto::{DataKey, RecordKey, WrappingKey};
-use coffer_store::{BlobId, BlobStore, MetaStore};
+use coffer_store::{BlobId, BlobStore, MetaStore, Storage};
 
 use crate::S3Error;
 
@@ -40,7 +39,7 @@ impl Clock for SystemClock {
 
 /// The S3 domain: one per data directory, shared by every request.
 pub struct S3Core {
-    pub(crate) meta: Arc<MetaStore>,
+    pub(crate) meta: Arc<dyn MetaStore>,
     pub(crate) blobs: BlobStore,
     pub(crate) service_key: Arc<WrappingKey>,
     /// Tags object, upload and part records (`records.rs`).
@@ -53,17 +52,15 @@ pub struct S3Core {
 }
 
 impl S3Core {
-    /// Opens (or initialises) the data directory: metadata store, blob files, the SSE-S3
-    /// service key (created on first start, stored wrapped by `root_key`), then sweeps what
-    /// an earlier crash left behind.
+    /// Opens (or initialises) the S3 domain on `storage`: the SSE-S3 service key (created on
+    /// first start, stored wrapped by `root_key`), then sweeps what an earlier crash left
+    /// behind.
     pub async fn open(
-        data_dir: &Path,
+        storage: Storage,
         root_key: &DataKey,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, S3Error> {
-        std::fs::create_dir_all(data_dir)?;
-        let meta = Arc::new(MetaStore::open(&data_dir.join("meta.sqlite"))?);
-        let blobs = BlobStore::open(&data_dir.join("objects"))?;
+        let Storage { meta, blobs } = storage;
         let rng = SystemRandom::new();
         let root = WrappingKey::new(root_key);
         let wrapped = match meta.setting(SERVICE_KEY_SETTING)? {
@@ -85,7 +82,9 @@ impl S3Core {
                 // Records written before authentication: tag them, then mark the directory.
                 let records = RecordKey::new(&root_key.derive(RECORD_KEY_LABEL));
                 let tagged = meta
-                    .tag_untagged(move |kind, bytes| records.tag(kind, bytes).to_vec())
+                    .tag_untagged(Box::new(move |kind: &[u8], bytes: &[u8]| {
+                        records.tag(kind, bytes).to_vec()
+                    }))
                     .await?;
                 tracing::info!(
                     tagged,
@@ -121,7 +120,7 @@ impl S3Core {
     }
 
     /// The metadata store, shared with the other domains (IAM) of the same data directory.
-    pub fn metadata(&self) -> Arc<MetaStore> {
+    pub fn metadata(&self) -> Arc<dyn MetaStore> {
         self.meta.clone()
     }
 
@@ -152,10 +151,5 @@ impl S3Core {
                 tracing::warn!(blob = id.as_str(), error = %e, "could not remove released blob");
             }
         }
-    }
-
-    /// Where a blob of an object lives on disk (for tamper tests and inspection tools).
-    pub fn blob_path(&self, id: &BlobId) -> std::path::PathBuf {
-        self.blobs.blob_path(id)
     }
 }

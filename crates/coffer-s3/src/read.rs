@@ -2,15 +2,13 @@
 //! that fails authentication ends the stream with an error, so no wrong byte goes out.
 
 use std::collections::VecDeque;
-use std::fs::File;
 use std::ops::Range;
-use std::os::unix::fs::FileExt as _;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use coffer_crypto::{PACKAGE_SIZE, PackageOpener, package_count};
-use coffer_store::{Location, ObjectRecord};
+use coffer_store::{BlobReader, Location, ObjectRecord};
 use futures::{Stream, StreamExt as _, stream};
 
 use crate::sealing::Sealing;
@@ -30,7 +28,7 @@ const PACKAGES_PER_READ: u64 = 16;
 
 enum Source {
     Inline(Arc<Vec<u8>>),
-    File(Arc<File>),
+    Blob(Arc<dyn BlobReader>),
 }
 
 /// The part of one segment a read still has to deliver.
@@ -44,8 +42,8 @@ struct SegmentRead {
 
 impl S3Core {
     /// A stream of the plaintext bytes `range` of `rec`, whose encryption is `enc` (carrying
-    /// the request's SSE-C key, already admitted, if any). Blob files are opened here, so a
-    /// concurrent overwrite that unlinks them cannot cut this read short.
+    /// the request's SSE-C key, already admitted, if any). Blobs are opened here, so a
+    /// concurrent overwrite that removes them cannot cut this read short.
     pub(crate) fn read_range(
         &self,
         rec: &ObjectRecord,
@@ -64,7 +62,7 @@ impl S3Core {
                 }
                 let source = match &seg.location {
                     Location::Inline(data) => Source::Inline(Arc::new(data.clone())),
-                    Location::Blob(id) => Source::File(Arc::new(self.blobs.open_blob(id)?)),
+                    Location::Blob(id) => Source::Blob(self.blobs.open(id)?),
                 };
                 plan.push_back(SegmentRead {
                     opener: Arc::new(self.opener_for(&sealing, &rec.bucket, &rec.key, enc)?),
@@ -124,7 +122,7 @@ async fn read_chunk(seg: &mut SegmentRead) -> Result<Bytes, S3Error> {
     let opener = seg.opener.clone();
     let source = match &seg.source {
         Source::Inline(d) => Source::Inline(d.clone()),
-        Source::File(f) => Source::File(f.clone()),
+        Source::Blob(f) => Source::Blob(f.clone()),
     };
     let open = move || -> Result<Bytes, S3Error> {
         let len = usize::try_from(sealed_end - sealed_start).map_err(|_| S3Error::Corrupt)?;
@@ -133,7 +131,7 @@ async fn read_chunk(seg: &mut SegmentRead) -> Result<Bytes, S3Error> {
                 let s = usize::try_from(sealed_start).map_err(|_| S3Error::Corrupt)?;
                 d.get(s..s + len).ok_or(S3Error::Corrupt)?.to_vec()
             }
-            Source::File(f) => {
+            Source::Blob(f) => {
                 let mut buf = vec![0u8; len];
                 f.read_exact_at(&mut buf, sealed_start)
                     .map_err(|_| S3Error::Corrupt)?;
@@ -153,7 +151,7 @@ async fn read_chunk(seg: &mut SegmentRead) -> Result<Bytes, S3Error> {
         Ok(Bytes::from(plain).slice(skip..skip + keep))
     };
     // Inline segments are small (at most INLINE_MAX sealed bytes) and in memory: opening them
-    // here costs less than a hand-off to the blocking pool. File reads go there.
+    // here costs less than a hand-off to the blocking pool. Blob reads go there.
     let out = if matches!(seg.source, Source::Inline(_)) {
         open()?
     } else {

@@ -1,14 +1,12 @@
 //! The upload pipeline: plaintext stream → MD5/checksum → 64 KiB packages sealed → inline
-//! (small) or a durable blob file (large). Memory stays bounded by one write buffer.
+//! (small) or a durable blob (large). Memory stays bounded by one write buffer.
 
-use std::fs::File;
-use std::io::Write as _;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use coffer_crypto::{PACKAGE_SIZE, PackageSealer};
-use coffer_store::{BlobId, BlobStore, Location, PendingBlob, Segment};
+use coffer_store::{BlobId, BlobStore, BlobWriter, Location, PendingBlob, Segment};
 use futures::{Stream, StreamExt as _};
 use tokio::task::JoinHandle;
 
@@ -147,16 +145,16 @@ impl SealedOutput<'_> {
     }
 }
 
-/// A blob file being written. Writes are pipelined (one in flight while the next chunk is
-/// sealed) and writeback starts early (a background `fdatasync` every [`SYNC_EVERY`] bytes),
-/// so the final fsync before commit flushes only the tail.
+/// A blob being written. Writes are pipelined (one in flight while the next chunk is
+/// sealed) and writeback starts early (a background `sync_data` every [`SYNC_EVERY`] bytes),
+/// so the final sync before commit flushes only the tail.
 ///
-/// Dropped before [`TempBlob::commit`] (an error, or the client hanging up), it removes its
-/// temporary file; a crash leaves it to the start-up sweep.
+/// Dropped before [`TempBlob::commit`] (an error, or the client hanging up), its writer
+/// removes what it wrote; a crash leaves it to the start-up sweep.
 struct TempBlob {
     blobs: BlobStore,
     id: BlobId,
-    file: Option<Arc<File>>,
+    writer: Arc<dyn BlobWriter>,
     in_flight_write: Option<JoinHandle<std::io::Result<()>>>,
     in_flight_sync: Option<JoinHandle<std::io::Result<()>>>,
     unsynced: usize,
@@ -168,68 +166,42 @@ const SYNC_EVERY: usize = 16 * 1024 * 1024;
 impl TempBlob {
     async fn create(blobs: BlobStore, id: BlobId) -> Result<Self, S3Error> {
         let (b, i) = (blobs.clone(), id.clone());
-        let file = blocking(move || b.create(&i)).await??;
+        let writer: Arc<dyn BlobWriter> = blocking(move || b.create(&i)).await??.into();
         Ok(Self {
             blobs,
             id,
-            file: Some(Arc::new(file)),
+            writer,
             in_flight_write: None,
             in_flight_sync: None,
             unsynced: 0,
         })
     }
 
-    fn file(&self) -> Result<Arc<File>, S3Error> {
-        self.file
-            .clone()
-            .ok_or(S3Error::Internal("blob already committed".into()))
-    }
-
     async fn write(&mut self, buf: Vec<u8>) -> Result<(), S3Error> {
         join(self.in_flight_write.take()).await?;
-        let file = self.file()?;
+        let writer = self.writer.clone();
         self.unsynced += buf.len();
-        self.in_flight_write = Some(tokio::task::spawn_blocking(move || {
-            (&*file).write_all(&buf)
-        }));
+        self.in_flight_write = Some(tokio::task::spawn_blocking(move || writer.write_all(&buf)));
         if self.unsynced >= SYNC_EVERY
             && self.in_flight_sync.as_ref().is_none_or(|h| h.is_finished())
         {
             join(self.in_flight_sync.take()).await?;
-            let file = self.file()?;
-            self.in_flight_sync = Some(tokio::task::spawn_blocking(move || file.sync_data()));
+            let writer = self.writer.clone();
+            self.in_flight_sync = Some(tokio::task::spawn_blocking(move || writer.sync_data()));
             self.unsynced = 0;
         }
         Ok(())
     }
 
     /// Makes the blob durable. Abandoned while this runs (the request dropped), the blocking
-    /// task still finishes and drops its [`PendingBlob`], which removes the file.
+    /// task still finishes and drops its [`PendingBlob`], which removes the blob.
     async fn commit(mut self) -> Result<PendingBlob, S3Error> {
         join(self.in_flight_write.take()).await?;
         join(self.in_flight_sync.take()).await?;
-        let file = self
-            .file
-            .take()
-            .ok_or(S3Error::Internal("blob already committed".into()))?;
-        let file =
-            Arc::try_unwrap(file).map_err(|_| S3Error::Internal("blob still shared".into()))?;
-        let (blobs, id) = (self.blobs.clone(), self.id.clone());
-        match blocking(move || blobs.commit(&id, file)).await? {
-            Ok(pending) => Ok(pending),
-            Err(e) => {
-                self.blobs.discard(&self.id);
-                Err(e.into())
-            }
-        }
-    }
-}
-
-impl Drop for TempBlob {
-    fn drop(&mut self) {
-        if self.file.is_some() {
-            self.blobs.discard(&self.id);
-        }
+        let Self {
+            blobs, id, writer, ..
+        } = self;
+        Ok(blocking(move || blobs.commit(&id, &*writer)).await??)
     }
 }
 

@@ -18,9 +18,13 @@ fn root_key() -> DataKey {
 }
 
 async fn open(dir: &std::path::Path) -> S3Core {
-    S3Core::open(dir, &root_key(), Arc::new(SystemClock))
-        .await
-        .unwrap()
+    S3Core::open(
+        coffer_store::Storage::embedded(dir).unwrap(),
+        &root_key(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap()
 }
 
 fn body(data: Vec<u8>) -> BodyStream {
@@ -183,9 +187,13 @@ async fn wrong_root_key_is_refused_and_orphans_swept() {
     .unwrap();
     let other = DataKey::from_bytes(Zeroizing::new([8u8; 32]));
     assert!(
-        S3Core::open(dir.path(), &other, Arc::new(SystemClock))
-            .await
-            .is_err()
+        S3Core::open(
+            coffer_store::Storage::embedded(dir.path()).unwrap(),
+            &other,
+            Arc::new(SystemClock)
+        )
+        .await
+        .is_err()
     );
     drop(open(dir.path()).await);
     assert!(files_under(&dir.path().join("objects/tmp")).is_empty());

@@ -18,9 +18,13 @@ const BUCKET: &str = "race";
 
 async fn open(dir: &std::path::Path) -> Arc<S3Core> {
     let key = DataKey::from_bytes(Zeroizing::new([3u8; 32]));
-    let core = S3Core::open(dir, &key, Arc::new(SystemClock))
-        .await
-        .unwrap();
+    let core = S3Core::open(
+        coffer_store::Storage::embedded(dir).unwrap(),
+        &key,
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
     core.create_bucket("111122223333", BUCKET, "us-east-1")
         .await
         .unwrap();

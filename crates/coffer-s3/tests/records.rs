@@ -18,9 +18,13 @@ fn root_key() -> DataKey {
 }
 
 async fn open(dir: &std::path::Path) -> S3Core {
-    S3Core::open(dir, &root_key(), Arc::new(SystemClock))
-        .await
-        .unwrap()
+    S3Core::open(
+        coffer_store::Storage::embedded(dir).unwrap(),
+        &root_key(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap()
 }
 
 async fn put(core: &S3Core, key: &str, data: &'static [u8]) {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use coffer_iam::Iam;
-use coffer_store::MetaStore;
+use coffer_store::Storage;
 
 use crate::config;
 
@@ -71,22 +71,20 @@ pub(crate) enum GuardrailCommand {
 }
 
 fn open(args: &DataArgs) -> Result<Iam, Box<dyn std::error::Error>> {
-    let meta_path = args.data.join("meta.sqlite");
-    if !meta_path.exists() {
+    let Some(meta) = Storage::existing_embedded_meta(&args.data)? else {
         return Err(format!(
             "{} is not a Coffer data directory (start `coffer server` once)",
             args.data.display()
         )
         .into());
-    }
+    };
     let env_key = std::env::var("COFFER_ROOT_KEY").ok();
     let (root_key, _) = config::load_root_key(
         env_key.as_deref(),
         args.root_key_file.as_deref(),
         &args.data,
     )?;
-    let meta = Arc::new(MetaStore::open(&meta_path)?);
-    Ok(crate::iam_for(meta, &root_key))
+    Ok(crate::iam_for(Arc::new(meta), &root_key))
 }
 
 pub(crate) async fn account(cmd: AccountCommand) -> Result<(), Box<dyn std::error::Error>> {

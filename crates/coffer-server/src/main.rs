@@ -122,7 +122,12 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     }
     let env = |k: &str| std::env::var(k).ok();
     let creds = config::load_root_credentials(&env, args.account_id.as_deref(), &args.data)?;
-    let mut core = S3Core::open(&args.data, &root_key, Arc::new(SystemClock)).await?;
+    let mut core = S3Core::open(
+        coffer_store::Storage::embedded(&args.data)?,
+        &root_key,
+        Arc::new(SystemClock),
+    )
+    .await?;
     let iam = Arc::new(iam_for(core.metadata(), &root_key));
     // Key material rests sealed under its own subkey of the root key.
     let kms_key = root_key.derive(b"coffer/kms/key-material/v1");
@@ -272,7 +277,7 @@ fn warn_if_open(data: &std::path::Path) {
 /// IAM over the data directory's store; secret access keys are sealed under a key derived
 /// from the root key for that purpose alone.
 fn iam_for(
-    meta: Arc<coffer_store::MetaStore>,
+    meta: Arc<dyn coffer_store::MetaStore>,
     root_key: &coffer_crypto::DataKey,
 ) -> coffer_iam::Iam {
     let key = root_key.derive(b"coffer/iam/secret-access-keys/v1");

@@ -1,34 +1,15 @@
-//! The ordered key-value space other domains (IAM, KMS) keep their records in.
+//! The ordered key-value space other domains (IAM, KMS) keep their records in (SQLite).
 
 use std::future::Future;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{MetaStore, prefix_successor};
-use crate::StoreError;
+use super::SqliteMeta;
+use crate::{KvOp, StoreError, prefix_successor};
 
-/// One change in a [`MetaStore::kv_apply`] batch.
-#[derive(Debug, Clone)]
-pub enum KvOp {
-    /// Insert; the whole batch fails with `KvConflict` if the key exists.
-    Create {
-        ns: String,
-        key: String,
-        value: Vec<u8>,
-    },
-    /// Insert or replace.
-    Put {
-        ns: String,
-        key: String,
-        value: Vec<u8>,
-    },
-    /// Remove; the whole batch fails with `KvMissing` if the key is absent.
-    Delete { ns: String, key: String },
-}
-
-impl MetaStore {
+impl SqliteMeta {
     /// A value of the ordered key-value space other domains (IAM, KMS) keep their records in.
-    pub fn kv_get(&self, ns: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    pub(super) fn kv_get(&self, ns: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(|c| {
             Ok(
                 c.prepare_cached("SELECT value FROM kv WHERE ns = ?1 AND key = ?2")?
@@ -39,7 +20,11 @@ impl MetaStore {
     }
 
     /// Entries of `ns` whose key starts with `prefix`, in key order.
-    pub fn kv_list(&self, ns: &str, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    pub(super) fn kv_list(
+        &self,
+        ns: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         let upper = prefix_successor(prefix);
         self.read(|c| {
             let mut st = c.prepare_cached(
@@ -51,7 +36,7 @@ impl MetaStore {
     }
 
     /// Applies every op or none (one transaction).
-    pub fn kv_apply(
+    pub(super) fn kv_apply(
         &self,
         ops: Vec<KvOp>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {

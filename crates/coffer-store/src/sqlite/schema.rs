@@ -111,17 +111,17 @@ mod tests {
         )
         .unwrap();
         drop(c);
-        let store = crate::MetaStore::open(&path).unwrap();
+        let store = crate::SqliteMeta::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
         assert!(store.bucket("b").unwrap().is_some());
         drop(store);
         // Opening again changes nothing.
-        let store = crate::MetaStore::open(&path).unwrap();
+        let store = crate::SqliteMeta::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
         drop(store);
         // A fresh directory gets every version in turn.
         let fresh = dir.path().join("new.sqlite");
-        let store = crate::MetaStore::open(&fresh).unwrap();
+        let store = crate::SqliteMeta::open(&fresh).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
         drop(store);
         // A newer Coffer's directory is refused, untouched.
@@ -130,7 +130,7 @@ mod tests {
             .unwrap();
         drop(c);
         assert!(matches!(
-            crate::MetaStore::open(&fresh),
+            crate::SqliteMeta::open(&fresh),
             Err(StoreError::NewerSchema { found, .. }) if found == SCHEMA_VERSION + 1
         ));
     }

@@ -5,14 +5,14 @@ use std::future::Future;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{MetaStore, insert_object, ref_segment, remove_object, require_bucket, unref_segment};
+use super::{SqliteMeta, insert_object, ref_segment, remove_object, require_bucket, unref_segment};
 use crate::codec::{decode_segment, encode_segment};
 use crate::{
     BlobId, Location, ObjectRecord, PartRecord, PendingBlob, Precondition, StoreError, UploadRecord,
 };
 
-impl MetaStore {
-    pub fn upload(&self, upload_id: &str) -> Result<Option<UploadRecord>, StoreError> {
+impl SqliteMeta {
+    pub(super) fn upload(&self, upload_id: &str) -> Result<Option<UploadRecord>, StoreError> {
         self.read(|c| {
             Ok(c.query_row(
                 "SELECT upload_id, bucket, key, initiated_ms, meta, mac FROM uploads WHERE upload_id = ?1",
@@ -24,7 +24,7 @@ impl MetaStore {
     }
 
     /// Uploads of `bucket` under `prefix`, ordered by (key, initiated, id), after the marker.
-    pub fn list_uploads(
+    pub(super) fn list_uploads(
         &self,
         bucket: &str,
         prefix: &str,
@@ -50,7 +50,7 @@ impl MetaStore {
         })
     }
 
-    pub fn parts(
+    pub(super) fn parts(
         &self,
         upload_id: &str,
         after_part: u32,
@@ -74,7 +74,7 @@ impl MetaStore {
         })
     }
 
-    pub fn create_upload(
+    pub(super) fn create_upload(
         &self,
         rec: UploadRecord,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
@@ -98,7 +98,7 @@ impl MetaStore {
 
     /// Stores a part (replacing one with the same number); returns the replaced part's blobs.
     /// `pending`: the part's new blob, kept only if this commits (see `put_object`).
-    pub fn put_part(
+    pub(super) fn put_part(
         &self,
         part: PartRecord,
         pending: Vec<PendingBlob>,
@@ -143,7 +143,7 @@ impl MetaStore {
     /// `chosen` names each part the object was built from, by number and the tag of the part
     /// record that was read: if any of them was replaced meanwhile (a retried UploadPart) the
     /// write is refused with `Changed`, so the object never points at a released blob.
-    pub fn complete_upload(
+    pub(super) fn complete_upload(
         &self,
         upload_id: &str,
         object: ObjectRecord,
@@ -191,7 +191,7 @@ impl MetaStore {
     }
 
     /// Aborts an upload; returns its parts' blobs.
-    pub fn abort_upload(
+    pub(super) fn abort_upload(
         &self,
         upload_id: &str,
     ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {

@@ -6,15 +6,15 @@ use std::future::Future;
 use rusqlite::{Connection, params};
 
 use super::uploads::{part_columns, part_from_columns, upload_from_row};
-use super::{MetaStore, TAGGED_TABLES, object_row};
+use super::{SqliteMeta, TAGGED_TABLES, object_row};
 use crate::{Authenticated as _, ObjectRecord, PartRecord, StoreError, UploadRecord};
 
-impl MetaStore {
+impl SqliteMeta {
     /// Gives every record written before records were authenticated its tag, computed by
     /// `tag(kind, canonical bytes)`; returns how many. Run once, when a data directory from
     /// before authentication is first opened (the caller decides when that is: an untagged
     /// record is otherwise simply refused).
-    pub fn tag_untagged(
+    pub(super) fn tag_untagged(
         &self,
         tag: impl Fn(&[u8], &[u8]) -> Vec<u8> + Send + 'static,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send + 'static {
@@ -70,7 +70,7 @@ impl MetaStore {
 }
 
 /// Older data directories have no tag columns yet: add them (empty until
-/// [`MetaStore::tag_untagged`] fills them). Schema migration 1 → 2.
+/// [`SqliteMeta::tag_untagged`] fills them). Schema migration 1 → 2.
 pub(super) fn add_tag_columns(c: &Connection) -> Result<(), StoreError> {
     for table in TAGGED_TABLES {
         let has_mac = c

@@ -8,16 +8,15 @@ use futures::channel::oneshot;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 mod kv;
+mod meta_store;
 mod schema;
 mod tags;
 mod uploads;
 
-pub use kv::KvOp;
-
 use crate::codec::{decode_segments, encode_segments};
 use crate::{
     BlobId, BucketRecord, Location, ObjectRecord, ObjectSummary, PendingBlob, Precondition,
-    Segment, StoreError,
+    Segment, StoreError, prefix_successor,
 };
 pub use schema::SCHEMA_VERSION;
 use uploads::remove_upload;
@@ -33,13 +32,13 @@ type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
 
 /// The embedded metadata store. Reads use a small pool of connections; writes are queued to
 /// one writer thread that commits them in batches.
-pub struct MetaStore {
+pub struct SqliteMeta {
     path: PathBuf,
     readers: Mutex<Vec<Connection>>,
     jobs: mpsc::Sender<Job>,
 }
 
-impl MetaStore {
+impl SqliteMeta {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = open_connection(path)?;
         schema::migrate(&conn)?;
@@ -57,11 +56,11 @@ impl MetaStore {
     // ---- reads ----
 
     /// The schema version of the open data directory ([`SCHEMA_VERSION`] once open).
-    pub fn schema_version(&self) -> Result<u32, StoreError> {
+    pub(super) fn schema_version(&self) -> Result<u32, StoreError> {
         self.read(schema::version)
     }
 
-    pub fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    pub(super) fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(|c| {
             Ok(
                 c.query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| {
@@ -72,7 +71,7 @@ impl MetaStore {
         })
     }
 
-    pub fn bucket(&self, name: &str) -> Result<Option<BucketRecord>, StoreError> {
+    pub(super) fn bucket(&self, name: &str) -> Result<Option<BucketRecord>, StoreError> {
         self.read(|c| {
             Ok(c.query_row(
                 "SELECT name, owner, region, created_ms FROM buckets WHERE name = ?1",
@@ -83,7 +82,7 @@ impl MetaStore {
         })
     }
 
-    pub fn list_buckets(&self) -> Result<Vec<BucketRecord>, StoreError> {
+    pub(super) fn list_buckets(&self) -> Result<Vec<BucketRecord>, StoreError> {
         self.read(|c| {
             let mut st = c.prepare_cached(
                 "SELECT name, owner, region, created_ms FROM buckets ORDER BY name",
@@ -93,7 +92,11 @@ impl MetaStore {
         })
     }
 
-    pub fn bucket_config(&self, bucket: &str, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    pub(super) fn bucket_config(
+        &self,
+        bucket: &str,
+        name: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(|c| {
             Ok(c.query_row(
                 "SELECT value FROM bucket_configs WHERE bucket = ?1 AND name = ?2",
@@ -104,7 +107,7 @@ impl MetaStore {
         })
     }
 
-    pub fn object(
+    pub(super) fn object(
         &self,
         bucket: &str,
         key: &str,
@@ -115,7 +118,7 @@ impl MetaStore {
 
     /// Objects of `bucket` whose key starts with `prefix` and is `>= from` (or `> from` when
     /// `inclusive` is false), in UTF-8 byte order, at most `limit`.
-    pub fn list_objects(
+    pub(super) fn list_objects(
         &self,
         bucket: &str,
         prefix: &str,
@@ -153,7 +156,7 @@ impl MetaStore {
         })
     }
 
-    pub fn bucket_is_empty(&self, bucket: &str) -> Result<bool, StoreError> {
+    pub(super) fn bucket_is_empty(&self, bucket: &str) -> Result<bool, StoreError> {
         self.read(|c| {
             Ok(c.query_row(
                 "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1",
@@ -166,7 +169,7 @@ impl MetaStore {
     }
 
     /// Every blob id some record points at (for the start-up sweep).
-    pub fn referenced_blobs(&self) -> Result<HashSet<BlobId>, StoreError> {
+    pub(super) fn referenced_blobs(&self) -> Result<HashSet<BlobId>, StoreError> {
         self.read(|c| {
             let mut st = c.prepare("SELECT blob_id FROM blob_refs")?;
             let rows = st.query_map([], |r| r.get::<_, String>(0))?;
@@ -180,7 +183,7 @@ impl MetaStore {
 
     // ---- writes (group-committed) ----
 
-    pub fn put_setting(
+    pub(super) fn put_setting(
         &self,
         name: &str,
         value: Vec<u8>,
@@ -197,7 +200,7 @@ impl MetaStore {
     }
 
     /// Inserts a setting only if absent; returns the value now stored (first writer wins).
-    pub fn init_setting(
+    pub(super) fn init_setting(
         &self,
         name: &str,
         value: Vec<u8>,
@@ -217,7 +220,7 @@ impl MetaStore {
     }
 
     /// Creates a bucket with its initial configs (name, value), in one transaction.
-    pub fn create_bucket(
+    pub(super) fn create_bucket(
         &self,
         rec: BucketRecord,
         configs: Vec<(String, Vec<u8>)>,
@@ -243,7 +246,7 @@ impl MetaStore {
 
     /// Deletes an empty bucket with its configs and any unfinished uploads; returns the blobs
     /// that those uploads' parts held.
-    pub fn delete_bucket(
+    pub(super) fn delete_bucket(
         &self,
         name: &str,
     ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {
@@ -276,7 +279,7 @@ impl MetaStore {
         })
     }
 
-    pub fn put_bucket_config(
+    pub(super) fn put_bucket_config(
         &self,
         bucket: &str,
         name: &str,
@@ -305,7 +308,7 @@ impl MetaStore {
     /// `rec` references: kept if this commits, removed at once if it does not (even when the
     /// caller has gone away meanwhile).
     /// `Precondition` failures are checked in the same transaction, against what is there.
-    pub fn put_object(
+    pub(super) fn put_object(
         &self,
         rec: ObjectRecord,
         pending: Vec<PendingBlob>,
@@ -323,7 +326,7 @@ impl MetaStore {
     /// Replaces only the S3 metadata (and so the tag) of an object (tagging), if it is still
     /// the record that was read: the one whose tag is `expected_mac`. False if the object is
     /// gone; `Changed` if it was replaced meanwhile (read it again).
-    pub fn update_object_meta(
+    pub(super) fn update_object_meta(
         &self,
         bucket: &str,
         key: &str,
@@ -355,7 +358,7 @@ impl MetaStore {
 
     /// Deletes an object version if `precondition` holds; returns its blobs (empty if it did
     /// not exist).
-    pub fn delete_object(
+    pub(super) fn delete_object(
         &self,
         bucket: &str,
         key: &str,
@@ -440,23 +443,6 @@ impl MetaStore {
             rx.await.map_err(|_| StoreError::WriterGone)?
         }
     }
-}
-
-/// The smallest string greater than every string that starts with `prefix`, if any: used to
-/// bound prefix scans and to skip past a common prefix in delimiter listings.
-pub fn prefix_successor(prefix: &str) -> Option<String> {
-    let mut chars: Vec<char> = prefix.chars().collect();
-    while let Some(last) = chars.pop() {
-        let mut next = last as u32 + 1;
-        if (0xD800..0xE000).contains(&next) {
-            next = 0xE000;
-        }
-        if let Some(c) = char::from_u32(next) {
-            chars.push(c);
-            return Some(chars.into_iter().collect());
-        }
-    }
-    None
 }
 
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {

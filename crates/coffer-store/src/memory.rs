@@ -1,0 +1,752 @@
+//! In-memory stores: the reference implementation the conformance suite holds the others to,
+//! and the crash-simulating backend of the durability tests.
+//!
+//! Both can share a [`PowerSupply`]: every durable step (a metadata write, a blob write,
+//! commit or removal) draws on it, and once its budget is spent every later step fails as if
+//! the machine had lost power at that point. [`MemoryBlobs::after_crash`] is then what a
+//! restart would find on disk: committed blobs only, uncommitted bytes gone. Metadata
+//! writes are atomic and durable once applied, as SQLite's are.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io;
+use std::ops::Bound;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::meta::{KvOp, Tagger, WriteFuture};
+use crate::{
+    Authenticated as _, BlobId, BlobReader, BlobWriter, Blobs, BucketRecord, Location, MetaStore,
+    ObjectRecord, ObjectSummary, PartRecord, PendingBlob, Precondition, SCHEMA_VERSION, Segment,
+    StoreError, UploadRecord,
+};
+
+/// A budget of durable steps shared by the stores of one simulated machine.
+#[derive(Debug, Default)]
+pub struct PowerSupply {
+    /// `u64::MAX`: unlimited.
+    budget: AtomicU64,
+    spent: AtomicU64,
+    off: AtomicBool,
+}
+
+impl PowerSupply {
+    /// Power that never fails.
+    pub fn unlimited() -> Arc<Self> {
+        Arc::new(Self {
+            budget: AtomicU64::new(u64::MAX),
+            ..Self::default()
+        })
+    }
+
+    /// Power that fails at the `steps + 1`-th durable step.
+    pub fn failing_after(steps: u64) -> Arc<Self> {
+        Arc::new(Self {
+            budget: AtomicU64::new(steps),
+            ..Self::default()
+        })
+    }
+
+    /// Durable steps taken so far (run a workload on unlimited power to count them).
+    pub fn steps(&self) -> u64 {
+        self.spent.load(Ordering::SeqCst)
+    }
+
+    /// Whether the power has gone (a step was refused).
+    pub fn is_off(&self) -> bool {
+        self.off.load(Ordering::SeqCst)
+    }
+
+    fn step(&self) -> io::Result<()> {
+        let budget = self.budget.load(Ordering::SeqCst);
+        if self.is_off() || (budget != u64::MAX && self.spent.load(Ordering::SeqCst) >= budget) {
+            self.off.store(true, Ordering::SeqCst);
+            return Err(io::Error::other("simulated power loss"));
+        }
+        self.spent.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Metadata
+
+#[derive(Debug, Default, Clone)]
+struct MetaState {
+    settings: BTreeMap<String, Vec<u8>>,
+    buckets: BTreeMap<String, BucketRecord>,
+    configs: BTreeMap<(String, String), Vec<u8>>,
+    /// (bucket, key, version id).
+    objects: BTreeMap<(String, String, String), ObjectRecord>,
+    uploads: BTreeMap<String, UploadRecord>,
+    parts: BTreeMap<(String, u32), PartRecord>,
+    kv: BTreeMap<(String, String), Vec<u8>>,
+    blob_refs: HashSet<BlobId>,
+}
+
+/// Metadata in memory: one lock, each write applied whole or not at all.
+#[derive(Debug)]
+pub struct MemoryMeta {
+    state: Mutex<MetaState>,
+    power: Arc<PowerSupply>,
+}
+
+impl Default for MemoryMeta {
+    fn default() -> Self {
+        Self::new(PowerSupply::unlimited())
+    }
+}
+
+impl MemoryMeta {
+    pub fn new(power: Arc<PowerSupply>) -> Self {
+        Self {
+            state: Mutex::default(),
+            power,
+        }
+    }
+
+    /// What a restart finds: every applied write (they are durable once applied), on a new
+    /// power supply.
+    pub fn after_crash(&self, power: Arc<PowerSupply>) -> Self {
+        Self {
+            state: Mutex::new(self.lock().clone()),
+            power,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, MetaState> {
+        // A panic while holding the lock can only be a bug in this file; the state is still
+        // whole (writes work on a copy), so go on with it.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&MetaState) -> T) -> Result<T, StoreError> {
+        Ok(f(&self.lock()))
+    }
+
+    /// Runs `f` on a copy of the state and installs the copy only if `f` succeeds and the
+    /// power holds: all or nothing, like a transaction.
+    fn write<T: Send + 'static>(
+        &self,
+        pending: Vec<PendingBlob>,
+        f: impl FnOnce(&mut MetaState) -> Result<T, StoreError>,
+    ) -> WriteFuture<T> {
+        let out = {
+            let mut state = self.lock();
+            let mut draft = state.clone();
+            f(&mut draft).and_then(|v| {
+                self.power
+                    .step()
+                    .map_err(|e| StoreError::Commit(e.to_string()))?;
+                *state = draft;
+                Ok(v)
+            })
+        };
+        if out.is_ok() {
+            pending.into_iter().for_each(PendingBlob::keep);
+        } else {
+            drop(pending);
+        }
+        Box::pin(std::future::ready(out))
+    }
+}
+
+impl MetaState {
+    fn is_empty(&self, bucket: &str) -> bool {
+        let start = (bucket.to_owned(), String::new(), String::new());
+        self.objects
+            .range(start..)
+            .next()
+            .is_none_or(|((b, _, _), _)| b != bucket)
+    }
+
+    fn require_bucket(&self, bucket: &str) -> Result<(), StoreError> {
+        if self.buckets.contains_key(bucket) {
+            Ok(())
+        } else {
+            Err(StoreError::NoSuchBucket(bucket.to_owned()))
+        }
+    }
+
+    fn require_upload(&self, upload_id: &str) -> Result<(), StoreError> {
+        if self.uploads.contains_key(upload_id) {
+            Ok(())
+        } else {
+            Err(StoreError::NoSuchUpload(upload_id.to_owned()))
+        }
+    }
+
+    fn check(&self, o: &ObjectRecord, precondition: &Precondition) -> Result<(), StoreError> {
+        self.check_at(&o.bucket, &o.key, &o.version_id, precondition)
+    }
+
+    fn check_at(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+        precondition: &Precondition,
+    ) -> Result<(), StoreError> {
+        let id = (bucket.to_owned(), key.to_owned(), version_id.to_owned());
+        precondition
+            .check(self.objects.get(&id).map(|o| o.etag.as_str()))
+            .map_err(StoreError::Precondition)
+    }
+
+    fn reference(&mut self, s: &Segment) {
+        if let Location::Blob(id) = &s.location {
+            self.blob_refs.insert(id.clone());
+        }
+    }
+
+    fn release(&mut self, s: &Segment, freed: &mut Vec<BlobId>) {
+        if let Location::Blob(id) = &s.location {
+            self.blob_refs.remove(id);
+            freed.push(id.clone());
+        }
+    }
+
+    fn remove_object(&mut self, bucket: &str, key: &str, version_id: &str) -> Vec<BlobId> {
+        let id = (bucket.to_owned(), key.to_owned(), version_id.to_owned());
+        let mut freed = Vec::new();
+        if let Some(old) = self.objects.remove(&id) {
+            for s in &old.segments {
+                self.release(s, &mut freed);
+            }
+        }
+        freed
+    }
+
+    fn insert_object(&mut self, rec: ObjectRecord) {
+        for s in &rec.segments {
+            self.reference(s);
+        }
+        let id = (rec.bucket.clone(), rec.key.clone(), rec.version_id.clone());
+        self.objects.insert(id, rec);
+    }
+
+    fn remove_upload(&mut self, upload_id: &str) -> Vec<BlobId> {
+        let numbers: Vec<(String, u32)> = self
+            .parts
+            .range((upload_id.to_owned(), 0)..=(upload_id.to_owned(), u32::MAX))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut freed = Vec::new();
+        for n in numbers {
+            if let Some(p) = self.parts.remove(&n) {
+                self.release(&p.segment, &mut freed);
+            }
+        }
+        self.uploads.remove(upload_id);
+        freed
+    }
+}
+
+impl MetaStore for MemoryMeta {
+    fn schema_version(&self) -> Result<u32, StoreError> {
+        Ok(SCHEMA_VERSION)
+    }
+
+    fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|s| s.settings.get(name).cloned())
+    }
+
+    fn bucket(&self, name: &str) -> Result<Option<BucketRecord>, StoreError> {
+        self.read(|s| s.buckets.get(name).cloned())
+    }
+
+    fn list_buckets(&self) -> Result<Vec<BucketRecord>, StoreError> {
+        self.read(|s| s.buckets.values().cloned().collect())
+    }
+
+    fn bucket_config(&self, bucket: &str, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|s| {
+            s.configs
+                .get(&(bucket.to_owned(), name.to_owned()))
+                .cloned()
+        })
+    }
+
+    fn object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<Option<ObjectRecord>, StoreError> {
+        let id = (bucket.to_owned(), key.to_owned(), version_id.to_owned());
+        self.read(|s| s.objects.get(&id).cloned())
+    }
+
+    fn list_objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        from: &str,
+        inclusive: bool,
+        limit: usize,
+    ) -> Result<Vec<ObjectSummary>, StoreError> {
+        let (lower, inclusive) = if prefix > from {
+            (prefix, true)
+        } else {
+            (from, inclusive)
+        };
+        let start = (bucket.to_owned(), lower.to_owned(), String::new());
+        self.read(|s| {
+            s.objects
+                .range(start..)
+                .take_while(|((b, k, _), _)| b == bucket && k.starts_with(prefix))
+                .skip_while(|((_, k, _), _)| !inclusive && k == lower)
+                .take(limit)
+                .map(|(_, o)| ObjectSummary {
+                    key: o.key.clone(),
+                    size: o.size,
+                    etag: o.etag.clone(),
+                    last_modified_ms: o.last_modified_ms,
+                })
+                .collect()
+        })
+    }
+
+    fn bucket_is_empty(&self, bucket: &str) -> Result<bool, StoreError> {
+        self.read(|s| s.is_empty(bucket))
+    }
+
+    fn referenced_blobs(&self) -> Result<HashSet<BlobId>, StoreError> {
+        self.read(|s| s.blob_refs.clone())
+    }
+
+    fn upload(&self, upload_id: &str) -> Result<Option<UploadRecord>, StoreError> {
+        self.read(|s| s.uploads.get(upload_id).cloned())
+    }
+
+    fn list_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        key_marker: &str,
+        limit: usize,
+    ) -> Result<Vec<UploadRecord>, StoreError> {
+        self.read(|s| {
+            let mut out: Vec<UploadRecord> = s
+                .uploads
+                .values()
+                .filter(|u| {
+                    u.bucket == bucket && u.key.starts_with(prefix) && u.key.as_str() > key_marker
+                })
+                .cloned()
+                .collect();
+            out.sort_by(|a, b| {
+                (&a.key, a.initiated_ms, &a.upload_id).cmp(&(&b.key, b.initiated_ms, &b.upload_id))
+            });
+            out.truncate(limit);
+            out
+        })
+    }
+
+    fn parts(
+        &self,
+        upload_id: &str,
+        after_part: u32,
+        limit: usize,
+    ) -> Result<Vec<PartRecord>, StoreError> {
+        let id = upload_id.to_owned();
+        self.read(|s| {
+            s.parts
+                .range((
+                    Bound::Excluded((id.clone(), after_part)),
+                    Bound::Included((id.clone(), u32::MAX)),
+                ))
+                .take(limit)
+                .map(|(_, p)| p.clone())
+                .collect()
+        })
+    }
+
+    fn kv_get(&self, ns: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|s| s.kv.get(&(ns.to_owned(), key.to_owned())).cloned())
+    }
+
+    fn kv_list(&self, ns: &str, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.read(|s| {
+            s.kv.range((ns.to_owned(), prefix.to_owned())..)
+                .take_while(|((n, k), _)| n == ns && k.starts_with(prefix))
+                .map(|((_, k), v)| (k.clone(), v.clone()))
+                .collect()
+        })
+    }
+
+    fn put_setting(&self, name: &str, value: Vec<u8>) -> WriteFuture<()> {
+        self.write(Vec::new(), |s| {
+            s.settings.insert(name.to_owned(), value);
+            Ok(())
+        })
+    }
+
+    fn init_setting(&self, name: &str, value: Vec<u8>) -> WriteFuture<Vec<u8>> {
+        self.write(Vec::new(), |s| {
+            Ok(s.settings.entry(name.to_owned()).or_insert(value).clone())
+        })
+    }
+
+    fn create_bucket(&self, rec: BucketRecord, configs: Vec<(String, Vec<u8>)>) -> WriteFuture<()> {
+        self.write(Vec::new(), |s| {
+            if s.buckets.contains_key(&rec.name) {
+                return Err(StoreError::BucketExists(rec.name));
+            }
+            for (name, value) in configs {
+                s.configs.insert((rec.name.clone(), name), value);
+            }
+            s.buckets.insert(rec.name.clone(), rec);
+            Ok(())
+        })
+    }
+
+    fn delete_bucket(&self, name: &str) -> WriteFuture<Vec<BlobId>> {
+        self.write(Vec::new(), |s| {
+            if !s.is_empty(name) {
+                return Err(StoreError::BucketNotEmpty(name.to_owned()));
+            }
+            let uploads: Vec<String> = s
+                .uploads
+                .values()
+                .filter(|u| u.bucket == name)
+                .map(|u| u.upload_id.clone())
+                .collect();
+            let mut freed = Vec::new();
+            for id in uploads {
+                freed.extend(s.remove_upload(&id));
+            }
+            s.configs.retain(|(b, _), _| b != name);
+            if s.buckets.remove(name).is_none() {
+                return Err(StoreError::NoSuchBucket(name.to_owned()));
+            }
+            Ok(freed)
+        })
+    }
+
+    fn put_bucket_config(
+        &self,
+        bucket: &str,
+        name: &str,
+        value: Option<Vec<u8>>,
+    ) -> WriteFuture<()> {
+        self.write(Vec::new(), |s| {
+            s.require_bucket(bucket)?;
+            let id = (bucket.to_owned(), name.to_owned());
+            match value {
+                Some(v) => s.configs.insert(id, v),
+                None => s.configs.remove(&id),
+            };
+            Ok(())
+        })
+    }
+
+    fn put_object(
+        &self,
+        rec: ObjectRecord,
+        pending: Vec<PendingBlob>,
+        precondition: Precondition,
+    ) -> WriteFuture<Vec<BlobId>> {
+        self.write(pending, |s| {
+            s.require_bucket(&rec.bucket)?;
+            s.check(&rec, &precondition)?;
+            let freed = s.remove_object(&rec.bucket, &rec.key, &rec.version_id);
+            s.insert_object(rec);
+            Ok(freed)
+        })
+    }
+
+    fn update_object_meta(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+        expected_mac: Vec<u8>,
+        meta: Vec<u8>,
+        mac: Vec<u8>,
+    ) -> WriteFuture<bool> {
+        let id = (bucket.to_owned(), key.to_owned(), version_id.to_owned());
+        self.write(Vec::new(), |s| match s.objects.get_mut(&id) {
+            None => Ok(false),
+            Some(o) if o.mac != expected_mac => Err(StoreError::Changed("object")),
+            Some(o) => {
+                o.meta = meta;
+                o.mac = mac;
+                Ok(true)
+            }
+        })
+    }
+
+    fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+        precondition: Precondition,
+    ) -> WriteFuture<Vec<BlobId>> {
+        self.write(Vec::new(), |s| {
+            s.check_at(bucket, key, version_id, &precondition)?;
+            Ok(s.remove_object(bucket, key, version_id))
+        })
+    }
+
+    fn create_upload(&self, rec: UploadRecord) -> WriteFuture<()> {
+        self.write(Vec::new(), |s| {
+            s.require_bucket(&rec.bucket)?;
+            if s.uploads.contains_key(&rec.upload_id) {
+                return Err(StoreError::Commit("upload id taken".into()));
+            }
+            s.uploads.insert(rec.upload_id.clone(), rec);
+            Ok(())
+        })
+    }
+
+    fn put_part(&self, part: PartRecord, pending: Vec<PendingBlob>) -> WriteFuture<Vec<BlobId>> {
+        self.write(pending, |s| {
+            s.require_upload(&part.upload_id)?;
+            let id = (part.upload_id.clone(), part.part_number);
+            let mut freed = Vec::new();
+            if let Some(old) = s.parts.remove(&id) {
+                s.release(&old.segment, &mut freed);
+            }
+            s.reference(&part.segment);
+            s.parts.insert(id, part);
+            Ok(freed)
+        })
+    }
+
+    fn complete_upload(
+        &self,
+        upload_id: &str,
+        object: ObjectRecord,
+        chosen: Vec<(u32, Vec<u8>)>,
+        precondition: Precondition,
+    ) -> WriteFuture<Vec<BlobId>> {
+        self.write(Vec::new(), |s| {
+            s.require_upload(upload_id)?;
+            s.check(&object, &precondition)?;
+            for (number, mac) in &chosen {
+                let now = s.parts.get(&(upload_id.to_owned(), *number));
+                if now.map(|p| &p.mac) != Some(mac) {
+                    return Err(StoreError::Changed("part"));
+                }
+            }
+            let mut freed = s.remove_object(&object.bucket, &object.key, &object.version_id);
+            freed.extend(s.remove_upload(upload_id));
+            let kept: HashSet<BlobId> = object
+                .segments
+                .iter()
+                .filter_map(|seg| match &seg.location {
+                    Location::Blob(id) => Some(id.clone()),
+                    Location::Inline(_) => None,
+                })
+                .collect();
+            s.insert_object(object);
+            freed.retain(|id| !kept.contains(id));
+            Ok(freed)
+        })
+    }
+
+    fn abort_upload(&self, upload_id: &str) -> WriteFuture<Vec<BlobId>> {
+        self.write(Vec::new(), |s| {
+            s.require_upload(upload_id)?;
+            Ok(s.remove_upload(upload_id))
+        })
+    }
+
+    fn kv_apply(&self, ops: Vec<KvOp>) -> WriteFuture<()> {
+        self.write(Vec::new(), |s| {
+            for op in ops {
+                match op {
+                    KvOp::Create { ns, key, value } => {
+                        if s.kv.contains_key(&(ns.clone(), key.clone())) {
+                            return Err(StoreError::KvConflict(key));
+                        }
+                        s.kv.insert((ns, key), value);
+                    }
+                    KvOp::Put { ns, key, value } => {
+                        s.kv.insert((ns, key), value);
+                    }
+                    KvOp::Delete { ns, key } => {
+                        if s.kv.remove(&(ns, key.clone())).is_none() {
+                            return Err(StoreError::KvMissing(key));
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn tag_untagged(&self, tag: Tagger) -> WriteFuture<usize> {
+        self.write(Vec::new(), |s| {
+            let mut n = 0;
+            for o in s.objects.values_mut().filter(|o| o.mac.is_empty()) {
+                o.mac = tag(ObjectRecord::AUTH_KIND, &o.authenticated_bytes());
+                n += 1;
+            }
+            for u in s.uploads.values_mut().filter(|u| u.mac.is_empty()) {
+                u.mac = tag(UploadRecord::AUTH_KIND, &u.authenticated_bytes());
+                n += 1;
+            }
+            for p in s.parts.values_mut().filter(|p| p.mac.is_empty()) {
+                p.mac = tag(PartRecord::AUTH_KIND, &p.authenticated_bytes());
+                n += 1;
+            }
+            Ok(n)
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Blobs
+
+#[derive(Debug, Default)]
+struct BlobState {
+    durable: HashMap<BlobId, Arc<Vec<u8>>>,
+    /// Blobs being written: bytes so far.
+    writing: HashMap<BlobId, Vec<u8>>,
+}
+
+/// Blobs in memory, with the power-loss model described at the top of this file.
+#[derive(Debug, Clone)]
+pub struct MemoryBlobs {
+    state: Arc<Mutex<BlobState>>,
+    power: Arc<PowerSupply>,
+}
+
+impl Default for MemoryBlobs {
+    fn default() -> Self {
+        Self::new(PowerSupply::unlimited())
+    }
+}
+
+impl MemoryBlobs {
+    pub fn new(power: Arc<PowerSupply>) -> Self {
+        Self {
+            state: Arc::default(),
+            power,
+        }
+    }
+
+    /// What a restart finds: committed blobs (as they are, even if nothing references them);
+    /// bytes of uncommitted ones are gone.
+    pub fn after_crash(&self, power: Arc<PowerSupply>) -> Self {
+        let durable = lock(&self.state).durable.clone();
+        Self {
+            state: Arc::new(Mutex::new(BlobState {
+                durable,
+                writing: HashMap::new(),
+            })),
+            power,
+        }
+    }
+
+    /// Ids of every committed blob.
+    pub fn durable_ids(&self) -> HashSet<BlobId> {
+        lock(&self.state).durable.keys().cloned().collect()
+    }
+
+    /// How many blobs are being written (started, neither committed nor dropped).
+    pub fn writing_count(&self) -> usize {
+        lock(&self.state).writing.len()
+    }
+}
+
+fn lock(state: &Mutex<BlobState>) -> MutexGuard<'_, BlobState> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Blobs for MemoryBlobs {
+    fn create(&self, id: &BlobId) -> io::Result<Box<dyn BlobWriter>> {
+        let mut s = lock(&self.state);
+        if s.durable.contains_key(id) || s.writing.contains_key(id) {
+            return Err(io::ErrorKind::AlreadyExists.into());
+        }
+        s.writing.insert(id.clone(), Vec::new());
+        Ok(Box::new(MemoryWriter {
+            blobs: self.clone(),
+            id: id.clone(),
+            committed: AtomicBool::new(false),
+        }))
+    }
+
+    fn open(&self, id: &BlobId) -> io::Result<Arc<dyn BlobReader>> {
+        let bytes = lock(&self.state)
+            .durable
+            .get(id)
+            .cloned()
+            .ok_or(io::ErrorKind::NotFound)?;
+        Ok(Arc::new(MemoryReader(bytes)))
+    }
+
+    fn remove(&self, id: &BlobId) -> io::Result<()> {
+        self.power.step()?;
+        lock(&self.state).durable.remove(id);
+        Ok(())
+    }
+
+    fn sweep(&self, referenced: &HashSet<BlobId>) -> io::Result<usize> {
+        let mut s = lock(&self.state);
+        let before = s.durable.len() + s.writing.len();
+        s.writing.clear();
+        s.durable.retain(|id, _| referenced.contains(id));
+        Ok(before - s.durable.len())
+    }
+
+    fn local_path(&self, _id: &BlobId) -> Option<std::path::PathBuf> {
+        None
+    }
+}
+
+struct MemoryWriter {
+    blobs: MemoryBlobs,
+    id: BlobId,
+    committed: AtomicBool,
+}
+
+impl BlobWriter for MemoryWriter {
+    fn write_all(&self, buf: &[u8]) -> io::Result<()> {
+        self.blobs.power.step()?;
+        lock(&self.blobs.state)
+            .writing
+            .get_mut(&self.id)
+            .ok_or(io::ErrorKind::NotFound)?
+            .extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn sync_data(&self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn commit(&self) -> io::Result<()> {
+        self.blobs.power.step()?;
+        let mut s = lock(&self.blobs.state);
+        let bytes = s.writing.remove(&self.id).ok_or(io::ErrorKind::NotFound)?;
+        s.durable.insert(self.id.clone(), Arc::new(bytes));
+        self.committed.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+impl Drop for MemoryWriter {
+    fn drop(&mut self) {
+        if !self.committed.load(Ordering::SeqCst) {
+            lock(&self.blobs.state).writing.remove(&self.id);
+        }
+    }
+}
+
+struct MemoryReader(Arc<Vec<u8>>);
+
+impl BlobReader for MemoryReader {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        let start = usize::try_from(offset).map_err(|_| io::ErrorKind::UnexpectedEof)?;
+        let src = self
+            .0
+            .get(start..start + buf.len())
+            .ok_or(io::ErrorKind::UnexpectedEof)?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+}

@@ -89,10 +89,11 @@ impl S3Core {
 /// Where to resume after `after`: past it, or past everything under it if it is a common
 /// prefix of this listing.
 fn resume_point(after: &str, prefix: &str, delimiter: Option<&str>) -> (String, bool) {
+    // A common prefix: the listing prefix, text without the delimiter, the delimiter.
     if let Some(d) = delimiter
-        && after.starts_with(prefix)
-        && after.ends_with(d)
-        && after[prefix.len()..].find(d) == Some(after.len() - prefix.len() - d.len())
+        && let Some(rest) = after.strip_prefix(prefix)
+        && rest.len() >= d.len()
+        && rest.find(d) == Some(rest.len() - d.len())
         && let Some(next) = prefix_successor(after)
     {
         return (next, true);

@@ -1,0 +1,216 @@
+//! Model-based test of listings: random puts and deletes on a small alphabet (so keys share
+//! prefixes and delimiters often), then every page of a random listing (prefix, delimiter,
+//! start-after, page size) compared with the same listing computed from a `BTreeMap`. Runs
+//! on the in-memory store and on the embedded one.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use coffer_crypto::DataKey;
+use coffer_s3::{Integrity, ListQuery, ObjectMeta, PutRequest, S3Core, SystemClock};
+use coffer_store::Storage;
+use proptest::prelude::*;
+use zeroize::Zeroizing;
+
+const BUCKET: &str = "bkt";
+
+/// One entry of a listing page: a key or a common prefix.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Entry {
+    Key(String),
+    Prefix(String),
+}
+
+impl Entry {
+    fn name(&self) -> &str {
+        match self {
+            Entry::Key(k) | Entry::Prefix(k) => k,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Change {
+    Put(String),
+    Delete(String),
+}
+
+#[derive(Debug, Clone)]
+struct Listing {
+    prefix: String,
+    delimiter: Option<String>,
+    start_after: Option<String>,
+    page: usize,
+}
+
+fn word(max: usize) -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![Just("a"), Just("b"), Just("/"), Just("é")],
+        0..=max,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+fn key() -> impl Strategy<Value = String> {
+    word(5).prop_filter("keys are not empty", |k| !k.is_empty())
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    prop_oneof![
+        3 => key().prop_map(Change::Put),
+        1 => key().prop_map(Change::Delete),
+    ]
+}
+
+fn listing() -> impl Strategy<Value = Listing> {
+    (
+        word(2),
+        proptest::option::of(prop_oneof![Just("/"), Just("b"), Just("a/")]),
+        proptest::option::of(word(3)),
+        1usize..6,
+    )
+        .prop_map(|(prefix, delimiter, start_after, page)| Listing {
+            prefix,
+            delimiter: delimiter.map(str::to_owned),
+            start_after,
+            page,
+        })
+}
+
+/// The listing as S3 defines it, from the model: keys under the prefix after the marker,
+/// those with the delimiter past the prefix folded into one common prefix each. A marker
+/// that is itself a common prefix of this listing skips everything under it.
+fn expected(model: &BTreeMap<String, ()>, l: &Listing) -> Vec<Entry> {
+    let d = l.delimiter.as_deref();
+    let as_prefix = |key: &str| -> Option<String> {
+        let rest = key.strip_prefix(l.prefix.as_str())?;
+        let pos = rest.find(d?)?;
+        Some(key[..l.prefix.len() + pos + d?.len()].to_owned())
+    };
+    let after = l.start_after.as_deref();
+    let marker_is_prefix = after.is_some_and(|a| as_prefix(a).as_deref() == Some(a));
+    let mut out: Vec<Entry> = Vec::new();
+    for key in model.keys() {
+        if !key.starts_with(&l.prefix) {
+            continue;
+        }
+        if let Some(a) = after
+            && (key.as_str() <= a || (marker_is_prefix && key.starts_with(a)))
+        {
+            continue;
+        }
+        let entry = match as_prefix(key) {
+            Some(cp) => Entry::Prefix(cp),
+            None => Entry::Key(key.clone()),
+        };
+        if out.last() != Some(&entry) {
+            out.push(entry);
+        }
+    }
+    out
+}
+
+/// Every page of the listing, following `next_after` as a client follows markers.
+fn listed(core: &S3Core, l: &Listing) -> Vec<Entry> {
+    let mut out = Vec::new();
+    let mut after = l.start_after.clone();
+    loop {
+        let q = ListQuery {
+            prefix: l.prefix.clone(),
+            delimiter: l.delimiter.clone(),
+            after: after.clone(),
+            max_keys: l.page,
+        };
+        let page = core.list_objects(BUCKET, &q).unwrap();
+        let mut entries: Vec<Entry> = page
+            .objects
+            .iter()
+            .map(|o| Entry::Key(o.key.clone()))
+            .chain(page.common_prefixes.iter().cloned().map(Entry::Prefix))
+            .collect();
+        entries.sort_by(|a, b| a.name().cmp(b.name()));
+        assert!(entries.len() <= l.page, "page over max-keys");
+        out.extend(entries);
+        if !page.is_truncated {
+            return out;
+        }
+        assert_eq!(
+            page.next_after.as_deref(),
+            out.last().map(Entry::name),
+            "the marker is the last entry"
+        );
+        after = page.next_after;
+    }
+}
+
+async fn apply(core: &S3Core, model: &mut BTreeMap<String, ()>, changes: &[Change]) {
+    for c in changes {
+        match c {
+            Change::Put(key) => {
+                core.put_object(PutRequest {
+                    bucket: BUCKET.into(),
+                    key: key.clone(),
+                    meta: ObjectMeta::default(),
+                    body: common::chunked(b"x", 1),
+                    integrity: Integrity::default(),
+                    encryption: None,
+                    precondition: Default::default(),
+                    acl: None,
+                })
+                .await
+                .unwrap();
+                model.insert(key.clone(), ());
+            }
+            Change::Delete(key) => {
+                core.delete_object(BUCKET, key, Default::default())
+                    .await
+                    .unwrap();
+                model.remove(key);
+            }
+        }
+    }
+}
+
+fn check(storage: Storage, changes: &[Change], listings: &[Listing]) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let key = DataKey::from_bytes(Zeroizing::new([3u8; 32]));
+        let core = S3Core::open(storage, &key, Arc::new(SystemClock))
+            .await
+            .unwrap();
+        core.create_bucket("111122223333", BUCKET, "us-east-1")
+            .await
+            .unwrap();
+        let mut model = BTreeMap::new();
+        apply(&core, &mut model, changes).await;
+        for l in listings {
+            assert_eq!(listed(&core, l), expected(&model, l), "{l:?}");
+        }
+    });
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn listings_match_the_model_in_memory(
+        changes in proptest::collection::vec(change(), 0..40),
+        listings in proptest::collection::vec(listing(), 1..8),
+    ) {
+        check(Storage::in_memory(), &changes, &listings);
+    }
+
+    #[test]
+    fn listings_match_the_model_embedded(
+        changes in proptest::collection::vec(change(), 0..40),
+        listings in proptest::collection::vec(listing(), 1..8),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        check(Storage::embedded(dir.path()).unwrap(), &changes, &listings);
+    }
+}

@@ -74,6 +74,14 @@ class Server:
                 return self
         raise RuntimeError(f"server did not start: {''.join(lines)} {self.log.read_text()}")
 
+    def move_clock(self, seconds):
+        """Moves a `--test-clock` server's clock to `seconds` from the wall clock."""
+        import urllib.request
+        req = urllib.request.Request(
+            f"{self.endpoint}/_coffer/test-clock?offset-ms={int(seconds * 1000)}", method="PUT")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 200
+
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
@@ -188,6 +196,16 @@ def bucket(s3):
     name = f"b-{uuid.uuid4().hex[:20]}"
     s3.create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture
+def timed_server(tmp_root):
+    """A server of its own whose clock the test moves (`--test-clock`)."""
+    s = Server(tmp_root / f"data-{uuid.uuid4().hex[:8]}")
+    s.start_args = ["--test-clock"]
+    s.start()
+    yield s
+    s.stop()
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ impl Iam {
             name: name.to_owned(),
             path: validate_path(path)?,
             id: format!("AGPA{}", self.random_from(17, ID_ALPHABET)?),
-            created_ms: (self.now_ms)(),
+            created_ms: self.clock.now_ms(),
             inline: Default::default(),
             attached: Vec::new(),
         };

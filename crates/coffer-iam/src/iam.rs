@@ -1,3 +1,4 @@
+use coffer_clock::SharedClock;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -114,7 +115,7 @@ pub struct Iam {
     pub(crate) meta: Arc<dyn MetaStore>,
     pub(crate) secrets: WrappingKey,
     pub(crate) rng: SystemRandom,
-    pub(crate) now_ms: fn() -> i64,
+    pub(crate) clock: SharedClock,
     /// IAM writes read-modify-write records; one at a time keeps them whole.
     pub(crate) write_lock: Mutex<()>,
     parsed: RwLock<HashMap<String, Arc<Policy>>>,
@@ -146,17 +147,23 @@ fn email_index(email: &str) -> String {
 }
 
 impl Iam {
+    /// Now, by the server's clock (the one this was opened with): what session expiry, MFA age
+    /// and `aws:CurrentTime` are judged by.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
     /// `secret_wrapping_key` protects stored secret access keys (derive it from the root key).
     pub fn new(
         meta: Arc<dyn MetaStore>,
         secret_wrapping_key: &DataKey,
-        now_ms: fn() -> i64,
+        clock: SharedClock,
     ) -> Self {
         Self {
             meta,
             secrets: WrappingKey::new(secret_wrapping_key),
             rng: SystemRandom::new(),
-            now_ms,
+            clock,
             write_lock: Mutex::new(()),
             parsed: RwLock::new(HashMap::new()),
             cache: RwLock::new(Cache::default()),
@@ -171,7 +178,7 @@ impl Iam {
         }
         let a = Account {
             id: id.to_owned(),
-            created_ms: (self.now_ms)(),
+            created_ms: self.clock.now_ms(),
             email: None,
         };
         match self.apply(vec![create(&format!("account/{id}"), &a)]).await {
@@ -202,7 +209,7 @@ impl Iam {
         };
         let account = Account {
             id: id.clone(),
-            created_ms: (self.now_ms)(),
+            created_ms: self.clock.now_ms(),
             email: email.map(str::to_owned),
         };
         let mut ops = vec![create(&format!("account/{id}"), &account)];
@@ -247,7 +254,7 @@ impl Iam {
             account: account.to_owned(),
             user: None,
             status: KeyStatus::Active,
-            created_ms: (self.now_ms)(),
+            created_ms: self.clock.now_ms(),
             wrapped_secret: self.wrap_secret(access_key_id, secret)?,
         };
         self.apply(vec![put(&format!("key/{access_key_id}"), &key)])
@@ -400,9 +407,8 @@ impl Iam {
         identity: &Identity,
         session: Option<&SessionInfo>,
         mut ctx: coffer_policy::RequestContext,
-        now_ms: i64,
     ) -> Result<coffer_policy::Decision, IamError> {
-        crate::fill_principal_context(identity, session, now_ms, &mut ctx);
+        crate::fill_principal_context(identity, session, self.now_ms(), &mut ctx);
         let callers = self.caller_policies(identity, session)?;
         Ok(coffer_policy::evaluate(&callers.policy_set(None), &ctx))
     }
@@ -521,7 +527,7 @@ impl Iam {
             account: account.to_owned(),
             user: user.map(str::to_owned),
             status: KeyStatus::Active,
-            created_ms: (self.now_ms)(),
+            created_ms: self.clock.now_ms(),
             wrapped_secret: self.wrap_secret(&id, &secret)?,
         };
         self.apply(vec![create(&format!("key/{id}"), &key)]).await?;

@@ -10,7 +10,7 @@ fn iam(dir: &std::path::Path) -> Iam {
     Iam::new(
         meta,
         &DataKey::from_bytes(Zeroizing::new([3u8; 32])),
-        || 1_700_000_000_000,
+        Arc::new(|| 1_700_000_000_000),
     )
 }
 
@@ -86,8 +86,8 @@ fn cached_lookups_see_writes_from_another_instance() {
     let dir = tempfile::tempdir().unwrap();
     let meta = Arc::new(coffer_store::SqliteMeta::open(&dir.path().join("m.sqlite")).unwrap());
     let key = DataKey::from_bytes(Zeroizing::new([3u8; 32]));
-    let server = Iam::new(meta.clone(), &key, || 0);
-    let cli = Iam::new(meta, &key, || 0);
+    let server = Iam::new(meta.clone(), &key, Arc::new(|| 0));
+    let cli = Iam::new(meta, &key, Arc::new(|| 0));
     block(server.register_root_key("111122223333", "AKIAROOT", "s")).unwrap();
     assert!(
         server

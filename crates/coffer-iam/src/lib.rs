@@ -29,5 +29,5 @@ pub use records::{
 };
 pub use sts::{
     AssumeRole, MAX_ROLE_SESSION_SECS, MIN_SESSION_SECS, TemporaryCredentials, TokenProblem,
-    fill_principal_context,
+    fill_principal_context, fill_time_context,
 };

@@ -26,14 +26,14 @@ impl Iam {
             name: name.to_owned(),
             path,
             id: format!("ANPA{}", self.random_from(17, ID_ALPHABET)?),
-            created_ms: (self.now_ms)(),
+            created_ms: self.clock.now_ms(),
             document: document.to_owned(),
             attachment_count: 0,
             default_version: "v1".into(),
             versions: vec![crate::PolicyVersion {
                 id: "v1".into(),
                 document: document.to_owned(),
-                created_ms: (self.now_ms)(),
+                created_ms: self.clock.now_ms(),
             }],
             next_version: 2,
         };
@@ -129,7 +129,7 @@ impl Iam {
         let v = crate::PolicyVersion {
             id: format!("v{}", p.next_version),
             document: document.to_owned(),
-            created_ms: (self.now_ms)(),
+            created_ms: self.clock.now_ms(),
         };
         p.next_version += 1;
         p.versions.push(v.clone());

@@ -108,7 +108,7 @@ impl Iam {
             name: name.to_owned(),
             path: validate_path(path)?,
             id: format!("AROA{}", self.random_from(17, ID_ALPHABET)?),
-            created_ms: (self.now_ms)(),
+            created_ms: self.clock.now_ms(),
             trust_policy: trust_policy.to_owned(),
             max_session_secs: max,
             tags,
@@ -309,7 +309,7 @@ impl Iam {
             name: name.to_owned(),
             serial: serial.clone(),
             user: None,
-            created_ms: (self.now_ms)(),
+            created_ms: self.clock.now_ms(),
             enabled_ms: None,
             sealed_seed: B64.encode(sealed),
             last_step: 0,
@@ -343,7 +343,7 @@ impl Iam {
             ));
         }
         let seed = self.mfa_seed(&dev)?;
-        let now_step = (self.now_ms)().div_euclid(1000) / TOTP_STEP_SECS;
+        let now_step = self.clock.now_ms().div_euclid(1000) / TOTP_STEP_SECS;
         // Look a little further back than for sign-in: the two codes are typed one after the other.
         let found = (now_step - 10..=now_step + TOTP_WINDOW).find(|&s| {
             s >= 0 && totp(&seed, s as u64) == code1 && totp(&seed, s as u64 + 1) == code2
@@ -354,7 +354,7 @@ impl Iam {
             ));
         };
         dev.user = Some(user.to_owned());
-        dev.enabled_ms = Some((self.now_ms)());
+        dev.enabled_ms = Some(self.clock.now_ms());
         dev.last_step = step as u64 + 1;
         self.apply(vec![put(&mfa_key(serial), &dev)]).await?;
         Ok(())
@@ -412,7 +412,7 @@ impl Iam {
             return Ok(false);
         }
         let seed = self.mfa_seed(&dev)?;
-        let now_step = (self.now_ms)().div_euclid(1000) / TOTP_STEP_SECS;
+        let now_step = self.clock.now_ms().div_euclid(1000) / TOTP_STEP_SECS;
         let hit = (now_step - TOTP_WINDOW..=now_step + TOTP_WINDOW)
             .filter(|&s| s >= 0 && s as u64 > dev.last_step)
             .find(|&s| bool::from(totp(&seed, s as u64).as_bytes().ct_eq(code.as_bytes())));
@@ -460,7 +460,7 @@ impl Iam {
         }
         let (role_account, role_name) = parse_role_arn(req.role_arn).ok_or_else(denied)?;
         let role = self.role(&role_account, &role_name).map_err(|_| denied())?;
-        let now = (self.now_ms)();
+        let now = self.clock.now_ms();
         // MFA: a fresh code now, or a caller session that was itself MFA-authenticated.
         let mut mfa_auth_ms = req.caller_session.and_then(|s| s.mfa_auth_ms);
         if let Some((serial, code)) = req.mfa {
@@ -563,7 +563,7 @@ impl Iam {
                 "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 129600"
             )));
         }
-        let now = (self.now_ms)();
+        let now = self.clock.now_ms();
         let mut mfa_auth_ms = None;
         if let Some((serial, code)) = mfa {
             let (account, name) = match caller {
@@ -739,12 +739,21 @@ impl Identity {
 }
 
 /// The `aws:Principal*`, `aws:username`, `aws:userid`, MFA and token condition keys of a caller.
+/// The request's time as policies see it (`aws:CurrentTime`, `aws:EpochTime`), from the
+/// server's clock. [`fill_principal_context`] sets it for every authenticated caller; an
+/// anonymous request needs it on its own.
+pub fn fill_time_context(now_ms: i64, ctx: &mut RequestContext) {
+    ctx.set("aws:CurrentTime", coffer_clock::rfc3339_utc(now_ms))
+        .set("aws:EpochTime", now_ms.div_euclid(1000).to_string());
+}
+
 pub fn fill_principal_context(
     identity: &Identity,
     session: Option<&SessionInfo>,
     now_ms: i64,
     ctx: &mut RequestContext,
 ) {
+    fill_time_context(now_ms, ctx);
     let kind = match identity {
         Identity::Root { .. } => "Account",
         Identity::User { .. } => "User",
@@ -888,7 +897,7 @@ mod tests {
         let iam = Iam::new(
             meta,
             &coffer_crypto::DataKey::from_bytes(Zeroizing::new([1u8; 32])),
-            || 1_000_000,
+            Arc::new(|| 1_000_000),
         );
         let root = Identity::Root {
             account: "111122223333".into(),

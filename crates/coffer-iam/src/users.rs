@@ -27,7 +27,7 @@ impl Iam {
             name: name.to_owned(),
             path,
             id: format!("AIDA{}", self.random_from(17, ID_ALPHABET)?),
-            created_ms: (self.now_ms)(),
+            created_ms: self.clock.now_ms(),
             tags,
             inline: Default::default(),
             attached: Vec::new(),

@@ -1,3 +1,4 @@
+use coffer_clock::SharedClock;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -124,7 +125,7 @@ pub struct Kms {
     meta: Arc<dyn MetaStore>,
     sealing: WrappingKey,
     rng: SystemRandom,
-    now_ms: fn() -> i64,
+    clock: SharedClock,
     region: String,
     write_lock: Mutex<()>,
     /// Keys as used per request: record, parsed policy and unsealed material, so a call costs
@@ -192,13 +193,13 @@ impl Kms {
         meta: Arc<dyn MetaStore>,
         material_key: &DataKey,
         region: &str,
-        now_ms: fn() -> i64,
+        clock: SharedClock,
     ) -> Self {
         Self {
             meta,
             sealing: WrappingKey::new(material_key),
             rng: SystemRandom::new(),
-            now_ms,
+            clock,
             region: region.to_owned(),
             write_lock: Mutex::new(()),
             cache: std::sync::Mutex::new(HashMap::new()),
@@ -294,7 +295,7 @@ impl Kms {
             None => Self::default_policy(account),
         };
         let id = self.new_key_id()?;
-        let now = (self.now_ms)();
+        let now = self.clock.now_ms();
         let meta = KeyMetadata {
             arn: format!("arn:aws:kms:{}:{account}:key/{id}", self.region),
             id: id.clone(),
@@ -492,7 +493,7 @@ impl Kms {
                 "1 validation error detected: Value '{days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value between 7 and 30"
             )));
         }
-        let at = (self.now_ms)() + i64::from(days) * 86_400_000;
+        let at = self.clock.now_ms() + i64::from(days) * 86_400_000;
         let mut out = None;
         self.update(account, key_ref, |r| {
             if r.meta.state == KeyState::PendingDeletion {
@@ -552,7 +553,7 @@ impl Kms {
                 "1 validation error detected: Value '{days}' at 'rotationPeriodInDays' failed to satisfy constraint: Member must have value between 90 and 2560"
             )));
         }
-        let now = (self.now_ms)();
+        let now = self.clock.now_ms();
         self.update(account, key_ref, |r| {
             check_state(&r.meta)?;
             require_rotatable(r)?;
@@ -590,7 +591,7 @@ impl Kms {
     /// RotateKeyOnDemand: a new version now, whatever the schedule.
     pub async fn rotate_now(&self, account: &str, key_ref: &str) -> Result<(), KmsError> {
         let material = self.fresh_material()?;
-        let now = (self.now_ms)();
+        let now = self.clock.now_ms();
         self.update(account, key_ref, |r| {
             check_state(&r.meta)?;
             require_rotatable(r)?;
@@ -650,7 +651,7 @@ impl Kms {
 
     /// Rotates every enabled key whose rotation is due (the server calls this periodically).
     pub async fn rotate_due_keys(&self) -> Result<usize, KmsError> {
-        let now = (self.now_ms)();
+        let now = self.clock.now_ms();
         let due: Vec<(String, String)> = self
             .meta
             .kv_list(NS, "key/")?
@@ -905,7 +906,7 @@ impl Kms {
     }
 
     pub(crate) fn now(&self) -> i64 {
-        (self.now_ms)()
+        self.clock.now_ms()
     }
 
     /// Writes in the key service's namespace (grants), retiring cached keys.
@@ -1072,7 +1073,7 @@ impl Kms {
     /// `purge_deleted_keys` (the maintenance timer) removes its record.
     fn due_for_deletion(&self, m: &KeyMetadata) -> bool {
         m.state == KeyState::PendingDeletion
-            && m.deletion_ms.is_some_and(|at| (self.now_ms)() >= at)
+            && m.deletion_ms.is_some_and(|at| self.clock.now_ms() >= at)
     }
 
     fn resolve_ref<'a>(
@@ -1258,7 +1259,7 @@ mod tests {
             meta,
             &DataKey::from_bytes(Zeroizing::new([4u8; 32])),
             "us-east-1",
-            now,
+            Arc::new(now),
         )
     }
 

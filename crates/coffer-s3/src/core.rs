@@ -1,7 +1,7 @@
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use coffer_clock::Clock;
 use coffer_crypto::{DataKey, RecordKey, WrappingKey};
 use coffer_store::{BlobId, BlobStore, MetaStore, Storage};
 
@@ -18,24 +18,6 @@ const SERVICE_KEY_CONTEXT: &[u8] = b"coffer/sse-s3-service-key/v2";
 const SERVICE_KEY_CONTEXT_V1: &[u8] = b"coffer/sse-s3-service-key/v1";
 /// HKDF label of the key that tags metadata records.
 const RECORD_KEY_LABEL: &[u8] = b"coffer/s3/records/v1";
-
-/// Source of the current time, so tests can move it.
-pub trait Clock: Send + Sync + 'static {
-    fn now_ms(&self) -> i64;
-}
-
-/// Wall-clock time.
-#[derive(Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
-    }
-}
 
 /// The S3 domain: one per data directory, shared by every request.
 pub struct S3Core {

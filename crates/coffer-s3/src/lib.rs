@@ -31,7 +31,7 @@ mod sealing;
 mod torrent;
 mod write;
 
-pub use crate::core::{Clock, S3Core, SystemClock};
+pub use crate::core::S3Core;
 pub use access::{MAX_BUCKET_POLICY, PublicAccessBlock};
 pub use acl::{
     Acl, AclRequest, CannedAcl, Grant, Grantee, ObjectOwnership, Permission, canonical_user_id,

@@ -5,10 +5,11 @@ mod common;
 
 use std::sync::Arc;
 
+use coffer_clock::SystemClock;
 use coffer_crypto::DataKey;
 use coffer_s3::{
     BodyStream, ByteRange, CompletedPart, Conditions, CopyRequest, Integrity, ListQuery,
-    MetadataDirective, ObjectMeta, PutRequest, S3Core, S3Error, SystemClock,
+    MetadataDirective, ObjectMeta, PutRequest, S3Core, S3Error,
 };
 use futures::StreamExt as _;
 use zeroize::Zeroizing;

@@ -11,10 +11,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use coffer_clock::SystemClock;
 use coffer_crypto::DataKey;
 use coffer_s3::{
     CompletedPart, CopyRequest, Integrity, ListQuery, MetadataDirective, ObjectMeta, PutRequest,
-    S3Core, S3Error, SystemClock,
+    S3Core, S3Error,
 };
 use coffer_store::memory::{MemoryBlobs, MemoryMeta, PowerSupply};
 use coffer_store::{BlobStore, MetaStore as _, Storage};

@@ -8,8 +8,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use coffer_clock::SystemClock;
 use coffer_crypto::DataKey;
-use coffer_s3::{Integrity, ListQuery, ObjectMeta, PutRequest, S3Core, SystemClock};
+use coffer_s3::{Integrity, ListQuery, ObjectMeta, PutRequest, S3Core};
 use coffer_store::Storage;
 use proptest::prelude::*;
 use zeroize::Zeroizing;

@@ -7,10 +7,11 @@ mod common;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use coffer_clock::SystemClock;
 use coffer_crypto::DataKey;
 use coffer_s3::{
     BodyStream, CompletedPart, Conditions, Integrity, ObjectMeta, Precondition, PutRequest, S3Core,
-    S3Error, SystemClock,
+    S3Error,
 };
 use zeroize::Zeroizing;
 

@@ -7,10 +7,9 @@ mod common;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use coffer_clock::SystemClock;
 use coffer_crypto::{DataKey, WrappingKey};
-use coffer_s3::{
-    BodyStream, Conditions, Integrity, ObjectMeta, PutRequest, S3Core, S3Error, SystemClock,
-};
+use coffer_s3::{BodyStream, Conditions, Integrity, ObjectMeta, PutRequest, S3Core, S3Error};
 use zeroize::Zeroizing;
 
 fn root_key() -> DataKey {

@@ -20,6 +20,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
+use coffer_clock::SharedClock;
 use coffer_iam::Identity;
 use serde_json::{Value, json};
 
@@ -78,6 +79,8 @@ pub(crate) struct AuditLog {
     region: String,
     /// When the trail began: its first record, else when it was opened.
     tracking_start_ms: i64,
+    /// The server's clock: event times and last uses go by it.
+    clock: SharedClock,
 }
 
 /// The group commit of the trail: records written (by sequence number) and made durable.
@@ -185,6 +188,7 @@ impl AuditLog {
         data_dir: &Path,
         region: &str,
         wait_for_sync: bool,
+        clock: SharedClock,
     ) -> std::io::Result<Self> {
         let dir = data_dir.join("audit");
         fs::create_dir_all(&dir)?;
@@ -220,8 +224,9 @@ impl AuditLog {
             Box::new(file),
             last_use,
             region,
-            first_ms.unwrap_or_else(crate::now_ms),
+            first_ms.unwrap_or_else(|| clock.now_ms()),
             wait_for_sync,
+            clock,
         )
     }
 
@@ -231,6 +236,7 @@ impl AuditLog {
         region: &str,
         tracking_start_ms: i64,
         wait_for_sync: bool,
+        clock: SharedClock,
     ) -> std::io::Result<Self> {
         let pause = if wait_for_sync {
             Duration::ZERO
@@ -244,6 +250,7 @@ impl AuditLog {
             wait_for_sync,
             region: region.to_owned(),
             tracking_start_ms,
+            clock,
         })
     }
 
@@ -281,7 +288,9 @@ impl AuditLog {
     }
 
     pub(crate) fn record(&self, e: Event<'_>) {
-        let now = time::OffsetDateTime::now_utc();
+        let now_ms = self.clock.now_ms();
+        let now = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now_ms) * 1_000_000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         let mut id = [0u8; 16];
         let _ = SystemRandom::new().fill(&mut id);
         let user = match e.identity {
@@ -322,7 +331,7 @@ impl AuditLog {
                 arn,
                 LastUse {
                     operation: e.name.to_owned(),
-                    at_ms: i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0),
+                    at_ms: now_ms,
                     event_id: rec["eventID"].as_str().unwrap_or("").to_owned(),
                 },
             )),
@@ -406,6 +415,7 @@ pub(crate) fn run(args: AuditArgs) -> Result<(), Box<dyn std::error::Error>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coffer_clock::SystemClock;
 
     /// A trail that remembers what was written and what was synced: what a crash of the
     /// machine would keep is only the synced part.
@@ -445,7 +455,15 @@ mod tests {
     async fn an_answered_request_has_its_records_on_disk() {
         let trail = CrashTrail::default();
         let log = Arc::new(
-            AuditLog::over(Box::new(trail.clone()), HashMap::new(), "r", 0, true).unwrap(),
+            AuditLog::over(
+                Box::new(trail.clone()),
+                HashMap::new(),
+                "r",
+                0,
+                true,
+                Arc::new(SystemClock),
+            )
+            .unwrap(),
         );
         let mut tasks = Vec::new();
         for i in 0..200 {
@@ -480,7 +498,15 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn background_mode_syncs_without_waiting_answers() {
         let trail = CrashTrail::default();
-        let log = AuditLog::over(Box::new(trail.clone()), HashMap::new(), "r", 0, false).unwrap();
+        let log = AuditLog::over(
+            Box::new(trail.clone()),
+            HashMap::new(),
+            "r",
+            0,
+            false,
+            Arc::new(SystemClock),
+        )
+        .unwrap();
         let ((), seq) = audited(async { log.record(event("Background")) }).await;
         // Written before the answer (what a crash of the server keeps)...
         let written = String::from_utf8(trail.0.lock().unwrap().0.clone()).unwrap();

@@ -240,6 +240,11 @@ pub(crate) struct ServerArgs {
     /// request that uses KMS).
     #[arg(long, value_enum, default_value_t = AuditSync::Background)]
     pub(crate) audit_sync: AuditSync,
+    /// TESTS ONLY: a clock that `PUT /_coffer/test-clock?offset-ms=N` moves N ms from the wall
+    /// clock, for everything that goes by the date (Object Lock, `aws:CurrentTime`, session
+    /// and key expiry). Anyone who can reach the endpoint can move it: never in production.
+    #[arg(long, hide_short_help = true)]
+    pub(crate) test_clock: bool,
     /// Seconds a connection may sit idle, or take to send a request's headers, before it is
     /// closed.
     #[arg(long, default_value_t = crate::conns::IDLE_TIMEOUT.as_secs())]

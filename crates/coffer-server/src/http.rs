@@ -30,6 +30,9 @@ pub(crate) struct FrontDoor {
     pub(crate) kms: crate::kms_api::KmsApi,
     /// Readiness probe: true once the data directory is open (always, after start-up).
     pub(crate) ready: bool,
+    /// `--test-clock`: the clock `PUT /_coffer/test-clock` moves (absent otherwise, and so
+    /// is the endpoint).
+    pub(crate) test_clock: Option<Arc<coffer_clock::MovableClock>>,
     request_seq: AtomicU64,
     request_prefix: u64,
 }
@@ -51,6 +54,7 @@ impl FrontDoor {
             s3control,
             kms,
             ready: true,
+            test_clock: None,
             request_seq: AtomicU64::new(0),
             request_prefix: u64::from_be_bytes(prefix),
         }
@@ -95,6 +99,7 @@ impl FrontDoor {
             "/health/live" => text(StatusCode::OK, "live\n"),
             "/health/ready" if self.ready => text(StatusCode::OK, "ready\n"),
             "/health/ready" => text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n"),
+            TEST_CLOCK_PATH if let Some(clock) = &self.test_clock => move_test_clock(clock, &req),
             p if crate::s3control::is_s3control(p) => self.s3control.handle(req, id).await,
             _ if let Some(op) = crate::kms_api::route(req.headers()) => {
                 self.kms.handle(op.as_deref(), req).await
@@ -126,6 +131,32 @@ impl FrontDoor {
                 text(StatusCode::INTERNAL_SERVER_ERROR, "")
             }
         }
+    }
+}
+
+/// Where `--test-clock` is moved.
+const TEST_CLOCK_PATH: &str = "/_coffer/test-clock";
+
+/// `PUT /_coffer/test-clock?offset-ms=N` sets the test clock N ms from the wall clock;
+/// `GET` reads the offset.
+fn move_test_clock<B>(clock: &coffer_clock::MovableClock, req: &Request<B>) -> Response<Body> {
+    if req.method() == http::Method::GET {
+        return text(StatusCode::OK, format!("{}\n", clock.offset_ms()));
+    }
+    let offset = req
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|p| p.strip_prefix("offset-ms="))
+        .and_then(|v| v.parse::<i64>().ok());
+    match (req.method() == http::Method::PUT, offset) {
+        (true, Some(ms)) => {
+            clock.set_offset_ms(ms);
+            tracing::warn!(offset_ms = ms, "test clock moved");
+            text(StatusCode::OK, format!("{ms}\n"))
+        }
+        _ => text(StatusCode::BAD_REQUEST, "PUT ?offset-ms=N\n"),
     }
 }
 
@@ -172,8 +203,8 @@ pub(crate) fn response(
     r
 }
 
-fn text(status: StatusCode, body: &'static str) -> Response<Body> {
-    let mut r = Response::new(Body::from(body.to_owned()));
+fn text(status: StatusCode, body: impl Into<String>) -> Response<Body> {
+    let mut r = Response::new(Body::from(body.into()));
     *r.status_mut() = status;
     r
 }

@@ -395,12 +395,9 @@ impl KmsApi {
     fn authorize_account(&self, call: &Call, op: &str) -> Result<(), KmsFault> {
         self.kms.admit(call.identity.account(), op, None)?;
         let ctx = RequestContext::new(call.identity.principal(), format!("kms:{op}"), "*");
-        let decision = self.iam.decide_by_identity(
-            &call.identity,
-            call.session.as_ref(),
-            ctx,
-            crate::now_ms(),
-        )?;
+        let decision = self
+            .iam
+            .decide_by_identity(&call.identity, call.session.as_ref(), ctx)?;
         if decision != Decision::Allow {
             return Err(KmsFault {
                 status: StatusCode::BAD_REQUEST,
@@ -450,7 +447,7 @@ impl KmsApi {
         fill_principal_context(
             &call.identity,
             call.session.as_ref(),
-            crate::now_ms(),
+            self.iam.now_ms(),
             &mut ctx,
         );
         let callers = self
@@ -1167,7 +1164,7 @@ pub(crate) fn authorize_key_use(
     kms.admit(&meta.account, op, Some(&meta.key_spec))?;
     let mut ctx = RequestContext::new(identity.principal(), format!("kms:{op}"), meta.arn.clone());
     ctx.resource_account = Some(meta.account.clone());
-    fill_principal_context(identity, session, crate::now_ms(), &mut ctx);
+    fill_principal_context(identity, session, iam.now_ms(), &mut ctx);
     ctx.set("kms:CallerAccount", account);
     ctx.set_all(
         "kms:EncryptionContextKeys",

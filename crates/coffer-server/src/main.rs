@@ -26,7 +26,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use coffer_s3::{S3Core, SystemClock};
+use coffer_clock::{MovableClock, SharedClock, SystemClock};
+use coffer_s3::S3Core;
 
 use crate::config::{CredentialSource, RootKeySource, ServerArgs};
 
@@ -122,17 +123,26 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
     }
     let env = |k: &str| std::env::var(k).ok();
     let creds = config::load_root_credentials(&env, args.account_id.as_deref(), &args.data)?;
+    // One clock for every domain and adapter: what they decide by the date, they decide by it.
+    let test_clock = args.test_clock.then(|| {
+        tracing::warn!("TEST CLOCK: PUT /_coffer/test-clock moves this server's time; tests only");
+        Arc::new(MovableClock::default())
+    });
+    let clock: SharedClock = match &test_clock {
+        Some(c) => c.clone(),
+        None => Arc::new(SystemClock),
+    };
     let mut core = S3Core::open(
         coffer_store::Storage::embedded(&args.data)?,
         &root_key,
-        Arc::new(SystemClock),
+        clock.clone(),
     )
     .await?;
-    let iam = Arc::new(iam_for(core.metadata(), &root_key));
+    let iam = Arc::new(iam_for(core.metadata(), &root_key, clock.clone()));
     // Key material rests sealed under its own subkey of the root key.
     let kms_key = root_key.derive(b"coffer/kms/key-material/v1");
     drop(root_key);
-    let mut kms = coffer_kms::Kms::new(core.metadata(), &kms_key, &args.region, now_ms);
+    let mut kms = coffer_kms::Kms::new(core.metadata(), &kms_key, &args.region, clock.clone());
     kms.set_quotas(quotas);
     let kms = Arc::new(kms);
     drop(kms_key);
@@ -151,6 +161,7 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
         &args.data,
         &args.region,
         args.audit_sync == config::AuditSync::Answer,
+        clock.clone(),
     )?);
     let s3 = s3::service(
         core,
@@ -226,7 +237,7 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
         iam: iam.clone(),
         region: args.region.clone(),
     };
-    let door = Arc::new(http::FrontDoor::new(
+    let mut door = http::FrontDoor::new(
         s3,
         s3::Domains::new(&args.domains),
         iam_api::QueryApi {
@@ -235,7 +246,9 @@ async fn run_server(args: ServerArgs) -> Result<(), Box<dyn std::error::Error>> 
         },
         control,
         kms_api,
-    ));
+    );
+    door.test_clock = test_clock;
+    let door = Arc::new(door);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
@@ -279,14 +292,10 @@ fn warn_if_open(data: &std::path::Path) {
 fn iam_for(
     meta: Arc<dyn coffer_store::MetaStore>,
     root_key: &coffer_crypto::DataKey,
+    clock: SharedClock,
 ) -> coffer_iam::Iam {
     let key = root_key.derive(b"coffer/iam/secret-access-keys/v1");
-    coffer_iam::Iam::new(meta, &key, now_ms)
-}
-
-fn now_ms() -> i64 {
-    use coffer_s3::Clock as _;
-    SystemClock.now_ms()
+    coffer_iam::Iam::new(meta, &key, clock)
 }
 
 /// Once a minute: rotates KMS keys whose automatic rotation is due, deletes imported key

@@ -111,7 +111,7 @@ impl S3Control {
         }
         let mut ctx = RequestContext::new(identity.principal(), action, "*");
         ctx.resource_account = Some(account.clone());
-        fill_principal_context(&identity, session.as_ref(), crate::now_ms(), &mut ctx);
+        fill_principal_context(&identity, session.as_ref(), self.iam.now_ms(), &mut ctx);
         let callers = self.iam.caller_policies(&identity, session.as_ref())?;
         if evaluate(&callers.policy_set(None), &ctx) != Decision::Allow {
             return Err(denied());

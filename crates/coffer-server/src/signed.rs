@@ -218,7 +218,7 @@ fn authenticate(
                         .find_map(|p| p.strip_prefix("X-Amz-Security-Token="))
                 })
             });
-        match s.check_token(token, crate::now_ms()) {
+        match s.check_token(token, iam.now_ms()) {
             Ok(()) => {}
             Err(TokenProblem::Invalid) => return Err(invalid_token()),
             Err(TokenProblem::Expired) => {

@@ -254,12 +254,9 @@ impl QueryApi {
             resource.clone(),
         );
         ctx.resource_account = Some(account.clone());
-        let decision = self.iam.decide_by_identity(
-            &call.identity,
-            call.session.as_ref(),
-            ctx,
-            crate::now_ms(),
-        )?;
+        let decision = self
+            .iam
+            .decide_by_identity(&call.identity, call.session.as_ref(), ctx)?;
         match decision {
             Decision::Allow => Ok(()),
             Decision::ExplicitDeny(src) => Err(ApiError::new(

@@ -272,7 +272,7 @@ impl Authorizer {
                         .find(|(k, _)| k == "X-Amz-Security-Token")
                         .map(|(_, v)| v)
                 });
-            match session.check_token(token.as_deref(), crate::now_ms()) {
+            match session.check_token(token.as_deref(), self.iam.now_ms()) {
                 Ok(()) => {}
                 Err(coffer_iam::TokenProblem::Invalid) => {
                     return Err(s3s::s3_error!(
@@ -312,14 +312,7 @@ impl Authorizer {
     ) -> RequestContext {
         let principal = caller.principal.clone();
         let mut ctx = RequestContext::new(principal.clone(), action, resource);
-        let now = OffsetDateTime::now_utc();
         ctx.set(
-            "aws:CurrentTime",
-            now.format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
-        )
-        .set("aws:EpochTime", now.unix_timestamp().to_string())
-        .set(
             "aws:SecureTransport",
             if view.conn.and_then(|c| c.tls).is_some() {
                 "true"
@@ -335,13 +328,14 @@ impl Authorizer {
                 ctx.set("s3:TlsVersion", v);
             }
         }
-        if let Some(identity) = &caller.identity {
-            coffer_iam::fill_principal_context(
+        match &caller.identity {
+            Some(identity) => coffer_iam::fill_principal_context(
                 identity,
                 caller.session.as_ref(),
-                crate::now_ms(),
+                self.iam.now_ms(),
                 &mut ctx,
-            );
+            ),
+            None => coffer_iam::fill_time_context(self.iam.now_ms(), &mut ctx),
         }
         let (auth_type, sig_version, signed_at) = signature_facts(view);
         if let Some(t) = auth_type {
@@ -351,7 +345,8 @@ impl Authorizer {
             ctx.set("s3:signatureversion", v);
         }
         if let Some(at) = signed_at {
-            let age_ms = (now - at).whole_milliseconds().max(0);
+            // Against the client's signing time: the wall clock, like every signature window.
+            let age_ms = (OffsetDateTime::now_utc() - at).whole_milliseconds().max(0);
             ctx.set("s3:signatureAge", age_ms.to_string());
         }
         for (h, key) in [

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use crate::{
     BlobId, BlobStore, BucketRecord, KvOp, Location, MetaStore, ObjectRecord, ObjectSummary,
     PartRecord, PendingBlob, Precondition, Segment, StoreError, Unmet, UploadRecord,
+    VersionSummary,
 };
 
 /// A pair of stores under test, with whatever must live as long as they do (a temporary
@@ -67,6 +68,12 @@ pub const CASES: &[Case] = &[
     ),
     ("blobs_commit_read_sweep", blobs_commit_read_sweep),
     ("blob_reads_survive_removal", blob_reads_survive_removal),
+    ("versions_keep_history", versions_keep_history),
+    (
+        "version_listing_resumes_anywhere",
+        version_listing_resumes_anywhere,
+    ),
+    ("versions_and_preconditions", versions_and_preconditions),
 ];
 
 /// Runs every case on a fresh subject from `make`, naming the case that fails.
@@ -86,6 +93,7 @@ fn obj(bucket: &str, key: &str, seg: Location) -> ObjectRecord {
         bucket: bucket.into(),
         key: key.into(),
         version_id: "null".into(),
+        delete_marker: false,
         size: 3,
         etag: "e".into(),
         last_modified_ms: 1,
@@ -678,6 +686,242 @@ fn blob_reads_survive_removal(s: &Subject) {
     r.read_exact_at(&mut buf, 0).unwrap();
     assert_eq!(&buf, b"sealed");
     assert!(blobs.open(&id).is_err());
+}
+
+/// A version `v` of `key` (a delete marker if `marker`), with an ETag naming it.
+fn version(key: &str, v: &str, marker: bool, loc: Location) -> ObjectRecord {
+    let mut o = obj("b", key, loc);
+    o.version_id = v.into();
+    o.etag = format!("e-{v}");
+    o.delete_marker = marker;
+    if marker {
+        o.segments.clear();
+        o.size = 0;
+    }
+    o
+}
+
+fn put_version(m: &dyn MetaStore, key: &str, v: &str, marker: bool) -> Vec<BlobId> {
+    block(m.put_object(
+        version(key, v, marker, Location::Inline(vec![1])),
+        Vec::new(),
+        Precondition::None,
+    ))
+    .unwrap()
+}
+
+/// (key, version, latest, marker) of a version listing.
+fn listed(v: Vec<VersionSummary>) -> Vec<(String, String, bool, bool)> {
+    v.into_iter()
+        .map(|s| (s.key, s.version_id, s.is_latest, s.delete_marker))
+        .collect()
+}
+
+fn row(k: &str, v: &str, latest: bool, marker: bool) -> (String, String, bool, bool) {
+    (k.into(), v.into(), latest, marker)
+}
+
+fn versions_keep_history(s: &Subject) {
+    let m = &*s.meta;
+    bucket(m, "b");
+    let b1 = BlobId::from_random([1; 16]);
+    block(m.put_object(
+        version("k", "v1", false, Location::Blob(b1.clone())),
+        Vec::new(),
+        Precondition::None,
+    ))
+    .unwrap();
+    assert!(
+        put_version(m, "k", "v2", false).is_empty(),
+        "the old version keeps its blob"
+    );
+    assert_eq!(m.referenced_blobs().unwrap(), HashSet::from([b1.clone()]));
+    assert_eq!(m.current("b", "k").unwrap().unwrap().version_id, "v2");
+    assert_eq!(m.object("b", "k", "v1").unwrap().unwrap().etag, "e-v1");
+    let only = m.list_objects("b", "", "", true, 10).unwrap();
+    assert_eq!((only.len(), only[0].etag.as_str()), (1, "e-v2"));
+    // A delete marker hides the key from listings, not from the version listing.
+    put_version(m, "k", "m1", true);
+    let cur = m.current("b", "k").unwrap().unwrap();
+    assert!(cur.delete_marker && cur.version_id == "m1");
+    assert!(m.list_objects("b", "", "", true, 10).unwrap().is_empty());
+    assert_eq!(
+        listed(m.list_versions("b", "", "", true, None, 10).unwrap()),
+        [
+            row("k", "m1", true, true),
+            row("k", "v2", false, false),
+            row("k", "v1", false, false)
+        ]
+    );
+    assert!(
+        !m.bucket_is_empty("b").unwrap(),
+        "versions and markers keep a bucket"
+    );
+    // Removing the current version (the marker) makes the newest remaining one current.
+    block(m.delete_object("b", "k", "m1", Precondition::None)).unwrap();
+    assert_eq!(m.current("b", "k").unwrap().unwrap().version_id, "v2");
+    assert_eq!(keys(m.list_objects("b", "", "", true, 10).unwrap()), ["k"]);
+    // Removing a noncurrent version frees its blobs and leaves the current one alone.
+    assert_eq!(
+        block(m.delete_object("b", "k", "v1", Precondition::None)).unwrap(),
+        vec![b1]
+    );
+    assert_eq!(m.current("b", "k").unwrap().unwrap().version_id, "v2");
+    // The null version is replaced in place, wherever it is in the history, and becomes current.
+    put_version(m, "k", "null", false);
+    put_version(m, "k", "v3", false);
+    let nb = BlobId::from_random([2; 16]);
+    block(m.put_object(
+        version("k", "null", false, Location::Blob(nb.clone())),
+        Vec::new(),
+        Precondition::None,
+    ))
+    .unwrap();
+    assert_eq!(
+        listed(m.list_versions("b", "", "", true, None, 10).unwrap()),
+        [
+            row("k", "null", true, false),
+            row("k", "v3", false, false),
+            row("k", "v2", false, false)
+        ]
+    );
+    let freed = block(m.put_object(
+        version("k", "null", true, Location::Inline(vec![])),
+        Vec::new(),
+        Precondition::None,
+    ))
+    .unwrap();
+    assert_eq!(
+        freed,
+        vec![nb],
+        "a null delete marker replaces the null version"
+    );
+    // Tags of a noncurrent version change in place.
+    let v2 = m.object("b", "k", "v2").unwrap().unwrap();
+    assert!(block(m.update_object_meta("b", "k", "v2", v2.mac, b"t".to_vec(), vec![7])).unwrap());
+    assert_eq!(m.object("b", "k", "v2").unwrap().unwrap().meta, b"t");
+    assert!(m.current("b", "k").unwrap().unwrap().delete_marker);
+    for v in ["null", "v3", "v2"] {
+        block(m.delete_object("b", "k", v, Precondition::None)).unwrap();
+    }
+    assert!(m.current("b", "k").unwrap().is_none());
+    assert!(m.bucket_is_empty("b").unwrap());
+    assert!(m.referenced_blobs().unwrap().is_empty());
+}
+
+fn version_listing_resumes_anywhere(s: &Subject) {
+    let m = &*s.meta;
+    bucket(m, "b");
+    bucket(m, "c");
+    for (k, v, marker) in [
+        ("a", "a1", false),
+        ("a", "a2", false),
+        ("a/x", "x1", false),
+        ("b", "b1", false),
+        ("b", "b2", true),
+        ("b", "b3", false),
+        ("c", "c1", true),
+    ] {
+        put_version(m, k, v, marker);
+    }
+    block(m.put_object(
+        obj("c", "a", Location::Inline(vec![])),
+        Vec::new(),
+        Precondition::None,
+    ))
+    .unwrap();
+    let all = listed(m.list_versions("b", "", "", true, None, 100).unwrap());
+    assert_eq!(
+        all,
+        [
+            row("a", "a2", true, false),
+            row("a", "a1", false, false),
+            row("a/x", "x1", true, false),
+            row("b", "b3", true, false),
+            row("b", "b2", false, true),
+            row("b", "b1", false, false),
+            row("c", "c1", true, true),
+        ]
+    );
+    // Paging by (key, version) markers, any page size, gives the same list.
+    for page in 1..=4 {
+        let mut got = Vec::new();
+        let mut cursor: Option<(String, String)> = None;
+        loop {
+            let batch = match &cursor {
+                None => m.list_versions("b", "", "", true, None, page).unwrap(),
+                Some((k, v)) => m.list_versions("b", "", k, false, Some(v), page).unwrap(),
+            };
+            let Some(last) = batch.last() else { break };
+            cursor = Some((last.key.clone(), last.version_id.clone()));
+            got.extend(listed(batch));
+        }
+        assert_eq!(got, all, "page size {page}");
+    }
+    assert_eq!(
+        listed(m.list_versions("b", "a/", "", true, None, 100).unwrap()),
+        [row("a/x", "x1", true, false)]
+    );
+    assert_eq!(
+        listed(m.list_versions("b", "", "a", false, None, 2).unwrap()),
+        [row("a/x", "x1", true, false), row("b", "b3", true, false)],
+        "a key marker alone resumes after every version of the key"
+    );
+    assert_eq!(
+        listed(
+            m.list_versions("b", "", "b", false, Some("nope"), 100)
+                .unwrap()
+        ),
+        [row("c", "c1", true, true)],
+        "an unknown version marker resumes after its key"
+    );
+    assert_eq!(
+        listed(m.list_versions("b", "", "a0", true, None, 1).unwrap()),
+        [row("b", "b3", true, false)]
+    );
+    assert_eq!(
+        m.list_versions("c", "", "", true, None, 100).unwrap().len(),
+        1
+    );
+}
+
+fn versions_and_preconditions(s: &Subject) {
+    let m = &*s.meta;
+    bucket(m, "b");
+    put_version(m, "k", "v1", false);
+    put_version(m, "k", "m1", true);
+    // Judged against the current version: a delete marker is no object.
+    let put = |v: &str, p: Precondition| {
+        block(m.put_object(
+            version("k", v, false, Location::Inline(vec![])),
+            Vec::new(),
+            p,
+        ))
+    };
+    assert!(matches!(
+        put("v2", Precondition::EtagIs("e-v1".into())),
+        Err(StoreError::Precondition(Unmet::Missing))
+    ));
+    put("v2", Precondition::Absent).unwrap();
+    assert!(matches!(
+        put("v3", Precondition::Absent),
+        Err(StoreError::Precondition(Unmet::Exists))
+    ));
+    put("v3", Precondition::EtagIs("e-v2".into())).unwrap();
+    // A delete of one version is judged against that version.
+    assert!(matches!(
+        block(m.delete_object("b", "k", "v1", Precondition::EtagIs("e-v3".into()))),
+        Err(StoreError::Precondition(Unmet::EtagDiffers))
+    ));
+    block(m.delete_object("b", "k", "v1", Precondition::EtagIs("e-v1".into()))).unwrap();
+    assert_eq!(
+        listed(m.list_versions("b", "", "", true, None, 10).unwrap()),
+        [
+            row("k", "v3", true, false),
+            row("k", "v2", false, false),
+            row("k", "m1", false, true)
+        ]
+    );
 }
 
 #[cfg(test)]

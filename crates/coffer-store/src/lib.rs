@@ -41,7 +41,7 @@ pub use local::LocalBlobs;
 pub use meta::{KvOp, MetaStore, Tagger, WriteFuture, prefix_successor};
 pub use records::{
     Authenticated, BucketRecord, Location, ObjectRecord, ObjectSummary, PartRecord, Precondition,
-    Segment, Unmet, UploadRecord,
+    Segment, Unmet, UploadRecord, VersionSummary,
 };
 pub use sqlite::{SCHEMA_VERSION, SqliteMeta};
 pub use storage::Storage;

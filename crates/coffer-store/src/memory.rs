@@ -17,7 +17,7 @@ use crate::meta::{KvOp, Tagger, WriteFuture};
 use crate::{
     Authenticated as _, BlobId, BlobReader, BlobWriter, Blobs, BucketRecord, Location, MetaStore,
     ObjectRecord, ObjectSummary, PartRecord, PendingBlob, Precondition, SCHEMA_VERSION, Segment,
-    StoreError, UploadRecord,
+    StoreError, UploadRecord, VersionSummary,
 };
 
 /// A budget of durable steps shared by the stores of one simulated machine.
@@ -76,11 +76,18 @@ struct MetaState {
     buckets: BTreeMap<String, BucketRecord>,
     configs: BTreeMap<(String, String), Vec<u8>>,
     /// (bucket, key, version id).
-    objects: BTreeMap<(String, String, String), ObjectRecord>,
+    objects: BTreeMap<(String, String, String), Version>,
     uploads: BTreeMap<String, UploadRecord>,
     parts: BTreeMap<(String, u32), PartRecord>,
     kv: BTreeMap<(String, String), Vec<u8>>,
     blob_refs: HashSet<BlobId>,
+}
+
+/// One stored version: the newest `seq` of a key is its current version.
+#[derive(Debug, Clone)]
+struct Version {
+    rec: ObjectRecord,
+    seq: u64,
 }
 
 /// Metadata in memory: one lock, each write applied whole or not at all.
@@ -175,8 +182,54 @@ impl MetaState {
         }
     }
 
-    fn check(&self, o: &ObjectRecord, precondition: &Precondition) -> Result<(), StoreError> {
-        self.check_at(&o.bucket, &o.key, &o.version_id, precondition)
+    /// Every version of a key, newest first.
+    fn versions(&self, bucket: &str, key: &str) -> Vec<&Version> {
+        let start = (bucket.to_owned(), key.to_owned(), String::new());
+        let mut v: Vec<&Version> = self
+            .objects
+            .range(start..)
+            .take_while(|((b, k, _), _)| b == bucket && k == key)
+            .map(|(_, v)| v)
+            .collect();
+        v.sort_by_key(|x| std::cmp::Reverse(x.seq));
+        v
+    }
+
+    fn current(&self, bucket: &str, key: &str) -> Option<&Version> {
+        self.versions(bucket, key).into_iter().next()
+    }
+
+    /// The keys of `bucket` under `prefix` from `lower` on, each with its versions newest
+    /// first.
+    fn keys_from<'a>(
+        &'a self,
+        bucket: &'a str,
+        prefix: &'a str,
+        lower: &str,
+    ) -> impl Iterator<Item = (&'a str, Vec<&'a Version>)> + 'a {
+        let start = (bucket.to_owned(), lower.to_owned(), String::new());
+        let mut keys: Vec<&'a str> = self
+            .objects
+            .range(start..)
+            .take_while(move |((b, k, _), _)| b == bucket && k.starts_with(prefix))
+            .map(|((_, k, _), _)| k.as_str())
+            .collect();
+        keys.dedup();
+        keys.into_iter().map(move |k| (k, self.versions(bucket, k)))
+    }
+
+    /// `precondition` against the current version (a delete marker is no object).
+    fn check_current(
+        &self,
+        bucket: &str,
+        key: &str,
+        precondition: &Precondition,
+    ) -> Result<(), StoreError> {
+        let etag = self
+            .current(bucket, key)
+            .filter(|v| !v.rec.delete_marker)
+            .map(|v| v.rec.etag.as_str());
+        precondition.check(etag).map_err(StoreError::Precondition)
     }
 
     fn check_at(
@@ -188,7 +241,7 @@ impl MetaState {
     ) -> Result<(), StoreError> {
         let id = (bucket.to_owned(), key.to_owned(), version_id.to_owned());
         precondition
-            .check(self.objects.get(&id).map(|o| o.etag.as_str()))
+            .check(self.objects.get(&id).map(|v| v.rec.etag.as_str()))
             .map_err(StoreError::Precondition)
     }
 
@@ -205,23 +258,27 @@ impl MetaState {
         }
     }
 
-    fn remove_object(&mut self, bucket: &str, key: &str, version_id: &str) -> Vec<BlobId> {
+    fn remove_version(&mut self, bucket: &str, key: &str, version_id: &str) -> Vec<BlobId> {
         let id = (bucket.to_owned(), key.to_owned(), version_id.to_owned());
         let mut freed = Vec::new();
         if let Some(old) = self.objects.remove(&id) {
-            for s in &old.segments {
+            for s in &old.rec.segments {
                 self.release(s, &mut freed);
             }
         }
         freed
     }
 
-    fn insert_object(&mut self, rec: ObjectRecord) {
+    /// `rec` becomes the current version of its key, replacing the version with its id.
+    fn install_version(&mut self, rec: ObjectRecord) -> Vec<BlobId> {
+        let freed = self.remove_version(&rec.bucket, &rec.key, &rec.version_id);
+        let seq = self.current(&rec.bucket, &rec.key).map_or(0, |v| v.seq + 1);
         for s in &rec.segments {
             self.reference(s);
         }
         let id = (rec.bucket.clone(), rec.key.clone(), rec.version_id.clone());
-        self.objects.insert(id, rec);
+        self.objects.insert(id, Version { rec, seq });
+        freed
     }
 
     fn remove_upload(&mut self, upload_id: &str) -> Vec<BlobId> {
@@ -273,7 +330,11 @@ impl MetaStore for MemoryMeta {
         version_id: &str,
     ) -> Result<Option<ObjectRecord>, StoreError> {
         let id = (bucket.to_owned(), key.to_owned(), version_id.to_owned());
-        self.read(|s| s.objects.get(&id).cloned())
+        self.read(|s| s.objects.get(&id).map(|v| v.rec.clone()))
+    }
+
+    fn current(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>, StoreError> {
+        self.read(|s| s.current(bucket, key).map(|v| v.rec.clone()))
     }
 
     fn list_objects(
@@ -289,20 +350,68 @@ impl MetaStore for MemoryMeta {
         } else {
             (from, inclusive)
         };
-        let start = (bucket.to_owned(), lower.to_owned(), String::new());
         self.read(|s| {
-            s.objects
-                .range(start..)
-                .take_while(|((b, k, _), _)| b == bucket && k.starts_with(prefix))
-                .skip_while(|((_, k, _), _)| !inclusive && k == lower)
+            s.keys_from(bucket, prefix, lower)
+                .filter(|(k, _)| inclusive || *k != lower)
+                .filter_map(|(_, versions)| versions.first().map(|v| &v.rec))
+                .filter(|o| !o.delete_marker)
                 .take(limit)
-                .map(|(_, o)| ObjectSummary {
+                .map(|o| ObjectSummary {
                     key: o.key.clone(),
                     size: o.size,
                     etag: o.etag.clone(),
                     last_modified_ms: o.last_modified_ms,
                 })
                 .collect()
+        })
+    }
+
+    fn list_versions(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        from: &str,
+        inclusive: bool,
+        after_version: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<VersionSummary>, StoreError> {
+        let (lower, inclusive) = if prefix > from {
+            (prefix, true)
+        } else {
+            (from, inclusive || after_version.is_some())
+        };
+        self.read(|s| {
+            let mut out = Vec::new();
+            for (key, versions) in s.keys_from(bucket, prefix, lower) {
+                if !inclusive && key == lower {
+                    continue;
+                }
+                let mut skip = 0;
+                if let Some(v) = after_version
+                    && key == from
+                {
+                    // Past the marker version; an unknown one skips the whole key.
+                    skip = versions
+                        .iter()
+                        .position(|x| x.rec.version_id == v)
+                        .map_or(versions.len(), |i| i + 1);
+                }
+                for (i, v) in versions.iter().enumerate().skip(skip) {
+                    if out.len() == limit {
+                        return out;
+                    }
+                    out.push(VersionSummary {
+                        key: key.to_owned(),
+                        version_id: v.rec.version_id.clone(),
+                        is_latest: i == 0,
+                        delete_marker: v.rec.delete_marker,
+                        size: v.rec.size,
+                        etag: v.rec.etag.clone(),
+                        last_modified_ms: v.rec.last_modified_ms,
+                    });
+                }
+            }
+            out
         })
     }
 
@@ -448,10 +557,8 @@ impl MetaStore for MemoryMeta {
     ) -> WriteFuture<Vec<BlobId>> {
         self.write(pending, |s| {
             s.require_bucket(&rec.bucket)?;
-            s.check(&rec, &precondition)?;
-            let freed = s.remove_object(&rec.bucket, &rec.key, &rec.version_id);
-            s.insert_object(rec);
-            Ok(freed)
+            s.check_current(&rec.bucket, &rec.key, &precondition)?;
+            Ok(s.install_version(rec))
         })
     }
 
@@ -467,10 +574,10 @@ impl MetaStore for MemoryMeta {
         let id = (bucket.to_owned(), key.to_owned(), version_id.to_owned());
         self.write(Vec::new(), |s| match s.objects.get_mut(&id) {
             None => Ok(false),
-            Some(o) if o.mac != expected_mac => Err(StoreError::Changed("object")),
-            Some(o) => {
-                o.meta = meta;
-                o.mac = mac;
+            Some(v) if v.rec.mac != expected_mac => Err(StoreError::Changed("object")),
+            Some(v) => {
+                v.rec.meta = meta;
+                v.rec.mac = mac;
                 Ok(true)
             }
         })
@@ -485,7 +592,7 @@ impl MetaStore for MemoryMeta {
     ) -> WriteFuture<Vec<BlobId>> {
         self.write(Vec::new(), |s| {
             s.check_at(bucket, key, version_id, &precondition)?;
-            Ok(s.remove_object(bucket, key, version_id))
+            Ok(s.remove_version(bucket, key, version_id))
         })
     }
 
@@ -523,15 +630,14 @@ impl MetaStore for MemoryMeta {
     ) -> WriteFuture<Vec<BlobId>> {
         self.write(Vec::new(), |s| {
             s.require_upload(upload_id)?;
-            s.check(&object, &precondition)?;
+            s.check_current(&object.bucket, &object.key, &precondition)?;
             for (number, mac) in &chosen {
                 let now = s.parts.get(&(upload_id.to_owned(), *number));
                 if now.map(|p| &p.mac) != Some(mac) {
                     return Err(StoreError::Changed("part"));
                 }
             }
-            let mut freed = s.remove_object(&object.bucket, &object.key, &object.version_id);
-            freed.extend(s.remove_upload(upload_id));
+            let mut freed = s.remove_upload(upload_id);
             let kept: HashSet<BlobId> = object
                 .segments
                 .iter()
@@ -540,7 +646,7 @@ impl MetaStore for MemoryMeta {
                     Location::Inline(_) => None,
                 })
                 .collect();
-            s.insert_object(object);
+            freed.extend(s.install_version(object));
             freed.retain(|id| !kept.contains(id));
             Ok(freed)
         })
@@ -580,7 +686,12 @@ impl MetaStore for MemoryMeta {
     fn tag_untagged(&self, tag: Tagger) -> WriteFuture<usize> {
         self.write(Vec::new(), |s| {
             let mut n = 0;
-            for o in s.objects.values_mut().filter(|o| o.mac.is_empty()) {
+            for o in s
+                .objects
+                .values_mut()
+                .map(|v| &mut v.rec)
+                .filter(|o| o.mac.is_empty())
+            {
                 o.mac = tag(ObjectRecord::AUTH_KIND, &o.authenticated_bytes());
                 n += 1;
             }

@@ -15,7 +15,7 @@ use std::pin::Pin;
 
 use crate::{
     BlobId, BucketRecord, ObjectRecord, ObjectSummary, PartRecord, PendingBlob, Precondition,
-    StoreError, UploadRecord,
+    StoreError, UploadRecord, VersionSummary,
 };
 
 /// A write's outcome, once the transaction holding it has committed.
@@ -64,6 +64,7 @@ pub trait MetaStore: Send + Sync + 'static {
 
     fn bucket_config(&self, bucket: &str, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// One version of an object, by id.
     fn object(
         &self,
         bucket: &str,
@@ -71,9 +72,13 @@ pub trait MetaStore: Send + Sync + 'static {
         version_id: &str,
     ) -> Result<Option<ObjectRecord>, StoreError>;
 
-    /// Objects of `bucket` whose key starts with `prefix` and is `>= from` (or `> from` when
-    /// `inclusive` is false), in UTF-8 byte order, at most `limit`. A range scan: its cost
-    /// grows with `limit`, not with the bucket.
+    /// The current version of an object: the newest one, which may be a delete marker.
+    fn current(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>, StoreError>;
+
+    /// Current versions of `bucket` (delete markers left out) whose key starts with `prefix`
+    /// and is `>= from` (or `> from` when `inclusive` is false), in UTF-8 byte order, at
+    /// most `limit`. A range scan: its cost grows with `limit`, not with the bucket or the
+    /// number of versions.
     fn list_objects(
         &self,
         bucket: &str,
@@ -83,6 +88,21 @@ pub trait MetaStore: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<ObjectSummary>, StoreError>;
 
+    /// Every version (delete markers too) of `bucket` whose key starts with `prefix`, by key
+    /// and then newest first, at most `limit`: from key `from` (inclusive or not), or, with
+    /// `after_version`, from the version of `from` after that one (older), then the keys
+    /// after `from`. A range scan like [`MetaStore::list_objects`].
+    fn list_versions(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        from: &str,
+        inclusive: bool,
+        after_version: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<VersionSummary>, StoreError>;
+
+    /// True if `bucket` holds no version at all (delete markers count).
     fn bucket_is_empty(&self, bucket: &str) -> Result<bool, StoreError>;
 
     /// Every blob id some record points at (for the start-up sweep).
@@ -136,10 +156,12 @@ pub trait MetaStore: Send + Sync + 'static {
         value: Option<Vec<u8>>,
     ) -> WriteFuture<()>;
 
-    /// Makes `rec` the object at its (bucket, key, version) if `precondition` holds against
-    /// what is there; returns the blobs of the record it replaced. `pending` are the new
-    /// blobs `rec` references: kept if this commits, removed at once if it does not (even
-    /// when the caller has gone away meanwhile).
+    /// Makes `rec` (an object or a delete marker) the current version of its key, if
+    /// `precondition` holds against the current version (a delete marker counts as no
+    /// object). A version with the same id (`"null"`) is replaced; the previous current
+    /// version, if another, stays as a noncurrent one. Returns the blobs of the replaced
+    /// version. `pending` are the new blobs `rec` references: kept if this commits, removed
+    /// at once if it does not (even when the caller has gone away meanwhile).
     fn put_object(
         &self,
         rec: ObjectRecord,
@@ -160,8 +182,9 @@ pub trait MetaStore: Send + Sync + 'static {
         mac: Vec<u8>,
     ) -> WriteFuture<bool>;
 
-    /// Deletes an object version if `precondition` holds; returns its blobs (empty if it did
-    /// not exist).
+    /// Deletes one version for good if `precondition` holds against it; if it was current,
+    /// the newest remaining version becomes current. Returns its blobs (empty if it did not
+    /// exist).
     fn delete_object(
         &self,
         bucket: &str,
@@ -178,7 +201,8 @@ pub trait MetaStore: Send + Sync + 'static {
     fn put_part(&self, part: PartRecord, pending: Vec<PendingBlob>) -> WriteFuture<Vec<BlobId>>;
 
     /// Completes an upload: `object` (whose segments are those of the chosen parts, in
-    /// order) becomes visible if `precondition` holds, the upload and its unused parts go;
+    /// order) becomes the current version as with [`MetaStore::put_object`] if
+    /// `precondition` holds, the upload and its unused parts go;
     /// returns the blobs to delete. `chosen` names each part by number and the tag of the
     /// record that was read: if one was replaced meanwhile the write is refused with
     /// `Changed`, so the object never points at a released blob.

@@ -33,8 +33,10 @@ pub struct Segment {
 pub struct ObjectRecord {
     pub bucket: String,
     pub key: String,
-    /// `"null"` until versioning exists; part of the primary key already.
+    /// `"null"` for what unversioned and suspended buckets write; a random id otherwise.
     pub version_id: String,
+    /// A delete marker: a version with no bytes that says the key was deleted.
+    pub delete_marker: bool,
     pub size: u64,
     pub etag: String,
     pub last_modified_ms: i64,
@@ -48,6 +50,19 @@ pub struct ObjectRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectSummary {
     pub key: String,
+    pub size: u64,
+    pub etag: String,
+    pub last_modified_ms: i64,
+}
+
+/// One version in a version listing (ListObjectVersions), without the segments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionSummary {
+    pub key: String,
+    pub version_id: String,
+    /// The key's current version (which may be a delete marker).
+    pub is_latest: bool,
+    pub delete_marker: bool,
     pub size: u64,
     pub etag: String,
     pub last_modified_ms: i64,
@@ -157,6 +172,11 @@ impl Authenticated for ObjectRecord {
         out.extend_from_slice(&(self.segments.len() as u64).to_be_bytes());
         for s in &self.segments {
             put_authenticated_segment(out, s);
+        }
+        // After the last segment, where no record without it has bytes: the canonical bytes
+        // of every record written before delete markers existed stay what they were.
+        if self.delete_marker {
+            out.extend_from_slice(b"\xffdelete-marker");
         }
     }
 

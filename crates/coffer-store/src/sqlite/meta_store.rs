@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use super::SqliteMeta;
 use crate::{
     BlobId, BucketRecord, KvOp, MetaStore, ObjectRecord, ObjectSummary, PartRecord, PendingBlob,
-    Precondition, StoreError, Tagger, UploadRecord, WriteFuture,
+    Precondition, StoreError, Tagger, UploadRecord, VersionSummary, WriteFuture,
 };
 
 impl MetaStore for SqliteMeta {
@@ -37,6 +37,22 @@ impl MetaStore for SqliteMeta {
         version_id: &str,
     ) -> Result<Option<ObjectRecord>, StoreError> {
         SqliteMeta::object(self, bucket, key, version_id)
+    }
+
+    fn current(&self, bucket: &str, key: &str) -> Result<Option<ObjectRecord>, StoreError> {
+        SqliteMeta::current(self, bucket, key)
+    }
+
+    fn list_versions(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        from: &str,
+        inclusive: bool,
+        after_version: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<VersionSummary>, StoreError> {
+        SqliteMeta::list_versions(self, bucket, prefix, from, inclusive, after_version, limit)
     }
 
     fn list_objects(

@@ -16,7 +16,7 @@ mod uploads;
 use crate::codec::{decode_segments, encode_segments};
 use crate::{
     BlobId, BucketRecord, Location, ObjectRecord, ObjectSummary, PendingBlob, Precondition,
-    Segment, StoreError, prefix_successor,
+    Segment, StoreError, VersionSummary, prefix_successor,
 };
 pub use schema::SCHEMA_VERSION;
 use uploads::remove_upload;
@@ -116,6 +116,96 @@ impl SqliteMeta {
         self.read(|c| object_row(c, bucket, key, version_id))
     }
 
+    pub(super) fn current(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<ObjectRecord>, StoreError> {
+        self.read(|c| current_row(c, bucket, key))
+    }
+
+    pub(super) fn list_versions(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        from: &str,
+        inclusive: bool,
+        after_version: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<VersionSummary>, StoreError> {
+        let (lower, inclusive) = if prefix.as_bytes() > from.as_bytes() {
+            (prefix, true)
+        } else {
+            (from, inclusive || after_version.is_some())
+        };
+        let upper = prefix_successor(prefix);
+        self.read(|c| {
+            // Past a version marker: the older versions of its key (lower `seq`), then on.
+            let after_seq: Option<i64> = match after_version {
+                Some(v) if lower == from => c
+                    .prepare_cached(
+                        "SELECT seq FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
+                    )?
+                    .query_row(params![bucket, from, v], |r| r.get(0))
+                    .optional()?,
+                _ => None,
+            };
+            let skip_key = if after_version.is_some() && after_seq.is_none() {
+                // An unknown version marker: resume after the whole key.
+                Some(from)
+            } else {
+                None
+            };
+            let sql = if inclusive {
+                "SELECT key, version_id, latest, delete_marker, size, etag, last_modified_ms FROM objects
+                 WHERE bucket = ?1 AND key >= ?2 AND (?3 IS NULL OR key < ?3)
+                   AND (?4 IS NULL OR key > ?2 OR seq < ?4) AND (?5 IS NULL OR key <> ?5)
+                 ORDER BY key, seq DESC LIMIT ?6"
+            } else {
+                "SELECT key, version_id, latest, delete_marker, size, etag, last_modified_ms FROM objects
+                 WHERE bucket = ?1 AND key > ?2 AND (?3 IS NULL OR key < ?3)
+                   AND (?4 IS NULL OR key > ?2 OR seq < ?4) AND (?5 IS NULL OR key <> ?5)
+                 ORDER BY key, seq DESC LIMIT ?6"
+            };
+            let mut st = c.prepare_cached(sql)?;
+            let rows = st.query_map(
+                params![
+                    bucket,
+                    lower,
+                    upper,
+                    after_seq,
+                    skip_key,
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, bool>(2)?,
+                        r.get::<_, bool>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, i64>(6)?,
+                    ))
+                },
+            )?;
+            rows.map(|row| {
+                let (key, version_id, is_latest, delete_marker, size, etag, last_modified_ms) =
+                    row?;
+                Ok(VersionSummary {
+                    key,
+                    version_id,
+                    is_latest,
+                    delete_marker,
+                    size: u64::try_from(size).map_err(|_| StoreError::Corrupt("object size"))?,
+                    etag,
+                    last_modified_ms,
+                })
+            })
+            .collect()
+        })
+    }
+
     /// Objects of `bucket` whose key starts with `prefix` and is `>= from` (or `> from` when
     /// `inclusive` is false), in UTF-8 byte order, at most `limit`.
     pub(super) fn list_objects(
@@ -135,10 +225,10 @@ impl SqliteMeta {
         let upper = prefix_successor(prefix);
         self.read(|c| {
             let sql = match (inclusive, upper.is_some()) {
-                (true, true) => "SELECT key, size, etag, last_modified_ms FROM objects WHERE bucket = ?1 AND key >= ?2 AND key < ?3 ORDER BY key LIMIT ?4",
-                (false, true) => "SELECT key, size, etag, last_modified_ms FROM objects WHERE bucket = ?1 AND key > ?2 AND key < ?3 ORDER BY key LIMIT ?4",
-                (true, false) => "SELECT key, size, etag, last_modified_ms FROM objects WHERE bucket = ?1 AND key >= ?2 AND ?3 IS NULL ORDER BY key LIMIT ?4",
-                (false, false) => "SELECT key, size, etag, last_modified_ms FROM objects WHERE bucket = ?1 AND key > ?2 AND ?3 IS NULL ORDER BY key LIMIT ?4",
+                (true, true) => "SELECT key, size, etag, last_modified_ms FROM objects WHERE bucket = ?1 AND key >= ?2 AND key < ?3 AND latest = 1 AND delete_marker = 0 ORDER BY key LIMIT ?4",
+                (false, true) => "SELECT key, size, etag, last_modified_ms FROM objects WHERE bucket = ?1 AND key > ?2 AND key < ?3 AND latest = 1 AND delete_marker = 0 ORDER BY key LIMIT ?4",
+                (true, false) => "SELECT key, size, etag, last_modified_ms FROM objects WHERE bucket = ?1 AND key >= ?2 AND ?3 IS NULL AND latest = 1 AND delete_marker = 0 ORDER BY key LIMIT ?4",
+                (false, false) => "SELECT key, size, etag, last_modified_ms FROM objects WHERE bucket = ?1 AND key > ?2 AND ?3 IS NULL AND latest = 1 AND delete_marker = 0 ORDER BY key LIMIT ?4",
             };
             let mut st = c.prepare_cached(sql)?;
             let rows = st.query_map(
@@ -316,10 +406,8 @@ impl SqliteMeta {
     ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {
         self.write_holding(pending, move |c| {
             require_bucket(c, &rec.bucket)?;
-            check_precondition(c, &rec.bucket, &rec.key, &rec.version_id, &precondition)?;
-            let freed = remove_object(c, &rec.bucket, &rec.key, &rec.version_id)?;
-            insert_object(c, &rec)?;
-            Ok(freed)
+            check_current(c, &rec.bucket, &rec.key, &precondition)?;
+            install_version(c, &rec)
         })
     }
 
@@ -368,7 +456,11 @@ impl SqliteMeta {
         let (b, k, v) = (bucket.to_owned(), key.to_owned(), version_id.to_owned());
         self.write(move |c| {
             check_precondition(c, &b, &k, &v, &precondition)?;
-            remove_object(c, &b, &k, &v)
+            let (freed, was_current) = remove_version(c, &b, &k, &v)?;
+            if was_current {
+                promote_newest(c, &b, &k)?;
+            }
+            Ok(freed)
         })
     }
 
@@ -490,6 +582,30 @@ fn require_bucket(c: &Connection, bucket: &str) -> Result<(), StoreError> {
     .ok_or_else(|| StoreError::NoSuchBucket(bucket.to_owned()))
 }
 
+/// Whether the current version of a key is as `precondition` requires (a delete marker is
+/// no object).
+pub(super) fn check_current(
+    c: &Connection,
+    bucket: &str,
+    key: &str,
+    precondition: &Precondition,
+) -> Result<(), StoreError> {
+    if *precondition == Precondition::None {
+        return Ok(());
+    }
+    let current: Option<(String, bool)> = c
+        .prepare_cached(
+            "SELECT etag, delete_marker FROM objects WHERE bucket = ?1 AND key = ?2
+             ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row([bucket, key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let etag = current.filter(|(_, marker)| !marker).map(|(e, _)| e);
+    precondition
+        .check(etag.as_deref())
+        .map_err(StoreError::Precondition)
+}
+
 /// Whether the object at (bucket, key, version) is as `precondition` requires.
 pub(super) fn check_precondition(
     c: &Connection,
@@ -519,26 +635,57 @@ fn object_row(
     version_id: &str,
 ) -> Result<Option<ObjectRecord>, StoreError> {
     let mut st = c.prepare_cached(
-        "SELECT size, etag, last_modified_ms, meta, segments, mac FROM objects
-         WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
+        "SELECT size, etag, last_modified_ms, meta, segments, mac, version_id, delete_marker
+         FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
     )?;
     let row = st
-        .query_row([bucket, key, version_id], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, Vec<u8>>(3)?,
-                r.get::<_, Vec<u8>>(4)?,
-                r.get::<_, Vec<u8>>(5)?,
-            ))
-        })
+        .query_row([bucket, key, version_id], object_columns)
         .optional()?;
-    row.map(|(size, etag, last_modified_ms, meta, segs, mac)| {
+    row.map(|cols| object_from_columns(bucket, key, cols))
+        .transpose()
+}
+
+/// The newest version of a key (the current one).
+fn current_row(
+    c: &Connection,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<ObjectRecord>, StoreError> {
+    let mut st = c.prepare_cached(
+        "SELECT size, etag, last_modified_ms, meta, segments, mac, version_id, delete_marker
+         FROM objects WHERE bucket = ?1 AND key = ?2 ORDER BY seq DESC LIMIT 1",
+    )?;
+    let row = st.query_row([bucket, key], object_columns).optional()?;
+    row.map(|cols| object_from_columns(bucket, key, cols))
+        .transpose()
+}
+
+type ObjectColumns = (i64, String, i64, Vec<u8>, Vec<u8>, Vec<u8>, String, bool);
+
+fn object_columns(r: &Row<'_>) -> rusqlite::Result<ObjectColumns> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
+}
+
+fn object_from_columns(
+    bucket: &str,
+    key: &str,
+    (size, etag, last_modified_ms, meta, segs, mac, version_id, delete_marker): ObjectColumns,
+) -> Result<ObjectRecord, StoreError> {
+    {
         Ok(ObjectRecord {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
-            version_id: version_id.to_owned(),
+            version_id,
+            delete_marker,
             // A negative size can only be an edited row: refuse it like any other damage.
             size: u64::try_from(size).map_err(|_| StoreError::Corrupt("object size"))?,
             etag,
@@ -547,17 +694,34 @@ fn object_row(
             segments: decode_segments(&segs)?,
             mac,
         })
-    })
-    .transpose()
+    }
 }
 
-fn insert_object(c: &Connection, rec: &ObjectRecord) -> Result<(), StoreError> {
+/// Makes `rec` the current version of its key: a version with its id is replaced (its blobs
+/// returned), the current one becomes noncurrent, `rec` gets the next `seq`.
+pub(super) fn install_version(
+    c: &Connection,
+    rec: &ObjectRecord,
+) -> Result<Vec<BlobId>, StoreError> {
+    let (freed, _) = remove_version(c, &rec.bucket, &rec.key, &rec.version_id)?;
+    let newest: Option<(i64, i64)> = c
+        .prepare_cached(
+            "SELECT rowid, seq FROM objects WHERE bucket = ?1 AND key = ?2 ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row([&rec.bucket, &rec.key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((rowid, _)) = newest {
+        c.prepare_cached("UPDATE objects SET latest = 0 WHERE rowid = ?1")?
+            .execute([rowid])?;
+    }
+    let seq = newest.map_or(0, |(_, seq)| seq + 1);
     for s in &rec.segments {
         ref_segment(c, s)?;
     }
     c.prepare_cached(
-        "INSERT INTO objects (bucket, key, version_id, size, etag, last_modified_ms, meta, segments, mac)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO objects (bucket, key, version_id, size, etag, last_modified_ms, meta, segments,
+                              mac, seq, latest, delete_marker)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11)",
     )?
     .execute(params![
         rec.bucket,
@@ -568,31 +732,45 @@ fn insert_object(c: &Connection, rec: &ObjectRecord) -> Result<(), StoreError> {
         rec.last_modified_ms,
         rec.meta,
         encode_segments(&rec.segments),
-        rec.mac
+        rec.mac,
+        seq,
+        rec.delete_marker
     ])?;
+    Ok(freed)
+}
+
+/// After the current version went: the newest remaining one (if any) is current.
+fn promote_newest(c: &Connection, bucket: &str, key: &str) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "UPDATE objects SET latest = 1 WHERE rowid =
+           (SELECT rowid FROM objects WHERE bucket = ?1 AND key = ?2 ORDER BY seq DESC LIMIT 1)",
+    )?
+    .execute([bucket, key])?;
     Ok(())
 }
 
-fn remove_object(
+/// Removes one version; returns its blobs and whether it was the current one.
+fn remove_version(
     c: &Connection,
     bucket: &str,
     key: &str,
     version_id: &str,
-) -> Result<Vec<BlobId>, StoreError> {
-    let old: Option<Vec<u8>> = c
+) -> Result<(Vec<BlobId>, bool), StoreError> {
+    let old: Option<(Vec<u8>, bool)> = c
         .prepare_cached(
             "DELETE FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = ?3
-             RETURNING segments",
+             RETURNING segments, latest",
         )?
-        .query_row([bucket, key, version_id], |r| r.get(0))
+        .query_row([bucket, key, version_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let mut freed = Vec::new();
-    if let Some(old) = old {
-        for s in decode_segments(&old)? {
-            freed.extend(unref_segment(c, &s)?);
-        }
+    let Some((old, was_current)) = old else {
+        return Ok((freed, false));
+    };
+    for s in decode_segments(&old)? {
+        freed.extend(unref_segment(c, &s)?);
     }
-    Ok(freed)
+    Ok((freed, was_current))
 }
 
 fn ref_segment(c: &Connection, s: &Segment) -> Result<(), StoreError> {

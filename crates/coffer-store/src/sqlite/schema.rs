@@ -11,14 +11,18 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// The schema this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// One schema change, run inside its migration's transaction.
 type Migration = fn(&Connection) -> Result<(), StoreError>;
 
 /// `MIGRATIONS[n]` takes the schema from version `n` to `n + 1`.
-const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] =
-    [create_tables, add_record_tags, versioned_segments];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [
+    create_tables,
+    add_record_tags,
+    versioned_segments,
+    object_versions,
+];
 
 /// Brings the schema up to [`SCHEMA_VERSION`].
 pub(super) fn migrate(c: &Connection) -> Result<(), StoreError> {
@@ -91,6 +95,22 @@ fn add_record_tags(c: &Connection) -> Result<(), StoreError> {
 /// `codec.rs`). Rows of layout 0 are read as they are, so nothing is rewritten; the version
 /// only tells a build that knows schema versions but not layout 1 to stay away.
 fn versioned_segments(_: &Connection) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// Version 4: object versions. `seq` orders the versions of a key (newest highest); `latest`
+/// marks the current one (the highest `seq`), `delete_marker` the versions that are delete
+/// markers. Rows from before are each their key's only version: `seq` 0, current.
+fn object_versions(c: &Connection) -> Result<(), StoreError> {
+    c.execute_batch(
+        "
+ALTER TABLE objects ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE objects ADD COLUMN latest INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE objects ADD COLUMN delete_marker INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX objects_versions ON objects (bucket, key, seq DESC);
+CREATE INDEX objects_current ON objects (bucket, key) WHERE latest = 1 AND delete_marker = 0;
+",
+    )?;
     Ok(())
 }
 

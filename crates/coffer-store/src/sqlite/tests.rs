@@ -10,6 +10,7 @@ fn obj(bucket: &str, key: &str, seg: Location) -> ObjectRecord {
         bucket: bucket.into(),
         key: key.into(),
         version_id: "null".into(),
+        delete_marker: false,
         size: 3,
         etag: "e".into(),
         last_modified_ms: 1,

@@ -5,7 +5,9 @@ use std::future::Future;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{SqliteMeta, insert_object, ref_segment, remove_object, require_bucket, unref_segment};
+use super::{
+    SqliteMeta, check_current, install_version, ref_segment, require_bucket, unref_segment,
+};
 use crate::codec::{decode_segment, encode_segment};
 use crate::{
     BlobId, Location, ObjectRecord, PartRecord, PendingBlob, Precondition, StoreError, UploadRecord,
@@ -153,13 +155,7 @@ impl SqliteMeta {
         let upload_id = upload_id.to_owned();
         self.write(move |c| {
             require_upload(c, &upload_id)?;
-            super::check_precondition(
-                c,
-                &object.bucket,
-                &object.key,
-                &object.version_id,
-                &precondition,
-            )?;
+            check_current(c, &object.bucket, &object.key, &precondition)?;
             let mut current = c.prepare_cached(
                 "SELECT mac FROM parts WHERE upload_id = ?1 AND part_number = ?2",
             )?;
@@ -172,11 +168,10 @@ impl SqliteMeta {
                 }
             }
             drop(current);
-            let mut freed = remove_object(c, &object.bucket, &object.key, &object.version_id)?;
             // The used parts' blobs move to the object: drop every part ref, then re-add the
             // object's, so only the unused parts' blobs end up freed.
-            freed.extend(remove_upload(c, &upload_id)?);
-            insert_object(c, &object)?;
+            let mut freed = remove_upload(c, &upload_id)?;
+            freed.extend(install_version(c, &object)?);
             let kept: HashSet<&BlobId> = object
                 .segments
                 .iter()

@@ -430,7 +430,9 @@ impl S3Core {
         let Some(key) = req.resource.strip_prefix(&prefix).map(str::to_owned) else {
             return;
         };
-        if let Ok(tags) = self.object_tags(bucket, &key) {
+        // The current version's tags (a request naming an older version is judged by the
+        // current one's: a known simplification).
+        if let Ok((tags, _)) = self.object_tags(bucket, &key, crate::VersionSelector::Current) {
             for t in tags {
                 req.set(&format!("s3:ExistingObjectTag/{}", t.key), t.value);
             }

@@ -559,8 +559,13 @@ impl crate::S3Core {
     }
 
     /// GetObjectAcl.
-    pub fn object_acl(&self, bucket: &str, key: &str) -> Result<Acl, S3Error> {
-        let rec = self.object_record(bucket, key)?;
+    pub fn object_acl(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: crate::VersionSelector<'_>,
+    ) -> Result<Acl, S3Error> {
+        let rec = self.object_version(bucket, key, version)?;
         let stored = crate::meta::StoredMeta::from_bytes(&rec.meta)?;
         match stored.acl {
             Some(acl) => Ok(acl),
@@ -573,15 +578,16 @@ impl crate::S3Core {
         &self,
         bucket: &str,
         key: &str,
+        version: crate::VersionSelector<'_>,
         request: &AclRequest,
-    ) -> Result<(), S3Error> {
+    ) -> Result<String, S3Error> {
         let bucket_owner = self.require_bucket(bucket)?.owner;
-        let owner = self.object_acl(bucket, key)?.owner;
+        let owner = self.object_acl(bucket, key, version)?.owner;
         let acl = Acl::from_request(request, &owner, &bucket_owner);
         self.admit_acl(bucket, &acl, Some(request))?;
         let keep = self.effective_ownership(bucket)?.acls_enabled()
             && (owner != bucket_owner || acl.grants_beyond_owner());
-        self.update_stored_meta(bucket, key, move |m| {
+        self.update_stored_meta(bucket, key, version, move |m| {
             m.acl = keep.then(|| acl.clone());
         })
         .await

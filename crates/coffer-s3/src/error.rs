@@ -29,6 +29,16 @@ pub enum S3Error {
     KeyTooLong,
     #[error("The specified key does not exist.")]
     NoSuchKey,
+    #[error("The specified version does not exist.")]
+    NoSuchVersion,
+    /// The version asked for is a delete marker: by id, S3's 405 MethodNotAllowed; as the
+    /// current version, its 404 NoSuchKey; both say `x-amz-delete-marker: true`.
+    #[error("The specified method is not allowed against this resource.")]
+    DeleteMarker {
+        version_id: String,
+        last_modified_ms: i64,
+        by_id: bool,
+    },
     #[error("The specified upload does not exist.")]
     NoSuchUpload,
     #[error("One or more of the specified parts could not be found.")]

@@ -29,6 +29,7 @@ mod read;
 mod records;
 mod sealing;
 mod torrent;
+mod versioning;
 mod write;
 
 pub use crate::core::S3Core;
@@ -43,7 +44,7 @@ pub use coffer_store::Precondition;
 pub use customer_key::{CustomerKey, CustomerKeyCheck};
 pub use encryption::{Encryption, ObjectEncryption, kms_context, kms_context_for};
 pub use error::S3Error;
-pub use list::{ListPage, ListQuery, MAX_KEYS};
+pub use list::{ListPage, ListQuery, MAX_KEYS, VersionPage, VersionQuery};
 pub use meta::{MAX_OBJECT_TAGS, ObjectInfo, ObjectMeta, StoredChecksum, Tag};
 pub use multipart::{
     CompleteChecksum, CompletedPart, MAX_PART_NUMBER, MIN_PART_SIZE, PartCopyKeys, PartInfo,
@@ -54,9 +55,10 @@ pub use objects::{
     PutResult,
 };
 pub use read::PlainStream;
+pub use versioning::{DeleteResult, VersionSelector, VersioningState, is_version_id};
 pub use write::BodyStream;
 
-/// Version id of every object until versioning exists (already part of the stored key).
+/// Version id of what unversioned and suspended buckets write.
 pub const NULL_VERSION: &str = "null";
 
 /// How often a read-modify-write whose record changed under it is read and tried again

@@ -1,6 +1,7 @@
-//! ListObjects (v1 and v2): prefix, delimiter, markers, common prefixes.
+//! ListObjects (v1 and v2) and ListObjectVersions: prefix, delimiter, markers, common
+//! prefixes.
 
-use coffer_store::{ObjectSummary, prefix_successor};
+use coffer_store::{ObjectSummary, VersionSummary, prefix_successor};
 
 use crate::{S3Core, S3Error};
 
@@ -29,7 +30,100 @@ pub struct ListPage {
     pub next_after: Option<String>,
 }
 
+/// A ListObjectVersions request.
+#[derive(Debug, Clone, Default)]
+pub struct VersionQuery {
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    /// Resume after this key (or common prefix) ...
+    pub key_marker: Option<String>,
+    /// ... or, with a key marker, after this version of it.
+    pub version_marker: Option<String>,
+    pub max_keys: usize,
+}
+
+/// One page of a version listing.
+#[derive(Debug, Clone, Default)]
+pub struct VersionPage {
+    /// Versions and delete markers, by key and then newest first.
+    pub versions: Vec<VersionSummary>,
+    pub common_prefixes: Vec<String>,
+    pub is_truncated: bool,
+    /// Where the next page starts, when truncated: a key (or common prefix) and, after a
+    /// version, its id.
+    pub next_key_marker: Option<String>,
+    pub next_version_marker: Option<String>,
+}
+
 impl S3Core {
+    /// ListObjectVersions. Like [`S3Core::list_objects`], a range scan of the prefix from
+    /// the markers on: its cost follows the page, not the bucket.
+    pub fn list_versions(&self, bucket: &str, q: &VersionQuery) -> Result<VersionPage, S3Error> {
+        self.require_bucket(bucket)?;
+        let max = q.max_keys.min(MAX_KEYS);
+        let delimiter = q.delimiter.as_deref().filter(|d| !d.is_empty());
+        let mut page = VersionPage::default();
+        // Scan position: (key, inclusive, after this version of the key).
+        let mut cursor: (String, bool, Option<String>) = match (&q.key_marker, &q.version_marker) {
+            (Some(k), Some(v)) if !v.is_empty() => (k.clone(), false, Some(v.clone())),
+            (Some(k), _) => {
+                let (from, inclusive) = resume_point(k, &q.prefix, delimiter);
+                (from, inclusive, None)
+            }
+            (None, _) => (String::new(), true, None),
+        };
+        let mut last: Option<(String, Option<String>)> = None;
+        'scan: loop {
+            let batch = self.meta.list_versions(
+                bucket,
+                &q.prefix,
+                &cursor.0,
+                cursor.1,
+                cursor.2.as_deref(),
+                SCAN_BATCH,
+            )?;
+            let exhausted = batch.len() < SCAN_BATCH;
+            let Some(tail) = batch.last().map(|v| (v.key.clone(), v.version_id.clone())) else {
+                break;
+            };
+            for v in batch {
+                if page.versions.len() + page.common_prefixes.len() == max {
+                    page.is_truncated = true;
+                    break 'scan;
+                }
+                let rest = &v.key[q.prefix.len()..];
+                if let Some(d) = delimiter
+                    && let Some(pos) = rest.find(d)
+                {
+                    let cp = v.key[..q.prefix.len() + pos + d.len()].to_owned();
+                    last = Some((cp.clone(), None));
+                    page.common_prefixes.push(cp.clone());
+                    match prefix_successor(&cp) {
+                        Some(next) => cursor = (next, true, None),
+                        None => break 'scan,
+                    }
+                    continue 'scan;
+                }
+                last = Some((v.key.clone(), Some(v.version_id.clone())));
+                page.versions.push(v);
+            }
+            if exhausted {
+                break;
+            }
+            cursor = (tail.0, false, Some(tail.1));
+        }
+        if max == 0 {
+            page.is_truncated = false;
+        }
+        if page.is_truncated
+            && let Some((key, version)) = last
+        {
+            page.next_key_marker = Some(key);
+            page.next_version_marker = version;
+        }
+        Ok(page)
+    }
+
     pub fn list_objects(&self, bucket: &str, q: &ListQuery) -> Result<ListPage, S3Error> {
         self.require_bucket(bucket)?;
         let max = q.max_keys.min(MAX_KEYS);

@@ -11,8 +11,8 @@ use crate::meta::{StoredMeta, validate_meta};
 use crate::sealing::part_context;
 use crate::write::BodyStream;
 use crate::{
-    ByteRange, ChecksumAlgorithm, ChecksumValue, Conditions, NULL_VERSION, ObjectMeta, PutResult,
-    S3Core, S3Error, StoredChecksum,
+    ByteRange, ChecksumAlgorithm, ChecksumValue, Conditions, ObjectMeta, PutResult, S3Core,
+    S3Error, StoredChecksum, VersionSelector,
 };
 
 /// Smallest part except the last, as S3.
@@ -225,15 +225,22 @@ impl S3Core {
         part_number: u32,
         source_bucket: &str,
         source_key: &str,
+        source_version: VersionSelector<'_>,
         range: Option<ByteRange>,
         conditions: &Conditions,
         keys: PartCopyKeys<'_>,
     ) -> Result<PartInfo, S3Error> {
         check_part_number(part_number)?;
         let upload = self.upload_record(bucket, key, upload_id)?;
-        let src = self.object_record(source_bucket, source_key)?;
+        let src = self.object_version(source_bucket, source_key, source_version)?;
         let head = self
-            .head_object(source_bucket, source_key, conditions, keys.source)
+            .head_object(
+                source_bucket,
+                source_key,
+                source_version,
+                conditions,
+                keys.source,
+            )
             .map_err(|e| match e {
                 S3Error::NotModified { .. } => S3Error::PreconditionFailed,
                 e => e,
@@ -477,6 +484,11 @@ impl S3Core {
             }
         }
         let now = self.now_ms();
+        let state = self.versioning(bucket)?;
+        // Fixed now, not at CreateMultipartUpload: the bucket's state at completion decides
+        // (S3's rule). The parts' packages are bound to their upload, which is this version's
+        // alone; the record binds the version to them.
+        let version_id = self.version_for_write(state)?;
         let encryption = upload_meta.encryption.clone();
         let stored_meta = StoredMeta {
             meta: upload_meta.meta,
@@ -489,7 +501,8 @@ impl S3Core {
         let mut rec = ObjectRecord {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
-            version_id: NULL_VERSION.to_owned(),
+            version_id: version_id.clone(),
+            delete_marker: false,
             size: chosen.iter().map(|p| p.size).sum(),
             etag: etag.clone(),
             last_modified_ms: now,
@@ -516,7 +529,7 @@ impl S3Core {
             etag,
             composite_checksum: checksum.as_ref().is_some_and(|c| c.composite),
             checksum: checksum.map(|c| c.value),
-            version_id: NULL_VERSION.to_owned(),
+            version_id: state.is_versioned().then_some(version_id),
             last_modified_ms: now,
         })
     }
@@ -538,7 +551,10 @@ impl S3Core {
             etag: rec.etag,
             composite_checksum: stored.checksum.as_ref().is_some_and(|c| c.composite),
             checksum: stored.checksum.map(|c| c.value),
-            version_id: rec.version_id,
+            version_id: self
+                .versioning(bucket)?
+                .is_versioned()
+                .then_some(rec.version_id),
             last_modified_ms: rec.last_modified_ms,
         })
     }

@@ -8,8 +8,8 @@ use crate::meta::{StoredMeta, validate_meta, validate_tags};
 use crate::sealing::object_context;
 use crate::write::BodyStream;
 use crate::{
-    ChecksumValue, NULL_VERSION, ObjectInfo, ObjectMeta, PlainStream, S3Core, S3Error,
-    StoredChecksum, Tag,
+    ChecksumValue, DeleteResult, NULL_VERSION, ObjectInfo, ObjectMeta, PlainStream, S3Core,
+    S3Error, StoredChecksum, Tag, VersionSelector, VersioningState,
 };
 
 /// A PutObject.
@@ -35,7 +35,8 @@ pub struct PutResult {
     pub checksum: Option<ChecksumValue>,
     /// The checksum is COMPOSITE (of a multipart object's parts), not FULL_OBJECT.
     pub composite_checksum: bool,
-    pub version_id: String,
+    /// The new version's id (`x-amz-version-id`), once the bucket is versioned.
+    pub version_id: Option<String>,
     pub last_modified_ms: i64,
 }
 
@@ -176,6 +177,8 @@ pub enum MetadataDirective {
 pub struct CopyRequest {
     pub source_bucket: String,
     pub source_key: String,
+    /// `versionId` of `x-amz-copy-source`: an older version (copying it restores it).
+    pub source_version_id: Option<String>,
     pub bucket: String,
     pub key: String,
     pub metadata_directive: MetadataDirective,
@@ -202,8 +205,11 @@ impl S3Core {
         // Judged before the body streams in (a write bound to fail reads nothing), and again
         // as the record commits: what happened in between is a conflict, as S3 reports it.
         self.check_precondition(&req.bucket, &req.key, &req.precondition)?;
+        let state = self.versioning(&req.bucket)?;
+        let version_id = self.version_for_write(state)?;
         let nonce = self.random_hex(8)?;
-        let context = object_context(&req.bucket, &req.key, NULL_VERSION, &nonce);
+        // The version's identity is in every package's associated data.
+        let context = object_context(&req.bucket, &req.key, &version_id, &nonce);
         let encryption = self
             .effective_encryption(&req.bucket, req.encryption)
             .await?;
@@ -231,7 +237,8 @@ impl S3Core {
         let mut rec = ObjectRecord {
             bucket: req.bucket,
             key: req.key,
-            version_id: NULL_VERSION.to_owned(),
+            version_id: version_id.clone(),
+            delete_marker: false,
             size: written.segment.plain_len,
             etag: etag.clone(),
             last_modified_ms: now,
@@ -251,7 +258,7 @@ impl S3Core {
             etag,
             composite_checksum: false,
             checksum: written.checksum,
-            version_id: NULL_VERSION.to_owned(),
+            version_id: state.is_versioned().then_some(version_id),
             last_modified_ms: now,
         })
     }
@@ -261,10 +268,11 @@ impl S3Core {
         &self,
         bucket: &str,
         key: &str,
+        version: VersionSelector<'_>,
         conditions: &Conditions,
         customer: Option<&CustomerKey>,
     ) -> Result<ObjectInfo, S3Error> {
-        let rec = self.object_record(bucket, key)?;
+        let rec = self.object_version(bucket, key, version)?;
         let info = ObjectInfo::from_record(&rec)?;
         info.encryption.admit(customer)?;
         conditions.check(&rec.etag, rec.last_modified_ms)?;
@@ -275,11 +283,12 @@ impl S3Core {
         &self,
         bucket: &str,
         key: &str,
+        version: VersionSelector<'_>,
         range: Option<ByteRange>,
         conditions: &Conditions,
         customer: Option<&CustomerKey>,
     ) -> Result<GetResult, S3Error> {
-        self.get_object_checked(bucket, key, range, conditions, customer, |_| {
+        self.get_object_checked(bucket, key, version, range, conditions, customer, |_| {
             Ok::<(), S3Error>(())
         })
         .await?
@@ -288,16 +297,18 @@ impl S3Core {
     /// GetObject that lets the caller judge the object (e.g. its requester's right to the
     /// object's KMS key) after its record is read and before any byte is decrypted. A refusal
     /// by `check` is the inner error.
+    #[allow(clippy::too_many_arguments)]
     pub async fn get_object_checked<E>(
         &self,
         bucket: &str,
         key: &str,
+        version: VersionSelector<'_>,
         range: Option<ByteRange>,
         conditions: &Conditions,
         customer: Option<&CustomerKey>,
         check: impl FnOnce(&ObjectInfo) -> Result<(), E>,
     ) -> Result<Result<GetResult, E>, S3Error> {
-        let rec = self.object_record(bucket, key)?;
+        let rec = self.object_version(bucket, key, version)?;
         let info = ObjectInfo::from_record(&rec)?;
         info.encryption.admit(customer)?;
         if let Err(e) = check(&info) {
@@ -319,18 +330,76 @@ impl S3Core {
         }))
     }
 
-    /// Deletes an object; deleting a missing key succeeds, as in S3, unless `precondition`
-    /// (`If-Match`) asks for an object.
+    /// DeleteObject. With a version id, that version goes for good (a missing one is no
+    /// error). Without one: in an unversioned bucket the object goes; in a versioned one a
+    /// delete marker becomes the current version (under Suspended, as the `null` version).
+    /// Deleting a missing key succeeds, as in S3, unless `precondition` (`If-Match`) asks
+    /// for an object.
     pub async fn delete_object(
         &self,
         bucket: &str,
         key: &str,
+        version: VersionSelector<'_>,
+        precondition: Precondition,
+    ) -> Result<DeleteResult, S3Error> {
+        let state = self.versioning(bucket)?;
+        match (version, state) {
+            (VersionSelector::Id(v), _) => {
+                let was_marker = self
+                    .meta
+                    .object(bucket, key, v)?
+                    .is_some_and(|r| r.delete_marker);
+                self.remove_version(bucket, key, v, precondition).await?;
+                Ok(DeleteResult {
+                    version_id: Some(v.to_owned()),
+                    delete_marker: was_marker,
+                })
+            }
+            (VersionSelector::Current, VersioningState::Unversioned) => {
+                self.remove_version(bucket, key, NULL_VERSION, precondition)
+                    .await?;
+                Ok(DeleteResult::default())
+            }
+            (VersionSelector::Current, _) => {
+                let version_id = self.version_for_write(state)?;
+                let mut marker = ObjectRecord {
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                    version_id: version_id.clone(),
+                    delete_marker: true,
+                    size: 0,
+                    etag: String::new(),
+                    last_modified_ms: self.now_ms(),
+                    meta: StoredMeta::default().to_bytes(),
+                    segments: Vec::new(),
+                    mac: Vec::new(),
+                };
+                self.tag_record(&mut marker);
+                let freed = self
+                    .meta
+                    .put_object(marker, Vec::new(), precondition)
+                    .await
+                    .map_err(unmet)?;
+                self.release_blobs(freed);
+                Ok(DeleteResult {
+                    version_id: Some(version_id),
+                    delete_marker: true,
+                })
+            }
+        }
+    }
+
+    /// Removes one version for good.
+    async fn remove_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
         precondition: Precondition,
     ) -> Result<(), S3Error> {
-        self.require_bucket(bucket)?;
         let freed = self
             .meta
-            .delete_object(bucket, key, NULL_VERSION, precondition)
+            .delete_object(bucket, key, version_id, precondition)
             .await
             .map_err(unmet)?;
         self.release_blobs(freed);
@@ -338,7 +407,11 @@ impl S3Core {
     }
 
     pub async fn copy_object(&self, req: CopyRequest) -> Result<PutResult, S3Error> {
-        let src = self.object_record(&req.source_bucket, &req.source_key)?;
+        let src = self.object_version(
+            &req.source_bucket,
+            &req.source_key,
+            VersionSelector::parse(req.source_version_id.as_deref())?,
+        )?;
         self.require_bucket(&req.bucket)?;
         let src_meta = StoredMeta::from_bytes(&src.meta)?;
         src_meta
@@ -350,7 +423,10 @@ impl S3Core {
                 S3Error::NotModified { .. } => S3Error::PreconditionFailed,
                 e => e,
             })?;
-        let same = req.source_bucket == req.bucket && req.source_key == req.key;
+        // Copying an older version onto its key restores it: that is a change.
+        let same = req.source_bucket == req.bucket
+            && req.source_key == req.key
+            && req.source_version_id.is_none();
         let class_changes = req.meta.storage_class() != src_meta.meta.storage_class();
         if same
             && req.metadata_directive == MetadataDirective::Copy
@@ -411,40 +487,50 @@ impl S3Core {
         if *precondition == Precondition::None {
             return Ok(());
         }
-        let current = self.meta.object(bucket, key, NULL_VERSION)?;
+        let current = self.meta.current(bucket, key)?.filter(|r| !r.delete_marker);
         precondition
             .check(current.as_ref().map(|r| r.etag.as_str()))
             .map_err(|u| unmet(StoreError::Precondition(u)))
     }
 
-    pub fn object_tags(&self, bucket: &str, key: &str) -> Result<Vec<Tag>, S3Error> {
-        let rec = self.object_record(bucket, key)?;
-        Ok(StoredMeta::from_bytes(&rec.meta)?.meta.tags)
+    /// The tag set of a version (and its id).
+    pub fn object_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: VersionSelector<'_>,
+    ) -> Result<(Vec<Tag>, String), S3Error> {
+        let rec = self.object_version(bucket, key, version)?;
+        Ok((StoredMeta::from_bytes(&rec.meta)?.meta.tags, rec.version_id))
     }
 
-    /// Replaces an object's tag set (empty removes it). The change applies to the very record
-    /// it was made from: if the object is replaced meanwhile, it is read and changed again.
+    /// Replaces a version's tag set (empty removes it); returns the version's id. The change
+    /// applies to the very record it was made from: if the version is replaced meanwhile, it
+    /// is read and changed again.
     pub async fn set_object_tags(
         &self,
         bucket: &str,
         key: &str,
+        version: VersionSelector<'_>,
         tags: Vec<Tag>,
-    ) -> Result<(), S3Error> {
+    ) -> Result<String, S3Error> {
         validate_tags(&tags)?;
-        self.update_stored_meta(bucket, key, move |m| m.meta.tags = tags.clone())
+        self.update_stored_meta(bucket, key, version, move |m| m.meta.tags = tags.clone())
             .await
     }
 
-    /// Changes an object's stored metadata in place (tags, ACL) if the record is still the
-    /// one read; re-reads and re-applies `change` when another write came first.
+    /// Changes a version's stored metadata in place (tags, ACL) if the record is still the
+    /// one read; re-reads and re-applies `change` when another write came first. Returns the
+    /// version's id.
     pub(crate) async fn update_stored_meta(
         &self,
         bucket: &str,
         key: &str,
+        version: VersionSelector<'_>,
         change: impl Fn(&mut StoredMeta),
-    ) -> Result<(), S3Error> {
+    ) -> Result<String, S3Error> {
         for _ in 0..crate::MAX_WRITE_RETRIES {
-            let mut rec = self.object_record(bucket, key)?;
+            let mut rec = self.object_version(bucket, key, version)?;
             let mut stored = StoredMeta::from_bytes(&rec.meta)?;
             change(&mut stored);
             let read_mac = std::mem::take(&mut rec.mac);
@@ -452,10 +538,10 @@ impl S3Core {
             self.tag_record(&mut rec);
             match self
                 .meta
-                .update_object_meta(bucket, key, NULL_VERSION, read_mac, rec.meta, rec.mac)
+                .update_object_meta(bucket, key, &rec.version_id, read_mac, rec.meta, rec.mac)
                 .await
             {
-                Ok(true) => return Ok(()),
+                Ok(true) => return Ok(rec.version_id),
                 Ok(false) => return Err(S3Error::NoSuchKey),
                 Err(StoreError::Changed(_)) => continue,
                 Err(e) => return Err(e.into()),
@@ -471,13 +557,40 @@ impl S3Core {
         self.meta.bucket(bucket)?.ok_or(S3Error::NoSuchBucket)
     }
 
-    /// The object at `key`, authenticated (an edited record is [`S3Error::Corrupt`]).
+    /// The current object at `key`, authenticated (an edited record is
+    /// [`S3Error::Corrupt`]).
     pub(crate) fn object_record(&self, bucket: &str, key: &str) -> Result<ObjectRecord, S3Error> {
-        match self.meta.object(bucket, key, NULL_VERSION)? {
+        self.object_version(bucket, key, VersionSelector::Current)
+    }
+
+    /// The version of `key` that `version` names, authenticated. A delete marker is no
+    /// object: [`S3Error::DeleteMarker`] (S3's 404 for the current version, 405 by id).
+    pub(crate) fn object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: VersionSelector<'_>,
+    ) -> Result<ObjectRecord, S3Error> {
+        let found = match version {
+            VersionSelector::Current => self.meta.current(bucket, key)?,
+            VersionSelector::Id(v) => self.meta.object(bucket, key, v)?,
+        };
+        match found {
+            Some(rec) if rec.delete_marker => {
+                let rec = self.checked(rec)?;
+                Err(S3Error::DeleteMarker {
+                    version_id: rec.version_id,
+                    last_modified_ms: rec.last_modified_ms,
+                    by_id: version != VersionSelector::Current,
+                })
+            }
             Some(rec) => self.checked(rec),
             None => {
                 self.require_bucket(bucket)?;
-                Err(S3Error::NoSuchKey)
+                Err(match version {
+                    VersionSelector::Current => S3Error::NoSuchKey,
+                    VersionSelector::Id(_) => S3Error::NoSuchVersion,
+                })
             }
         }
     }

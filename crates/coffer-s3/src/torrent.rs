@@ -4,7 +4,7 @@
 
 use futures::StreamExt as _;
 
-use crate::{Conditions, S3Core, S3Error};
+use crate::{Conditions, S3Core, S3Error, VersionSelector};
 
 /// S3's piece length.
 const PIECE_LEN: usize = 256 * 1024;
@@ -12,9 +12,14 @@ const PIECE_LEN: usize = 256 * 1024;
 const MAX_TORRENT_OBJECT: u64 = 5 * 1024 * 1024 * 1024;
 
 impl S3Core {
-    pub async fn object_torrent(&self, bucket: &str, key: &str) -> Result<Vec<u8>, S3Error> {
+    pub async fn object_torrent(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: VersionSelector<'_>,
+    ) -> Result<Vec<u8>, S3Error> {
         let got = self
-            .get_object(bucket, key, None, &Conditions::default(), None)
+            .get_object(bucket, key, version, None, &Conditions::default(), None)
             .await?;
         if got.info.size >= MAX_TORRENT_OBJECT {
             return Err(S3Error::InvalidRequest(

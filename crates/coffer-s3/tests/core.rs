@@ -146,7 +146,14 @@ async fn tampering_is_detected() {
     let core = open(dir.path()).await;
     // The first chunk is fine, so the response starts; the stream then fails.
     let r = core
-        .get_object("bkt", "k", None, &Conditions::default(), None)
+        .get_object(
+            "bkt",
+            "k",
+            Default::default(),
+            None,
+            &Conditions::default(),
+            None,
+        )
         .await
         .unwrap();
     let results: Vec<_> = r.body.collect().await;
@@ -300,6 +307,7 @@ async fn multipart_copy_and_listing() {
     core.copy_object(CopyRequest {
         source_bucket: "bkt".into(),
         source_key: "mp".into(),
+        source_version_id: None,
         bucket: "bkt".into(),
         key: "dir/copy".into(),
         metadata_directive: MetadataDirective::Copy,

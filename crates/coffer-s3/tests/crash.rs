@@ -135,11 +135,15 @@ async fn apply(core: &S3Core, op: &Op) -> Result<(), S3Error> {
             .await
             .map(drop),
         Op::Multipart(key) => multipart(core, key).await,
-        Op::Delete(key) => core.delete_object(BUCKET, key, Default::default()).await,
+        Op::Delete(key) => core
+            .delete_object(BUCKET, key, Default::default(), Default::default())
+            .await
+            .map(drop),
         Op::Copy { from, to } => core
             .copy_object(CopyRequest {
                 source_bucket: BUCKET.into(),
                 source_key: from.to_string(),
+                source_version_id: None,
                 bucket: BUCKET.into(),
                 key: to.to_string(),
                 metadata_directive: MetadataDirective::Copy,

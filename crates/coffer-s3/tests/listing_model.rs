@@ -165,7 +165,7 @@ async fn apply(core: &S3Core, model: &mut BTreeMap<String, ()>, changes: &[Chang
                 model.insert(key.clone(), ());
             }
             Change::Delete(key) => {
-                core.delete_object(BUCKET, key, Default::default())
+                core.delete_object(BUCKET, key, Default::default(), Default::default())
                     .await
                     .unwrap();
                 model.remove(key);

@@ -211,12 +211,12 @@ async fn blobs_of_failed_commits_are_released_at_once() {
             assert!(
                 put.is_err()
                     || core
-                        .head_object(&name, "k", &Conditions::default(), None)
+                        .head_object(&name, "k", Default::default(), &Conditions::default(), None)
                         .is_err()
             );
         }
         if put.is_ok() && deleted.is_err() {
-            core.delete_object(&name, "k", Default::default())
+            core.delete_object(&name, "k", Default::default(), Default::default())
                 .await
                 .unwrap();
             core.delete_bucket(&name).await.unwrap();

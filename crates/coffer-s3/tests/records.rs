@@ -107,7 +107,13 @@ async fn older_directories_are_tagged_once_then_authenticated() {
     assert_eq!(get(&core, "new").await.unwrap(), b"written after");
     assert!(matches!(get(&core, "other").await, Err(S3Error::Corrupt)));
     assert!(matches!(
-        core.head_object("bkt", "other", &Conditions::default(), None),
+        core.head_object(
+            "bkt",
+            "other",
+            Default::default(),
+            &Conditions::default(),
+            None
+        ),
         Err(S3Error::Corrupt)
     ));
 }

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use bytes::Bytes;
-use coffer_s3::{BodyStream, ByteRange, Conditions, S3Core, S3Error};
+use coffer_s3::{BodyStream, ByteRange, Conditions, S3Core, S3Error, VersionSelector};
 use futures::StreamExt as _;
 
 /// `data` as a request body arriving in chunks of `chunk` bytes.
@@ -22,7 +22,14 @@ pub(crate) async fn read_all(
     range: Option<ByteRange>,
 ) -> Result<Vec<u8>, S3Error> {
     let r = core
-        .get_object(bucket, key, range, &Conditions::default(), None)
+        .get_object(
+            bucket,
+            key,
+            VersionSelector::Current,
+            range,
+            &Conditions::default(),
+            None,
+        )
         .await?;
     let mut out = Vec::new();
     let mut s = r.body;

@@ -236,10 +236,13 @@ impl CofferS3 {
         req: S3Request<GetObjectAclInput>,
     ) -> S3Result<S3Response<GetObjectAclOutput>> {
         let input = req.input;
-        super::convert::only_null_version(input.version_id.as_deref())?;
         let acl = self
             .core
-            .object_acl(&input.bucket, &input.key)
+            .object_acl(
+                &input.bucket,
+                &input.key,
+                super::convert::version(input.version_id.as_deref())?,
+            )
             .map_err(s3_wire)?;
         let (owner, grants) = to_dto(&acl);
         Ok(S3Response::new(GetObjectAclOutput {
@@ -254,10 +257,10 @@ impl CofferS3 {
         req: S3Request<PutObjectAclInput>,
     ) -> S3Result<S3Response<PutObjectAclOutput>> {
         let input = req.input;
-        super::convert::only_null_version(input.version_id.as_deref())?;
+        let selected = super::convert::version(input.version_id.as_deref())?;
         let request = self.acl_to_put(&acl_fields!(input), input.access_control_policy)?;
         self.core
-            .set_object_acl(&input.bucket, &input.key, &request)
+            .set_object_acl(&input.bucket, &input.key, selected, &request)
             .await
             .map_err(s3_wire)?;
         Ok(S3Response::new(PutObjectAclOutput::default()))

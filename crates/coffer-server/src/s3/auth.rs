@@ -10,7 +10,7 @@ use s3s::auth::{S3Auth, SecretKey};
 use s3s::dto::{CopyObjectInput, CopySource, PostObjectInput, UploadPartCopyInput};
 use s3s::{S3Request, S3Result};
 
-use super::authorize::{Authorizer, Connection, RequestView, action_for};
+use super::authorize::{Authorizer, Connection, RequestView, request_action, version_in_query};
 
 const EXPECTED_OWNER: &str = "x-amz-expected-bucket-owner";
 const EXPECTED_SOURCE_OWNER: &str = "x-amz-source-expected-bucket-owner";
@@ -87,7 +87,8 @@ impl S3Access for AccessGate {
         if op == "DeleteObjects" {
             return self.check_expected_owner(cx.headers(), EXPECTED_OWNER, bucket);
         }
-        let resolved = self.auth.check(&view, &action_for(op), bucket, key)?;
+        let action = request_action(op, version_in_query(cx.uri()).is_some());
+        let resolved = self.auth.check(&view, &action, bucket, key)?;
         // CreateBucket with an ACL or an ownership setting needs those permissions too (an
         // object write's ACL needs only s3:PutObject, which `s3:x-amz-acl` can condition).
         if op == "CreateBucket" {
@@ -191,7 +192,12 @@ impl AccessGate {
         extensions: &http::Extensions,
         source: &CopySource,
     ) -> S3Result<()> {
-        let CopySource::Bucket { bucket, key, .. } = source else {
+        let CopySource::Bucket {
+            bucket,
+            key,
+            version_id,
+        } = source
+        else {
             return Ok(());
         };
         let peer = extensions.get::<Connection>().copied();
@@ -203,8 +209,8 @@ impl AccessGate {
             op: "GetObject",
             resolved: None,
         };
-        self.auth
-            .check(&view, "s3:GetObject", Some(bucket), Some(key))?;
+        let action = request_action("GetObject", version_id.is_some());
+        self.auth.check(&view, &action, Some(bucket), Some(key))?;
         self.check_expected_owner(headers, EXPECTED_SOURCE_OWNER, Some(bucket))
     }
 

@@ -337,6 +337,9 @@ impl Authorizer {
             ),
             None => coffer_iam::fill_time_context(self.iam.now_ms(), &mut ctx),
         }
+        if let Some(v) = version_in_query(view.uri) {
+            ctx.set("s3:VersionId", v);
+        }
         let (auth_type, sig_version, signed_at) = signature_facts(view);
         if let Some(t) = auth_type {
             ctx.set("s3:authType", t);
@@ -496,6 +499,35 @@ fn decode(s: &str) -> String {
     super::convert::url_decode(s).unwrap_or_else(|| s.to_owned())
 }
 
+/// The `versionId` a request names, as sent (Coffer's ids and `null` need no decoding; any
+/// other is refused by the operation).
+pub(crate) fn version_in_query(uri: &Uri) -> Option<&str> {
+    uri.query()?
+        .split('&')
+        .find_map(|p| p.strip_prefix("versionId="))
+}
+
+/// The IAM action a request needs: a request naming a version needs the `…Version` action
+/// where AWS defines one (`s3:GetObjectVersion`, `s3:DeleteObjectVersion`, ...).
+pub(crate) fn request_action(op: &str, names_version: bool) -> String {
+    let versioned = match op {
+        "GetObject" | "HeadObject" => "GetObjectVersion",
+        "DeleteObject" => "DeleteObjectVersion",
+        "GetObjectTagging" => "GetObjectVersionTagging",
+        "PutObjectTagging" => "PutObjectVersionTagging",
+        "DeleteObjectTagging" => "DeleteObjectVersionTagging",
+        "GetObjectAcl" => "GetObjectVersionAcl",
+        "PutObjectAcl" => "PutObjectVersionAcl",
+        "GetObjectAttributes" => "GetObjectVersionAttributes",
+        _ => return action_for(op),
+    };
+    if names_version {
+        format!("s3:{versioned}")
+    } else {
+        action_for(op)
+    }
+}
+
 /// The IAM action an S3 operation needs (AWS's mapping where it is not the op's own name).
 pub(crate) fn action_for(op: &str) -> String {
     let mapped = match op {
@@ -569,6 +601,16 @@ mod tests {
         assert_eq!(action_for("ListObjectsV2"), "s3:ListBucket");
         assert_eq!(action_for("UploadPart"), "s3:PutObject");
         assert_eq!(action_for("GetObjectTagging"), "s3:GetObjectTagging");
+        assert_eq!(request_action("HeadObject", true), "s3:GetObjectVersion");
+        assert_eq!(request_action("HeadObject", false), "s3:GetObject");
+        assert_eq!(
+            request_action("DeleteObject", true),
+            "s3:DeleteObjectVersion"
+        );
+        assert_eq!(
+            request_action("ListObjectVersions", true),
+            "s3:ListBucketVersions"
+        );
     }
 
     #[test]

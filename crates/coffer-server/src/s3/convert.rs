@@ -4,19 +4,21 @@ use std::collections::BTreeMap;
 
 use coffer_s3::{
     ChecksumAlgorithm, ChecksumValue, Conditions, ExpectedChecksum, Integrity, ObjectMeta,
-    Precondition, S3Error, Tag,
+    Precondition, S3Error, Tag, VersionSelector,
 };
 use s3s::dto::{ETag, ETagCondition, Timestamp, TimestampFormat};
 use s3s::{S3Result, s3_error};
 
-/// Until buckets keep versions, the `null` version is the only one there is.
-pub(crate) fn only_null_version(version_id: Option<&str>) -> S3Result<()> {
-    match version_id {
-        Some(v) if v != coffer_s3::NULL_VERSION => {
-            Err(s3_error!(InvalidArgument, "Invalid version id specified"))
-        }
-        _ => Ok(()),
-    }
+/// A request's `versionId`: absent is the current version; one Coffer could not have made is
+/// S3's `InvalidArgument`.
+pub(crate) fn version(version_id: Option<&str>) -> S3Result<VersionSelector<'_>> {
+    VersionSelector::parse(version_id).map_err(super::wire::s3_wire)
+}
+
+/// `x-amz-version-id` of an object read: reported for versions with an id (a `null` version
+/// is left out: knowing whether its bucket is versioned would cost every GET a lookup).
+pub(crate) fn reported_version(version_id: &str) -> Option<String> {
+    (version_id != coffer_s3::NULL_VERSION).then(|| version_id.to_owned())
 }
 
 pub(crate) fn timestamp(ms: i64) -> Timestamp {

@@ -30,8 +30,8 @@ pub(super) fn url_encoding(e: Option<&EncodingType>) -> S3Result<bool> {
     }
 }
 
-pub(super) fn common_prefixes(page: &ListPage, encode: bool) -> Vec<CommonPrefix> {
-    page.common_prefixes
+pub(super) fn common_prefixes(prefixes: &[String], encode: bool) -> Vec<CommonPrefix> {
+    prefixes
         .iter()
         .map(|p| CommonPrefix {
             prefix: Some(if encode { url_encode(p) } else { p.clone() }),
@@ -85,7 +85,7 @@ impl CofferS3 {
             max_keys: input.max_keys.or(Some(MAX_KEYS as i32)),
             is_truncated: Some(page.is_truncated),
             contents: Some(self.contents(&page, encode, Some(&owner))),
-            common_prefixes: Some(common_prefixes(&page, encode)),
+            common_prefixes: Some(common_prefixes(&page.common_prefixes, encode)),
             delimiter: input.delimiter.map(enc),
             // As S3: NextMarker only when a delimiter was given.
             next_marker: q
@@ -132,7 +132,7 @@ impl CofferS3 {
             is_truncated: Some(page.is_truncated),
             next_continuation_token: page.next_after.as_deref().map(encode_token),
             contents: Some(contents),
-            common_prefixes: Some(common_prefixes(&page, encode)),
+            common_prefixes: Some(common_prefixes(&page.common_prefixes, encode)),
             delimiter: input.delimiter.map(enc),
             encoding_type: input.encoding_type,
             start_after: input.start_after.map(enc),

@@ -16,6 +16,7 @@ mod policy;
 mod post_form;
 mod sse;
 mod unconfigured;
+mod versions;
 mod wire;
 
 use std::sync::Arc;
@@ -385,7 +386,7 @@ impl S3 for CofferS3 {
         &self,
         req: S3Request<PutBucketVersioningInput>,
     ) -> S3Result<S3Response<PutBucketVersioningOutput>> {
-        self.op_put_bucket_versioning(req)
+        self.op_put_bucket_versioning(req).await
     }
     async fn get_bucket_cors(
         &self,

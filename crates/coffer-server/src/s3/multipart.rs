@@ -176,7 +176,7 @@ impl CofferS3 {
         let CopySource::Bucket {
             bucket: src_bucket,
             key: src_key,
-            ..
+            version_id: src_version,
         } = input.copy_source
         else {
             return Err(s3_error!(
@@ -186,7 +186,8 @@ impl CofferS3 {
         };
         let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
         let encryption = self.part_encryption(&v, &input.bucket, &input.key, &input.upload_id)?;
-        self.check_source_kms(&v, &src_bucket, &src_key)?;
+        let src_version = super::convert::version(src_version.as_deref())?;
+        self.check_source_kms(&v, &src_bucket, &src_key, src_version)?;
         let range = input
             .copy_source_range
             .as_deref()
@@ -207,6 +208,7 @@ impl CofferS3 {
                 n,
                 &src_bucket,
                 &src_key,
+                src_version,
                 range,
                 &conds,
                 PartCopyKeys {
@@ -286,6 +288,7 @@ impl CofferS3 {
             key: Some(input.key.clone()),
             e_tag: Some(etag(&r.etag)),
             location: Some(format!("/{}/{}", input.bucket, input.key)),
+            version_id: r.version_id.clone(),
             ..Default::default()
         };
         set_sse!(out, &r.encryption);

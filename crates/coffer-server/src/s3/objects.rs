@@ -1,14 +1,12 @@
-use coffer_s3::{
-    ByteRange, CopyRequest, MetadataDirective as Directive, ObjectInfo, PutRequest, S3Error,
-};
+use coffer_s3::{ByteRange, CopyRequest, MetadataDirective as Directive, ObjectInfo, PutRequest};
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use super::body::{request_body, response_body};
 use super::convert::{
     checksum_headers, conditions, declared_length, etag, expires_timestamp, from_dto_tags,
-    integrity, object_meta, parse_tagging_header, set_checksum, timestamp, to_dto_tags,
-    write_precondition, write_precondition_headers,
+    integrity, object_meta, parse_tagging_header, reported_version, set_checksum, timestamp,
+    to_dto_tags, version, write_precondition, write_precondition_headers,
 };
 use super::sse::{SseRequest, context_header, customer_key, requested_encryption, set_sse};
 use super::wire::s3_wire;
@@ -87,11 +85,15 @@ impl CofferS3 {
         v: &super::authorize::RequestView<'_>,
         bucket: &str,
         key: &str,
+        source_version: coffer_s3::VersionSelector<'_>,
     ) -> S3Result<()> {
-        if let Ok(src) = self
-            .core
-            .head_object(bucket, key, &coffer_s3::Conditions::default(), None)
-        {
+        if let Ok(src) = self.core.head_object(
+            bucket,
+            key,
+            source_version,
+            &coffer_s3::Conditions::default(),
+            None,
+        ) {
             self.auth
                 .check_kms(v, "Decrypt", &src.encryption, bucket, key)?;
         }
@@ -151,6 +153,7 @@ impl CofferS3 {
         let r = self.core.put_object(put).await.map_err(s3_wire)?;
         let mut out = PutObjectOutput {
             e_tag: Some(etag(&r.etag)),
+            version_id: r.version_id.clone(),
             ..Default::default()
         };
         set_sse!(out, &r.encryption, customer);
@@ -168,6 +171,7 @@ impl CofferS3 {
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let input = req.input;
         let customer = customer_key!(input)?;
+        let selected = version(input.version_id.as_deref())?;
         let conds = conditions(
             input.if_match,
             input.if_none_match,
@@ -188,7 +192,13 @@ impl CofferS3 {
             }
             let info = self
                 .core
-                .head_object(&input.bucket, &input.key, &conds, customer.as_ref())
+                .head_object(
+                    &input.bucket,
+                    &input.key,
+                    selected,
+                    &conds,
+                    customer.as_ref(),
+                )
                 .map_err(s3_wire)?;
             let sizes = if info.part_sizes.is_empty() {
                 vec![info.size]
@@ -222,6 +232,7 @@ impl CofferS3 {
             .get_object_checked(
                 &input.bucket,
                 &input.key,
+                selected,
                 range,
                 &conds,
                 customer.as_ref(),
@@ -271,6 +282,7 @@ impl CofferS3 {
             parts_count,
             tag_count: (!info.meta.tags.is_empty())
                 .then(|| i32::try_from(info.meta.tags.len()).unwrap_or(0)),
+            version_id: reported_version(&info.version_id),
             ..Default::default()
         };
         set_sse!(out, &info.encryption, customer);
@@ -300,7 +312,13 @@ impl CofferS3 {
         let customer = customer_key!(input)?;
         let info = self
             .core
-            .head_object(&input.bucket, &input.key, &conds, customer.as_ref())
+            .head_object(
+                &input.bucket,
+                &input.key,
+                version(input.version_id.as_deref())?,
+                &conds,
+                customer.as_ref(),
+            )
             .map_err(s3_wire)?;
         let mut out = HeadObjectOutput {
             accept_ranges: Some("bytes".into()),
@@ -321,6 +339,7 @@ impl CofferS3 {
             metadata: user_metadata(&info),
             parts_count: (!info.part_sizes.is_empty())
                 .then(|| i32::try_from(info.part_sizes.len()).unwrap_or(0)),
+            version_id: reported_version(&info.version_id),
             ..Default::default()
         };
         set_sse!(out, &info.encryption, customer);
@@ -337,11 +356,21 @@ impl CofferS3 {
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let input = req.input;
         let precondition = write_precondition(input.if_match.as_ref(), None)?;
-        self.core
-            .delete_object(&input.bucket, &input.key, precondition)
+        let done = self
+            .core
+            .delete_object(
+                &input.bucket,
+                &input.key,
+                version(input.version_id.as_deref())?,
+                precondition,
+            )
             .await
             .map_err(s3_wire)?;
-        no_content(DeleteObjectOutput::default())
+        no_content(DeleteObjectOutput {
+            delete_marker: done.delete_marker.then_some(true),
+            version_id: done.version_id,
+            ..Default::default()
+        })
     }
 
     pub(super) async fn op_delete_objects(
@@ -373,12 +402,11 @@ impl CofferS3 {
         let mut allowed = Vec::with_capacity(input.delete.objects.len());
         let mut refused = Vec::new();
         for obj in input.delete.objects {
-            match self.auth.check(
-                &view,
-                "s3:DeleteObject",
-                Some(&input.bucket),
-                Some(&obj.key),
-            ) {
+            let action = super::authorize::request_action("DeleteObject", obj.version_id.is_some());
+            match self
+                .auth
+                .check(&view, &action, Some(&input.bucket), Some(&obj.key))
+            {
                 Ok(_) => allowed.push(obj),
                 Err(e) => refused.push((obj, e)),
             }
@@ -396,11 +424,9 @@ impl CofferS3 {
             });
         }
         for obj in allowed {
-            let result = match obj.version_id.as_deref() {
-                Some(v) if v != coffer_s3::NULL_VERSION => Err(S3Error::InvalidArgument(
-                    "Invalid version id specified".into(),
-                )),
-                _ => {
+            let result = match coffer_s3::VersionSelector::parse(obj.version_id.as_deref()) {
+                Err(e) => Err(e),
+                Ok(selected) => {
                     let precondition = obj
                         .e_tag
                         .as_ref()
@@ -408,16 +434,22 @@ impl CofferS3 {
                             coffer_s3::Precondition::EtagIs(e.value().to_owned())
                         });
                     self.core
-                        .delete_object(&input.bucket, &obj.key, precondition)
+                        .delete_object(&input.bucket, &obj.key, selected, precondition)
                         .await
                 }
             };
             match result {
-                Ok(()) if !quiet => deleted.push(DeletedObject {
+                Ok(done) if !quiet => deleted.push(DeletedObject {
                     key: Some(obj.key),
-                    ..Default::default()
+                    // A marker made here is named apart from a version removed by id.
+                    delete_marker: done.delete_marker.then_some(true),
+                    delete_marker_version_id: match obj.version_id {
+                        None => done.version_id.clone().filter(|_| done.delete_marker),
+                        Some(_) => None,
+                    },
+                    version_id: obj.version_id,
                 }),
-                Ok(()) => {}
+                Ok(_) => {}
                 Err(e) => {
                     let wire = s3_wire(e);
                     errors.push(Error {
@@ -464,7 +496,8 @@ impl CofferS3 {
                 "Copying from an access point is not available yet"
             ));
         };
-        super::convert::only_null_version(version_id.as_deref())?;
+        let source_version = version_id.map(|v| v.to_string());
+        version(source_version.as_deref())?;
         let directive = match input
             .metadata_directive
             .as_ref()
@@ -506,7 +539,12 @@ impl CofferS3 {
         )?;
         let (src_bucket, src_key): (String, String) = (src_bucket.into(), src_key.into());
         let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
-        self.check_source_kms(&v, &src_bucket, &src_key)?;
+        self.check_source_kms(
+            &v,
+            &src_bucket,
+            &src_key,
+            version(source_version.as_deref())?,
+        )?;
         // A copy without SSE headers takes the destination's default; with them, it may change
         // an object's encryption in place (a copy onto itself).
         let explicit = requested.is_some();
@@ -518,6 +556,7 @@ impl CofferS3 {
             .copy_object(CopyRequest {
                 source_bucket: src_bucket,
                 source_key: src_key,
+                source_version_id: source_version.clone(),
                 bucket: input.bucket,
                 key: input.key,
                 metadata_directive: directive,
@@ -540,6 +579,8 @@ impl CofferS3 {
         let mut out = CopyObjectOutput {
             copy_object_result: Some(result),
             ssekms_encryption_context: context_header(&r.encryption),
+            version_id: r.version_id.clone(),
+            copy_source_version_id: source_version,
             ..Default::default()
         };
         set_sse!(out, &r.encryption, customer);
@@ -550,13 +591,18 @@ impl CofferS3 {
         &self,
         req: S3Request<GetObjectTaggingInput>,
     ) -> S3Result<S3Response<GetObjectTaggingOutput>> {
-        let tags = self
+        let input = req.input;
+        let (tags, version_id) = self
             .core
-            .object_tags(&req.input.bucket, &req.input.key)
+            .object_tags(
+                &input.bucket,
+                &input.key,
+                version(input.version_id.as_deref())?,
+            )
             .map_err(s3_wire)?;
         Ok(S3Response::new(GetObjectTaggingOutput {
             tag_set: to_dto_tags(tags),
-            ..Default::default()
+            version_id: reported_version(&version_id),
         }))
     }
 
@@ -566,22 +612,39 @@ impl CofferS3 {
     ) -> S3Result<S3Response<PutObjectTaggingOutput>> {
         let input = req.input;
         let tags = from_dto_tags(input.tagging.tag_set);
-        self.core
-            .set_object_tags(&input.bucket, &input.key, tags)
+        let version_id = self
+            .core
+            .set_object_tags(
+                &input.bucket,
+                &input.key,
+                version(input.version_id.as_deref())?,
+                tags,
+            )
             .await
             .map_err(s3_wire)?;
-        Ok(S3Response::new(PutObjectTaggingOutput::default()))
+        Ok(S3Response::new(PutObjectTaggingOutput {
+            version_id: reported_version(&version_id),
+        }))
     }
 
     pub(super) async fn op_delete_object_tagging(
         &self,
         req: S3Request<DeleteObjectTaggingInput>,
     ) -> S3Result<S3Response<DeleteObjectTaggingOutput>> {
-        self.core
-            .set_object_tags(&req.input.bucket, &req.input.key, Vec::new())
+        let input = req.input;
+        let version_id = self
+            .core
+            .set_object_tags(
+                &input.bucket,
+                &input.key,
+                version(input.version_id.as_deref())?,
+                Vec::new(),
+            )
             .await
             .map_err(s3_wire)?;
-        no_content(DeleteObjectTaggingOutput::default())
+        no_content(DeleteObjectTaggingOutput {
+            version_id: reported_version(&version_id),
+        })
     }
 
     pub(super) fn op_get_object_attributes(
@@ -595,6 +658,7 @@ impl CofferS3 {
             .head_object(
                 &input.bucket,
                 &input.key,
+                version(input.version_id.as_deref())?,
                 &coffer_s3::Conditions::default(),
                 customer.as_ref(),
             )
@@ -609,6 +673,7 @@ impl CofferS3 {
         };
         let mut out = GetObjectAttributesOutput {
             last_modified: Some(timestamp(info.last_modified_ms)),
+            version_id: reported_version(&info.version_id),
             ..Default::default()
         };
         if wants(ObjectAttributes::ETAG) {

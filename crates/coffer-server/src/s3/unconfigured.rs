@@ -2,15 +2,13 @@
 //! bucket that has none — the error or empty document clients expect, so read-only tools
 //! (`s3cmd info`, rclone, SDK helpers) work. Writes that would configure something are
 //! refused with `NotImplemented` naming it: a setting, and above all a protection (Object
-//! Lock, MFA Delete, versioning), is never accepted and then ignored. Writes that configure
+//! Lock, MFA Delete), is never accepted and then ignored. Writes that configure
 //! nothing (deleting an absent configuration, an empty notification set, the bucket owner
 //! paying) succeed, as there is nothing to ignore.
 
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
-use super::convert::url_encode;
-use super::list::{common_prefixes, max_keys, url_encoding};
 use super::wire::s3_wire;
 use super::{CofferS3, no_content};
 
@@ -58,27 +56,6 @@ impl CofferS3 {
     /// The bucket must exist (`NoSuchBucket` otherwise), whatever the configuration asked.
     fn exists(&self, bucket: &str) -> S3Result<()> {
         self.core.bucket(bucket).map(|_| ()).map_err(s3_wire)
-    }
-
-    pub(super) fn op_get_bucket_versioning(
-        &self,
-        req: S3Request<GetBucketVersioningInput>,
-    ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
-        self.exists(&req.input.bucket)?;
-        // A bucket that never had versioning: no Status element at all.
-        Ok(S3Response::new(GetBucketVersioningOutput::default()))
-    }
-
-    pub(super) fn op_put_bucket_versioning(
-        &self,
-        req: S3Request<PutBucketVersioningInput>,
-    ) -> S3Result<S3Response<PutBucketVersioningOutput>> {
-        self.exists(&req.input.bucket)?;
-        let c = &req.input.versioning_configuration;
-        if c.mfa_delete.is_some() || req.input.mfa.is_some() {
-            return Err(not_kept("MFA Delete"));
-        }
-        Err(not_kept("Bucket versioning"))
     }
 
     pub(super) fn op_get_bucket_cors(
@@ -234,75 +211,17 @@ impl CofferS3 {
         Err(no_object_lock())
     }
 
-    /// Until versions exist, a bucket's versions are its current objects, each the `null`
-    /// version (as S3 lists a bucket that never had versioning).
-    pub(super) fn op_list_object_versions(
-        &self,
-        req: S3Request<ListObjectVersionsInput>,
-    ) -> S3Result<S3Response<ListObjectVersionsOutput>> {
-        let input = req.input;
-        let encode = url_encoding(input.encoding_type.as_ref())?;
-        if input.version_id_marker.is_some() && input.key_marker.is_none() {
-            return Err(s3_error!(
-                InvalidArgument,
-                "A version-id marker cannot be specified without a key marker."
-            ));
-        }
-        super::convert::only_null_version(input.version_id_marker.as_deref())?;
-        let q = coffer_s3::ListQuery {
-            prefix: input.prefix.clone().unwrap_or_default(),
-            delimiter: input.delimiter.clone(),
-            after: input.key_marker.clone().filter(|m| !m.is_empty()),
-            max_keys: max_keys(input.max_keys)?,
-        };
-        let page = self.core.list_objects(&input.bucket, &q).map_err(s3_wire)?;
-        let owner = self.bucket_owner(&input.bucket)?;
-        let enc = |s: String| if encode { url_encode(&s) } else { s };
-        let versions = page
-            .objects
-            .iter()
-            .map(|o| ObjectVersion {
-                e_tag: Some(super::convert::etag(&o.etag)),
-                is_latest: Some(true),
-                key: Some(enc(o.key.clone())),
-                last_modified: Some(super::convert::timestamp(o.last_modified_ms)),
-                owner: Some(owner.clone()),
-                size: Some(i64::try_from(o.size).unwrap_or(i64::MAX)),
-                storage_class: Some(ObjectVersionStorageClass::from_static(
-                    ObjectVersionStorageClass::STANDARD,
-                )),
-                version_id: Some(coffer_s3::NULL_VERSION.to_owned()),
-                ..Default::default()
-            })
-            .collect();
-        let next = page
-            .is_truncated
-            .then_some(page.next_after.clone())
-            .flatten();
-        Ok(S3Response::new(ListObjectVersionsOutput {
-            common_prefixes: Some(common_prefixes(&page, encode)),
-            delimiter: input.delimiter.map(enc),
-            encoding_type: input.encoding_type,
-            is_truncated: Some(page.is_truncated),
-            key_marker: Some(enc(input.key_marker.unwrap_or_default())),
-            max_keys: Some(i32::try_from(q.max_keys).unwrap_or(i32::MAX)),
-            name: Some(input.bucket),
-            next_version_id_marker: next.as_ref().map(|_| coffer_s3::NULL_VERSION.to_owned()),
-            next_key_marker: next.map(enc),
-            prefix: Some(enc(q.prefix)),
-            version_id_marker: Some(input.version_id_marker.unwrap_or_default()),
-            versions: Some(versions),
-            ..Default::default()
-        }))
-    }
-
     pub(super) async fn op_get_object_torrent(
         &self,
         req: S3Request<GetObjectTorrentInput>,
     ) -> S3Result<S3Response<GetObjectTorrentOutput>> {
         let torrent = self
             .core
-            .object_torrent(&req.input.bucket, &req.input.key)
+            .object_torrent(
+                &req.input.bucket,
+                &req.input.key,
+                coffer_s3::VersionSelector::Current,
+            )
             .await
             .map_err(s3_wire)?;
         let mut resp = S3Response::new(GetObjectTorrentOutput {
@@ -325,6 +244,7 @@ impl CofferS3 {
             .head_object(
                 &req.input.bucket,
                 &req.input.key,
+                super::convert::version(req.input.version_id.as_deref())?,
                 &coffer_s3::Conditions::default(),
                 None,
             )

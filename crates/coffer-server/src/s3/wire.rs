@@ -45,6 +45,34 @@ pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
         S3Error::BucketAlreadyExists => with(C::BucketAlreadyExists),
         S3Error::BucketNotEmpty => with(C::BucketNotEmpty),
         S3Error::NoSuchKey => with(C::NoSuchKey),
+        S3Error::NoSuchVersion => with(C::NoSuchVersion),
+        S3Error::DeleteMarker {
+            version_id,
+            last_modified_ms,
+            by_id,
+        } => {
+            let mut e = if by_id {
+                with(C::MethodNotAllowed)
+            } else {
+                s3s::S3Error::with_message(C::NoSuchKey, "The specified key does not exist.")
+            };
+            let mut headers = http::HeaderMap::new();
+            headers.insert(
+                "x-amz-delete-marker",
+                http::HeaderValue::from_static("true"),
+            );
+            if let Ok(v) = http::HeaderValue::from_str(&version_id) {
+                headers.insert("x-amz-version-id", v);
+            }
+            if by_id
+                && let Ok(v) =
+                    http::HeaderValue::from_str(&super::convert::http_date(last_modified_ms))
+            {
+                headers.insert(http::header::LAST_MODIFIED, v);
+            }
+            e.set_headers(headers);
+            e
+        }
         S3Error::KeyTooLong => with(C::KeyTooLongError),
         S3Error::NoSuchUpload => with(C::NoSuchUpload),
         S3Error::InvalidPart => with(C::InvalidPart),

@@ -796,6 +796,22 @@ fn versions_keep_history(s: &Subject) {
         vec![nb],
         "a null delete marker replaces the null version"
     );
+    // Replacing the null version while it is current keeps it above every other version.
+    put_version(m, "k2", "w1", false);
+    put_version(m, "k2", "null", false);
+    put_version(m, "k2", "null", false);
+    assert_eq!(
+        listed(m.list_versions("b", "k2", "", true, None, 10).unwrap()),
+        [
+            row("k2", "null", true, false),
+            row("k2", "w1", false, false)
+        ]
+    );
+    put_version(m, "k2", "w2", false);
+    assert_eq!(m.current("b", "k2").unwrap().unwrap().version_id, "w2");
+    for v in ["w1", "w2", "null"] {
+        block(m.delete_object("b", "k2", v, Precondition::None)).unwrap();
+    }
     // Tags of a noncurrent version change in place.
     let v2 = m.object("b", "k", "v2").unwrap().unwrap();
     assert!(block(m.update_object_meta("b", "k", "v2", v2.mac, b"t".to_vec(), vec![7])).unwrap());

@@ -73,11 +73,10 @@ impl SqliteMeta {
 
     pub(super) fn bucket(&self, name: &str) -> Result<Option<BucketRecord>, StoreError> {
         self.read(|c| {
-            Ok(c.query_row(
+            Ok(c.prepare_cached(
                 "SELECT name, owner, region, created_ms FROM buckets WHERE name = ?1",
-                [name],
-                bucket_from_row,
-            )
+            )?
+            .query_row([name], bucket_from_row)
             .optional()?)
         })
     }
@@ -98,11 +97,10 @@ impl SqliteMeta {
         name: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(|c| {
-            Ok(c.query_row(
+            Ok(c.prepare_cached(
                 "SELECT value FROM bucket_configs WHERE bucket = ?1 AND name = ?2",
-                [bucket, name],
-                |r| r.get(0),
-            )
+            )?
+            .query_row([bucket, name], |r| r.get(0))
             .optional()?)
         })
     }
@@ -537,8 +535,13 @@ impl SqliteMeta {
     }
 }
 
+/// Prepared statements kept per connection. rusqlite keeps 16 by default, fewer than the
+/// distinct statements a busy server runs: past it every request would parse its SQL again.
+const STATEMENT_CACHE: usize = 128;
+
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     // WAL + FULL: a commit returns only after its WAL frames are fsynced. secure_delete FAST
     // zeroes deleted rows (destroyed keys, deleted objects) where that costs no extra I/O.
     conn.execute_batch(
@@ -573,13 +576,10 @@ fn writer_loop(conn: &Connection, queue: &mpsc::Receiver<Job>) {
 }
 
 fn require_bucket(c: &Connection, bucket: &str) -> Result<(), StoreError> {
-    c.query_row(
-        "SELECT 1 FROM buckets WHERE name = ?1",
-        [bucket],
-        |_| Ok(()),
-    )
-    .optional()?
-    .ok_or_else(|| StoreError::NoSuchBucket(bucket.to_owned()))
+    c.prepare_cached("SELECT 1 FROM buckets WHERE name = ?1")?
+        .query_row([bucket], |_| Ok(()))
+        .optional()?
+        .ok_or_else(|| StoreError::NoSuchBucket(bucket.to_owned()))
 }
 
 /// Whether the current version of a key is as `precondition` requires (a delete marker is
@@ -595,8 +595,7 @@ pub(super) fn check_current(
     }
     let current: Option<(String, bool)> = c
         .prepare_cached(
-            "SELECT etag, delete_marker FROM objects WHERE bucket = ?1 AND key = ?2
-             ORDER BY seq DESC LIMIT 1",
+            "SELECT etag, delete_marker FROM objects WHERE bucket = ?1 AND latest = 1 AND key = ?2",
         )?
         .query_row([bucket, key], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
@@ -653,7 +652,7 @@ fn current_row(
 ) -> Result<Option<ObjectRecord>, StoreError> {
     let mut st = c.prepare_cached(
         "SELECT size, etag, last_modified_ms, meta, segments, mac, version_id, delete_marker
-         FROM objects WHERE bucket = ?1 AND key = ?2 ORDER BY seq DESC LIMIT 1",
+         FROM objects WHERE bucket = ?1 AND latest = 1 AND key = ?2",
     )?;
     let row = st.query_row([bucket, key], object_columns).optional()?;
     row.map(|cols| object_from_columns(bucket, key, cols))
@@ -703,13 +702,15 @@ pub(super) fn install_version(
     c: &Connection,
     rec: &ObjectRecord,
 ) -> Result<Vec<BlobId>, StoreError> {
-    let (freed, _) = remove_version(c, &rec.bucket, &rec.key, &rec.version_id)?;
+    // The current version has the highest `seq`: read it before the replaced version goes
+    // (which may be it), so the new one is numbered above every version there was.
     let newest: Option<(i64, i64)> = c
         .prepare_cached(
-            "SELECT rowid, seq FROM objects WHERE bucket = ?1 AND key = ?2 ORDER BY seq DESC LIMIT 1",
+            "SELECT rowid, seq FROM objects WHERE bucket = ?1 AND latest = 1 AND key = ?2",
         )?
         .query_row([&rec.bucket, &rec.key], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
+    let (freed, _) = remove_version(c, &rec.bucket, &rec.key, &rec.version_id)?;
     if let Some((rowid, _)) = newest {
         c.prepare_cached("UPDATE objects SET latest = 0 WHERE rowid = ?1")?
             .execute([rowid])?;
@@ -739,7 +740,8 @@ pub(super) fn install_version(
     Ok(freed)
 }
 
-/// After the current version went: the newest remaining one (if any) is current.
+/// After the current version went: the newest remaining one (if any) is current. (Only
+/// deletes of a current version by id run this ORDER BY, so its recompiling is rare.)
 fn promote_newest(c: &Connection, bucket: &str, key: &str) -> Result<(), StoreError> {
     c.prepare_cached(
         "UPDATE objects SET latest = 1 WHERE rowid =

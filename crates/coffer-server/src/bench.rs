@@ -52,6 +52,9 @@ pub(crate) struct BenchArgs {
     /// small objects), or `all`.
     #[arg(long, value_enum, default_value_t = Suite::S3)]
     suite: Suite,
+    /// Turn versioning on in the bucket first (every PUT then adds a version).
+    #[arg(long)]
+    versioning: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,10 +144,11 @@ impl Target {
             ("x-amz-date".to_owned(), date.clone()),
         ];
         headers.extend(call.headers.iter().cloned());
+        let (raw_path, raw_query) = call.path.split_once('?').unwrap_or((&call.path, ""));
         let parts = RequestParts {
             method: call.method.as_str(),
-            raw_path: &call.path,
-            raw_query: "",
+            raw_path,
+            raw_query,
             headers: &headers,
             payload_hash: &payload_hash,
         };
@@ -277,6 +281,19 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), Box<dyn std::error::Error
         .await?;
     if status != 200 && status != 409 {
         return Err(format!("cannot create bucket {bucket}: HTTP {status}").into());
+    }
+    if args.versioning {
+        let doc = "<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>";
+        let (status, _) = target
+            .send(&Call::s3(
+                Method::PUT,
+                format!("/{bucket}?versioning"),
+                Bytes::from_static(doc.as_bytes()),
+            ))
+            .await?;
+        if status != 200 {
+            return Err(format!("cannot enable versioning on {bucket}: HTTP {status}").into());
+        }
     }
     let mut results = Vec::new();
     if args.suite != Suite::Kms {

@@ -55,7 +55,9 @@ pub use objects::{
     PutResult,
 };
 pub use read::PlainStream;
-pub use versioning::{DeleteResult, VersionSelector, VersioningState, is_version_id};
+pub use versioning::{
+    DeleteResult, MfaProof, VersionSelector, VersioningConfig, VersioningState, is_version_id,
+};
 pub use write::BodyStream;
 
 /// Version id of what unversioned and suspended buckets write.

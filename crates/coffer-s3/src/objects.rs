@@ -8,8 +8,8 @@ use crate::meta::{StoredMeta, validate_meta, validate_tags};
 use crate::sealing::object_context;
 use crate::write::BodyStream;
 use crate::{
-    ChecksumValue, DeleteResult, NULL_VERSION, ObjectInfo, ObjectMeta, PlainStream, S3Core,
-    S3Error, StoredChecksum, Tag, VersionSelector, VersioningState,
+    ChecksumValue, DeleteResult, MfaProof, NULL_VERSION, ObjectInfo, ObjectMeta, PlainStream,
+    S3Core, S3Error, StoredChecksum, Tag, VersionSelector, VersioningState,
 };
 
 /// A PutObject.
@@ -331,7 +331,7 @@ impl S3Core {
     }
 
     /// DeleteObject. With a version id, that version goes for good (a missing one is no
-    /// error). Without one: in an unversioned bucket the object goes; in a versioned one a
+    /// error; under MFA Delete only with `mfa`). Without one: in an unversioned bucket the object goes; in a versioned one a
     /// delete marker becomes the current version (under Suspended, as the `null` version).
     /// Deleting a missing key succeeds, as in S3, unless `precondition` (`If-Match`) asks
     /// for an object.
@@ -341,10 +341,13 @@ impl S3Core {
         key: &str,
         version: VersionSelector<'_>,
         precondition: Precondition,
+        mfa: MfaProof,
     ) -> Result<DeleteResult, S3Error> {
-        let state = self.versioning(bucket)?;
+        let config = self.versioning_config(bucket)?;
+        let state = config.state;
         match (version, state) {
             (VersionSelector::Id(v), _) => {
+                self.admit_version_delete(config, mfa)?;
                 let was_marker = self
                     .meta
                     .object(bucket, key, v)?

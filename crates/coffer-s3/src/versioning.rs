@@ -32,10 +32,10 @@ impl VersioningState {
         }
     }
 
-    fn parse(s: &[u8]) -> Result<Self, S3Error> {
+    fn parse(s: &str) -> Result<Self, S3Error> {
         match s {
-            b"Enabled" => Ok(Self::Enabled),
-            b"Suspended" => Ok(Self::Suspended),
+            "Enabled" => Ok(Self::Enabled),
+            "Suspended" => Ok(Self::Suspended),
             _ => Err(S3Error::Corrupt),
         }
     }
@@ -44,6 +44,58 @@ impl VersioningState {
     pub fn is_versioned(self) -> bool {
         self != Self::Unversioned
     }
+}
+
+/// A bucket's versioning configuration: its state and MFA Delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VersioningConfig {
+    pub state: VersioningState,
+    /// Destroying a version or suspending versioning needs the root user's MFA code.
+    /// `None`: never configured (GetBucketVersioning then leaves MFADelete out).
+    pub mfa_delete: Option<bool>,
+}
+
+impl VersioningConfig {
+    fn encode(self) -> Vec<u8> {
+        let mut s = self.state.as_str().unwrap_or("Suspended").to_owned();
+        match self.mfa_delete {
+            Some(true) => s.push_str(" MFADelete=Enabled"),
+            Some(false) => s.push_str(" MFADelete=Disabled"),
+            None => {}
+        }
+        s.into_bytes()
+    }
+
+    fn decode(b: &[u8]) -> Result<Self, S3Error> {
+        let s = std::str::from_utf8(b).map_err(|_| S3Error::Corrupt)?;
+        let mut words = s.split(' ');
+        let state = VersioningState::parse(words.next().unwrap_or_default())?;
+        let mfa_delete = match words.next() {
+            None => None,
+            Some("MFADelete=Enabled") => Some(true),
+            Some("MFADelete=Disabled") => Some(false),
+            Some(_) => return Err(S3Error::Corrupt),
+        };
+        Ok(Self { state, mfa_delete })
+    }
+
+    pub fn mfa_delete_enabled(self) -> bool {
+        self.mfa_delete == Some(true)
+    }
+}
+
+/// Whether a request proved the bucket owner's root user with a valid, unused MFA code
+/// (`x-amz-mfa`). The adapter decides it (it knows the caller and IAM); this crate decides
+/// when it is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MfaProof {
+    #[default]
+    Absent,
+    Verified,
+}
+
+fn mfa_required() -> S3Error {
+    S3Error::AccessDenied("Mfa Authentication must be used for this request".into())
 }
 
 /// Which version of a key a request names: the current one, or one by id.
@@ -84,27 +136,57 @@ pub struct DeleteResult {
 
 impl S3Core {
     pub fn versioning(&self, bucket: &str) -> Result<VersioningState, S3Error> {
+        Ok(self.versioning_config(bucket)?.state)
+    }
+
+    pub fn versioning_config(&self, bucket: &str) -> Result<VersioningConfig, S3Error> {
         self.require_bucket(bucket)?;
         match self.meta.bucket_config(bucket, VERSIONING_CONFIG)? {
-            None => Ok(VersioningState::Unversioned),
-            Some(v) => VersioningState::parse(&v),
+            None => Ok(VersioningConfig::default()),
+            Some(v) => VersioningConfig::decode(&v),
         }
     }
 
-    /// PutBucketVersioning's status: Enabled or Suspended (a bucket never returns to
-    /// unversioned, and S3 has no way to ask for it).
+    /// PutBucketVersioning: Enabled or Suspended (a bucket never returns to unversioned,
+    /// and S3 has no way to ask for it), optionally MFA Delete on or off. Setting MFA Delete
+    /// either way, and suspending versioning while it is on, need `mfa` (S3's rule: only
+    /// the root user, with a code).
     pub async fn set_versioning(
         &self,
         bucket: &str,
         state: VersioningState,
+        mfa_delete: Option<bool>,
+        mfa: MfaProof,
     ) -> Result<(), S3Error> {
-        let Some(value) = state.as_str() else {
+        if !state.is_versioned() {
             return Err(S3Error::MalformedXml);
+        }
+        let current = self.versioning_config(bucket)?;
+        let needs_mfa = mfa_delete.is_some()
+            || (current.mfa_delete_enabled() && state == VersioningState::Suspended);
+        if needs_mfa && mfa != MfaProof::Verified {
+            return Err(mfa_required());
+        }
+        let next = VersioningConfig {
+            state,
+            mfa_delete: mfa_delete.or(current.mfa_delete),
         };
-        self.require_bucket(bucket)?;
         self.meta
-            .put_bucket_config(bucket, VERSIONING_CONFIG, Some(value.as_bytes().to_vec()))
+            .put_bucket_config(bucket, VERSIONING_CONFIG, Some(next.encode()))
             .await?;
+        Ok(())
+    }
+
+    /// Refuses to destroy a version of a bucket with MFA Delete on unless `mfa` proves the
+    /// root user (delete markers need no proof).
+    pub(crate) fn admit_version_delete(
+        &self,
+        config: VersioningConfig,
+        mfa: MfaProof,
+    ) -> Result<(), S3Error> {
+        if config.mfa_delete_enabled() && mfa != MfaProof::Verified {
+            return Err(mfa_required());
+        }
         Ok(())
     }
 

@@ -136,7 +136,13 @@ async fn apply(core: &S3Core, op: &Op) -> Result<(), S3Error> {
             .map(drop),
         Op::Multipart(key) => multipart(core, key).await,
         Op::Delete(key) => core
-            .delete_object(BUCKET, key, Default::default(), Default::default())
+            .delete_object(
+                BUCKET,
+                key,
+                Default::default(),
+                Default::default(),
+                Default::default(),
+            )
             .await
             .map(drop),
         Op::Copy { from, to } => core
@@ -342,7 +348,7 @@ async fn every_crash_point_keeps_acknowledged_versions() {
             .await
             .is_err()
             || core
-                .set_versioning(BUCKET, VersioningState::Enabled)
+                .set_versioning(BUCKET, VersioningState::Enabled, None, Default::default())
                 .await
                 .is_err()
         {
@@ -364,16 +370,28 @@ async fn every_crash_point_keeps_acknowledged_versions() {
                     .await
                     .map(|r| acked.push((r.version_id.unwrap(), Some(data.clone())))),
                 VOp::Delete => core
-                    .delete_object(BUCKET, "k", VersionSelector::Current, Default::default())
+                    .delete_object(
+                        BUCKET,
+                        "k",
+                        VersionSelector::Current,
+                        Default::default(),
+                        Default::default(),
+                    )
                     .await
                     .map(|r| acked.push((r.version_id.unwrap(), None))),
                 VOp::DeleteVersion(i) => {
                     let id = acked[*i].0.clone();
-                    core.delete_object(BUCKET, "k", VersionSelector::Id(&id), Default::default())
-                        .await
-                        .map(|_| {
-                            acked.remove(*i);
-                        })
+                    core.delete_object(
+                        BUCKET,
+                        "k",
+                        VersionSelector::Id(&id),
+                        Default::default(),
+                        Default::default(),
+                    )
+                    .await
+                    .map(|_| {
+                        acked.remove(*i);
+                    })
                 }
             };
             if done.is_err() {

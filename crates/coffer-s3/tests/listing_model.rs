@@ -166,9 +166,15 @@ async fn apply(core: &S3Core, model: &mut BTreeMap<String, ()>, changes: &[Chang
                 model.insert(key.clone(), ());
             }
             Change::Delete(key) => {
-                core.delete_object(BUCKET, key, Default::default(), Default::default())
-                    .await
-                    .unwrap();
+                core.delete_object(
+                    BUCKET,
+                    key,
+                    Default::default(),
+                    Default::default(),
+                    Default::default(),
+                )
+                .await
+                .unwrap();
                 model.remove(key);
             }
         }
@@ -271,7 +277,13 @@ async fn vapply(core: &S3Core, model: &mut VModel, changes: &[VChange]) {
             }
             VChange::Delete(key) => {
                 let r = core
-                    .delete_object(BUCKET, key, VersionSelector::Current, Default::default())
+                    .delete_object(
+                        BUCKET,
+                        key,
+                        VersionSelector::Current,
+                        Default::default(),
+                        Default::default(),
+                    )
                     .await
                     .unwrap();
                 assert!(r.delete_marker);
@@ -285,9 +297,15 @@ async fn vapply(core: &S3Core, model: &mut VModel, changes: &[VChange]) {
                 if versions.is_empty() {
                     model.remove(key);
                 }
-                core.delete_object(BUCKET, key, VersionSelector::Id(&id), Default::default())
-                    .await
-                    .unwrap();
+                core.delete_object(
+                    BUCKET,
+                    key,
+                    VersionSelector::Id(&id),
+                    Default::default(),
+                    Default::default(),
+                )
+                .await
+                .unwrap();
             }
             VChange::Versioning(on) => {
                 let state = if *on {
@@ -295,7 +313,9 @@ async fn vapply(core: &S3Core, model: &mut VModel, changes: &[VChange]) {
                 } else {
                     VersioningState::Suspended
                 };
-                core.set_versioning(BUCKET, state).await.unwrap();
+                core.set_versioning(BUCKET, state, None, Default::default())
+                    .await
+                    .unwrap();
             }
         }
     }
@@ -386,9 +406,14 @@ fn vcheck(storage: Storage, changes: &[VChange], listings: &[Listing]) {
         core.create_bucket("111122223333", BUCKET, "us-east-1")
             .await
             .unwrap();
-        core.set_versioning(BUCKET, coffer_s3::VersioningState::Enabled)
-            .await
-            .unwrap();
+        core.set_versioning(
+            BUCKET,
+            coffer_s3::VersioningState::Enabled,
+            None,
+            Default::default(),
+        )
+        .await
+        .unwrap();
         let mut model = VModel::new();
         vapply(&core, &mut model, changes).await;
         for l in listings {

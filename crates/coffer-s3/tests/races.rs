@@ -216,9 +216,15 @@ async fn blobs_of_failed_commits_are_released_at_once() {
             );
         }
         if put.is_ok() && deleted.is_err() {
-            core.delete_object(&name, "k", Default::default(), Default::default())
-                .await
-                .unwrap();
+            core.delete_object(
+                &name,
+                "k",
+                Default::default(),
+                Default::default(),
+                Default::default(),
+            )
+            .await
+            .unwrap();
             core.delete_bucket(&name).await.unwrap();
         }
         assert_eq!(blob_files(dir.path()), 0, "bucket trial {trial}");

@@ -47,6 +47,14 @@ impl ResolvedCaller {
     pub(crate) fn account(&self) -> Option<&str> {
         self.0.principal.account()
     }
+
+    /// The account whose root user this caller is (with its long-term keys), if it is one.
+    pub(crate) fn root_account(&self) -> Option<&str> {
+        match (&self.0.identity, &self.0.session) {
+            (Some(Identity::Root { account }), None) => Some(account),
+            _ => None,
+        }
+    }
 }
 
 pub(crate) struct Authorizer {

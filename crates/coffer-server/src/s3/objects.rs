@@ -356,6 +356,9 @@ impl CofferS3 {
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let input = req.input;
         let precondition = write_precondition(input.if_match.as_ref(), None)?;
+        let mfa = self
+            .mfa_proof(input.mfa.as_deref(), &req.extensions, &input.bucket)
+            .await?;
         let done = self
             .core
             .delete_object(
@@ -363,6 +366,7 @@ impl CofferS3 {
                 &input.key,
                 version(input.version_id.as_deref())?,
                 precondition,
+                mfa,
             )
             .await
             .map_err(s3_wire)?;
@@ -415,6 +419,9 @@ impl CofferS3 {
             return Err(s3_error!(AccessDenied, "Access Denied"));
         }
         self.core.bucket(&input.bucket).map_err(s3_wire)?;
+        let mfa = self
+            .mfa_proof(input.mfa.as_deref(), &req.extensions, &input.bucket)
+            .await?;
         for (obj, e) in refused {
             errors.push(Error {
                 code: Some(e.code().as_str().to_owned()),
@@ -434,7 +441,7 @@ impl CofferS3 {
                             coffer_s3::Precondition::EtagIs(e.value().to_owned())
                         });
                     self.core
-                        .delete_object(&input.bucket, &obj.key, selected, precondition)
+                        .delete_object(&input.bucket, &obj.key, selected, precondition, mfa)
                         .await
                 }
             };

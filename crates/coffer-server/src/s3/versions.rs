@@ -1,25 +1,93 @@
-//! Bucket versioning on the wire: Get/PutBucketVersioning and ListObjectVersions.
+//! Bucket versioning on the wire: Get/PutBucketVersioning (with MFA Delete: `x-amz-mfa`) and
+//! ListObjectVersions.
 
-use coffer_s3::{VersionQuery, VersioningState};
+use coffer_s3::{MfaProof, VersionQuery, VersioningState};
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
 use super::CofferS3;
 use super::convert::{etag, timestamp, url_encode};
 use super::list::{common_prefixes, max_keys, url_encoding};
-use super::unconfigured::not_kept;
 use super::wire::s3_wire;
 
+fn malformed() -> s3s::S3Error {
+    s3_error!(
+        MalformedXML,
+        "The XML you provided was not well-formed or did not validate against our published schema"
+    )
+}
+
 impl CofferS3 {
+    /// What `x-amz-mfa: SERIAL CODE` proves. Only over HTTPS (S3's rule); a code proves
+    /// something only from the root user of the bucket's owner, checked against that root's
+    /// enabled device and accepted once (a replayed code proves nothing). Whether a proof is
+    /// needed is the domain's to say.
+    pub(super) async fn mfa_proof(
+        &self,
+        header: Option<&str>,
+        extensions: &http::Extensions,
+        bucket: &str,
+    ) -> S3Result<MfaProof> {
+        let Some(value) = header else {
+            return Ok(MfaProof::Absent);
+        };
+        let over_tls = extensions
+            .get::<super::Connection>()
+            .is_some_and(|c| c.tls.is_some());
+        if !over_tls {
+            return Err(s3_error!(
+                InvalidRequest,
+                "Requests that include x-amz-mfa must use HTTPS."
+            ));
+        }
+        let Some((serial, code)) = value.trim().split_once(' ') else {
+            return Err(s3_error!(
+                InvalidRequest,
+                "The x-amz-mfa header must be the device's serial number, a space and its code."
+            ));
+        };
+        let owner = self.core.bucket(bucket).map_err(s3_wire)?.owner;
+        let root = extensions
+            .get::<super::authorize::ResolvedCaller>()
+            .and_then(|c| c.root_account().map(str::to_owned));
+        if root.as_deref() != Some(owner.as_str()) {
+            return Ok(MfaProof::Absent);
+        }
+        let ok = self
+            .auth
+            .iam
+            .verify_mfa(&owner, coffer_iam::Iam::ROOT_MFA_USER, serial, code.trim())
+            .await
+            .map_err(super::wire::iam_internal)?;
+        Ok(if ok {
+            MfaProof::Verified
+        } else {
+            MfaProof::Absent
+        })
+    }
+
     pub(super) fn op_get_bucket_versioning(
         &self,
         req: S3Request<GetBucketVersioningInput>,
     ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
-        let state = self.core.versioning(&req.input.bucket).map_err(s3_wire)?;
-        // A bucket that never had versioning: no Status element at all.
+        let config = self
+            .core
+            .versioning_config(&req.input.bucket)
+            .map_err(s3_wire)?;
+        // A bucket that never had versioning: no Status element at all; MFADelete only once
+        // it was configured.
         Ok(S3Response::new(GetBucketVersioningOutput {
-            status: state.as_str().map(BucketVersioningStatus::from_static),
-            ..Default::default()
+            status: config
+                .state
+                .as_str()
+                .map(BucketVersioningStatus::from_static),
+            mfa_delete: config.mfa_delete.map(|on| {
+                MFADeleteStatus::from_static(if on {
+                    MFADeleteStatus::ENABLED
+                } else {
+                    MFADeleteStatus::DISABLED
+                })
+            }),
         }))
     }
 
@@ -30,22 +98,22 @@ impl CofferS3 {
         let input = req.input;
         self.core.bucket(&input.bucket).map_err(s3_wire)?;
         let c = &input.versioning_configuration;
-        // MFA Delete is a protection: refused until it is enforced, never accepted and ignored.
-        if c.mfa_delete.is_some() || input.mfa.is_some() {
-            return Err(not_kept("MFA Delete"));
-        }
+        let mfa_delete = match c.mfa_delete.as_ref().map(MFADelete::as_str) {
+            None => None,
+            Some(MFADelete::ENABLED) => Some(true),
+            Some(MFADelete::DISABLED) => Some(false),
+            Some(_) => return Err(malformed()),
+        };
         let state = match c.status.as_ref().map(BucketVersioningStatus::as_str) {
             Some(BucketVersioningStatus::ENABLED) => VersioningState::Enabled,
             Some(BucketVersioningStatus::SUSPENDED) => VersioningState::Suspended,
-            _ => {
-                return Err(s3_error!(
-                    MalformedXML,
-                    "The XML you provided was not well-formed or did not validate against our published schema"
-                ));
-            }
+            _ => return Err(malformed()),
         };
+        let mfa = self
+            .mfa_proof(input.mfa.as_deref(), &req.extensions, &input.bucket)
+            .await?;
         self.core
-            .set_versioning(&input.bucket, state)
+            .set_versioning(&input.bucket, state, mfa_delete, mfa)
             .await
             .map_err(s3_wire)?;
         Ok(S3Response::new(PutBucketVersioningOutput {}))

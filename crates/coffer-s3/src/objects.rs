@@ -343,23 +343,23 @@ impl S3Core {
         precondition: Precondition,
         mfa: MfaProof,
     ) -> Result<DeleteResult, S3Error> {
-        let config = self.versioning_config(bucket)?;
+        let (config, _) = self.versioning_read(bucket)?;
         let state = config.state;
         match (version, state) {
             (VersionSelector::Id(v), _) => {
-                self.admit_version_delete(config, mfa)?;
                 let was_marker = self
                     .meta
                     .object(bucket, key, v)?
                     .is_some_and(|r| r.delete_marker);
-                self.remove_version(bucket, key, v, precondition).await?;
+                self.remove_version(bucket, key, v, precondition, mfa)
+                    .await?;
                 Ok(DeleteResult {
                     version_id: Some(v.to_owned()),
                     delete_marker: was_marker,
                 })
             }
             (VersionSelector::Current, VersioningState::Unversioned) => {
-                self.remove_version(bucket, key, NULL_VERSION, precondition)
+                self.remove_version(bucket, key, NULL_VERSION, precondition, mfa)
                     .await?;
                 Ok(DeleteResult::default())
             }
@@ -392,21 +392,33 @@ impl S3Core {
         }
     }
 
-    /// Removes one version for good.
+    /// Removes one version for good, if the bucket's MFA Delete admits it — judged on the
+    /// versioning config as read, and committed only while the config is still that.
     async fn remove_version(
         &self,
         bucket: &str,
         key: &str,
         version_id: &str,
         precondition: Precondition,
+        mfa: MfaProof,
     ) -> Result<(), S3Error> {
-        let freed = self
-            .meta
-            .delete_object(bucket, key, version_id, precondition)
-            .await
-            .map_err(unmet)?;
-        self.release_blobs(freed);
-        Ok(())
+        for _ in 0..crate::MAX_WRITE_RETRIES {
+            let (config, guard) = self.versioning_read(bucket)?;
+            self.admit_version_delete(config, mfa)?;
+            match self
+                .meta
+                .delete_object(bucket, key, version_id, precondition.clone(), Some(guard))
+                .await
+            {
+                Ok(freed) => {
+                    self.release_blobs(freed);
+                    return Ok(());
+                }
+                Err(StoreError::Changed(_)) => continue,
+                Err(e) => return Err(unmet(e)),
+            }
+        }
+        Err(S3Error::ConcurrentUpdate)
     }
 
     pub async fn copy_object(&self, req: CopyRequest) -> Result<PutResult, S3Error> {

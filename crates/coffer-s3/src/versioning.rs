@@ -5,6 +5,8 @@
 //! adds (a new version under Enabled, the `null` version otherwise) and what a delete without
 //! a version id does (a delete marker once the bucket is versioned).
 
+use coffer_store::{ConfigGuard, StoreError};
+
 use crate::{NULL_VERSION, S3Core, S3Error};
 
 /// Name of the bucket config holding the versioning state.
@@ -140,11 +142,26 @@ impl S3Core {
     }
 
     pub fn versioning_config(&self, bucket: &str) -> Result<VersioningConfig, S3Error> {
+        Ok(self.versioning_read(bucket)?.0)
+    }
+
+    /// The versioning config and the guard that holds a write to it (the bytes it was read
+    /// from).
+    pub(crate) fn versioning_read(
+        &self,
+        bucket: &str,
+    ) -> Result<(VersioningConfig, ConfigGuard), S3Error> {
         self.require_bucket(bucket)?;
-        match self.meta.bucket_config(bucket, VERSIONING_CONFIG)? {
-            None => Ok(VersioningConfig::default()),
-            Some(v) => VersioningConfig::decode(&v),
-        }
+        let raw = self.meta.bucket_config(bucket, VERSIONING_CONFIG)?;
+        let config = match &raw {
+            None => VersioningConfig::default(),
+            Some(v) => VersioningConfig::decode(v)?,
+        };
+        let guard = ConfigGuard {
+            name: VERSIONING_CONFIG.to_owned(),
+            value: raw,
+        };
+        Ok((config, guard))
     }
 
     /// PutBucketVersioning: Enabled or Suspended (a bucket never returns to unversioned,
@@ -161,24 +178,35 @@ impl S3Core {
         if !state.is_versioned() {
             return Err(S3Error::MalformedXml);
         }
-        let current = self.versioning_config(bucket)?;
-        let needs_mfa = mfa_delete.is_some()
-            || (current.mfa_delete_enabled() && state == VersioningState::Suspended);
-        if needs_mfa && mfa != MfaProof::Verified {
-            return Err(mfa_required());
+        // Decided on the config as read, written only if it still is (a concurrent change
+        // makes it decide again).
+        for _ in 0..crate::MAX_WRITE_RETRIES {
+            let (current, guard) = self.versioning_read(bucket)?;
+            let needs_mfa = mfa_delete.is_some()
+                || (current.mfa_delete_enabled() && state == VersioningState::Suspended);
+            if needs_mfa && mfa != MfaProof::Verified {
+                return Err(mfa_required());
+            }
+            let next = VersioningConfig {
+                state,
+                mfa_delete: mfa_delete.or(current.mfa_delete),
+            };
+            match self
+                .meta
+                .swap_bucket_config(bucket, VERSIONING_CONFIG, guard.value, Some(next.encode()))
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(StoreError::Changed(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
         }
-        let next = VersioningConfig {
-            state,
-            mfa_delete: mfa_delete.or(current.mfa_delete),
-        };
-        self.meta
-            .put_bucket_config(bucket, VERSIONING_CONFIG, Some(next.encode()))
-            .await?;
-        Ok(())
+        Err(S3Error::ConcurrentUpdate)
     }
 
     /// Refuses to destroy a version of a bucket with MFA Delete on unless `mfa` proves the
-    /// root user (delete markers need no proof).
+    /// root user (delete markers need no proof). The delete then carries the config's guard,
+    /// so MFA Delete turned on meanwhile stops it in the store.
     pub(crate) fn admit_version_delete(
         &self,
         config: VersioningConfig,

@@ -74,6 +74,7 @@ pub const CASES: &[Case] = &[
         version_listing_resumes_anywhere,
     ),
     ("versions_and_preconditions", versions_and_preconditions),
+    ("config_guards", config_guards),
 ];
 
 /// Runs every case on a fresh subject from `make`, naming the case that fails.
@@ -220,7 +221,7 @@ fn objects_lifecycle_and_listing(s: &Subject) {
     assert!(m.referenced_blobs().unwrap().is_empty());
     assert!(m.object("b", "a/1", "null").unwrap().is_some());
     for k in ["a/1", "a/2", "b", "c/x/y"] {
-        block(m.delete_object("b", k, "null", Precondition::None)).unwrap();
+        block(m.delete_object("b", k, "null", Precondition::None, None)).unwrap();
     }
     assert!(m.bucket_is_empty("b").unwrap());
     block(m.delete_bucket("b")).unwrap();
@@ -587,7 +588,7 @@ fn preconditions_are_checked_in_the_write(s: &Subject) {
         Err(StoreError::Precondition(Unmet::EtagDiffers))
     ));
     put(Precondition::EtagIs("e".into())).unwrap();
-    let del = |p: Precondition| block(m.delete_object("b", "k", "null", p));
+    let del = |p: Precondition| block(m.delete_object("b", "k", "null", p, None));
     assert!(matches!(
         del(Precondition::EtagIs("x".into())),
         Err(StoreError::Precondition(Unmet::EtagDiffers))
@@ -758,12 +759,12 @@ fn versions_keep_history(s: &Subject) {
         "versions and markers keep a bucket"
     );
     // Removing the current version (the marker) makes the newest remaining one current.
-    block(m.delete_object("b", "k", "m1", Precondition::None)).unwrap();
+    block(m.delete_object("b", "k", "m1", Precondition::None, None)).unwrap();
     assert_eq!(m.current("b", "k").unwrap().unwrap().version_id, "v2");
     assert_eq!(keys(m.list_objects("b", "", "", true, 10).unwrap()), ["k"]);
     // Removing a noncurrent version frees its blobs and leaves the current one alone.
     assert_eq!(
-        block(m.delete_object("b", "k", "v1", Precondition::None)).unwrap(),
+        block(m.delete_object("b", "k", "v1", Precondition::None, None)).unwrap(),
         vec![b1]
     );
     assert_eq!(m.current("b", "k").unwrap().unwrap().version_id, "v2");
@@ -810,7 +811,7 @@ fn versions_keep_history(s: &Subject) {
     put_version(m, "k2", "w2", false);
     assert_eq!(m.current("b", "k2").unwrap().unwrap().version_id, "w2");
     for v in ["w1", "w2", "null"] {
-        block(m.delete_object("b", "k2", v, Precondition::None)).unwrap();
+        block(m.delete_object("b", "k2", v, Precondition::None, None)).unwrap();
     }
     // Tags of a noncurrent version change in place.
     let v2 = m.object("b", "k", "v2").unwrap().unwrap();
@@ -818,7 +819,7 @@ fn versions_keep_history(s: &Subject) {
     assert_eq!(m.object("b", "k", "v2").unwrap().unwrap().meta, b"t");
     assert!(m.current("b", "k").unwrap().unwrap().delete_marker);
     for v in ["null", "v3", "v2"] {
-        block(m.delete_object("b", "k", v, Precondition::None)).unwrap();
+        block(m.delete_object("b", "k", v, Precondition::None, None)).unwrap();
     }
     assert!(m.current("b", "k").unwrap().is_none());
     assert!(m.bucket_is_empty("b").unwrap());
@@ -926,10 +927,10 @@ fn versions_and_preconditions(s: &Subject) {
     put("v3", Precondition::EtagIs("e-v2".into())).unwrap();
     // A delete of one version is judged against that version.
     assert!(matches!(
-        block(m.delete_object("b", "k", "v1", Precondition::EtagIs("e-v3".into()))),
+        block(m.delete_object("b", "k", "v1", Precondition::EtagIs("e-v3".into()), None)),
         Err(StoreError::Precondition(Unmet::EtagDiffers))
     ));
-    block(m.delete_object("b", "k", "v1", Precondition::EtagIs("e-v1".into()))).unwrap();
+    block(m.delete_object("b", "k", "v1", Precondition::EtagIs("e-v1".into()), None)).unwrap();
     assert_eq!(
         listed(m.list_versions("b", "", "", true, None, 10).unwrap()),
         [
@@ -938,6 +939,53 @@ fn versions_and_preconditions(s: &Subject) {
             row("k", "m1", false, true)
         ]
     );
+}
+
+/// Writes decided on a bucket config commit only while it holds what was read.
+fn config_guards(s: &Subject) {
+    use crate::ConfigGuard;
+    let m = &*s.meta;
+    bucket(m, "b");
+    put_version(m, "k", "v1", false);
+    put_version(m, "k", "v2", false);
+    let guard = |v: Option<&[u8]>| {
+        Some(ConfigGuard {
+            name: "versioning".into(),
+            value: v.map(<[u8]>::to_vec),
+        })
+    };
+    block(m.swap_bucket_config("b", "versioning", None, Some(b"A".to_vec()))).unwrap();
+    assert!(matches!(
+        block(m.swap_bucket_config("b", "versioning", None, Some(b"B".to_vec()))),
+        Err(StoreError::Changed("bucket config"))
+    ));
+    assert_eq!(
+        m.bucket_config("b", "versioning").unwrap(),
+        Some(b"A".to_vec())
+    );
+    block(m.swap_bucket_config("b", "versioning", Some(b"A".to_vec()), Some(b"B".to_vec())))
+        .unwrap();
+    assert!(matches!(
+        block(m.swap_bucket_config("nope", "versioning", None, None)),
+        Err(StoreError::NoSuchBucket(_))
+    ));
+    // A version delete decided when the config said A: refused now that it says B.
+    assert!(matches!(
+        block(m.delete_object("b", "k", "v1", Precondition::None, guard(Some(b"A")))),
+        Err(StoreError::Changed("bucket config"))
+    ));
+    assert!(
+        m.object("b", "k", "v1").unwrap().is_some(),
+        "nothing deleted"
+    );
+    assert!(matches!(
+        block(m.delete_object("b", "k", "v1", Precondition::None, guard(None))),
+        Err(StoreError::Changed("bucket config"))
+    ));
+    block(m.delete_object("b", "k", "v1", Precondition::None, guard(Some(b"B")))).unwrap();
+    assert!(m.object("b", "k", "v1").unwrap().is_none());
+    block(m.swap_bucket_config("b", "versioning", Some(b"B".to_vec()), None)).unwrap();
+    block(m.delete_object("b", "k", "v2", Precondition::None, guard(None))).unwrap();
 }
 
 #[cfg(test)]

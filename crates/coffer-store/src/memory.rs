@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::meta::{KvOp, Tagger, WriteFuture};
 use crate::{
-    Authenticated as _, BlobId, BlobReader, BlobWriter, Blobs, BucketRecord, Location, MetaStore,
-    ObjectRecord, ObjectSummary, PartRecord, PendingBlob, Precondition, SCHEMA_VERSION, Segment,
-    StoreError, UploadRecord, VersionSummary,
+    Authenticated as _, BlobId, BlobReader, BlobWriter, Blobs, BucketRecord, ConfigGuard, Location,
+    MetaStore, ObjectRecord, ObjectSummary, PartRecord, PendingBlob, Precondition, SCHEMA_VERSION,
+    Segment, StoreError, UploadRecord, VersionSummary,
 };
 
 /// A budget of durable steps shared by the stores of one simulated machine.
@@ -216,6 +216,20 @@ impl MetaState {
             .collect();
         keys.dedup();
         keys.into_iter().map(move |k| (k, self.versions(bucket, k)))
+    }
+
+    fn check_config(
+        &self,
+        bucket: &str,
+        name: &str,
+        expected: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let now = self.configs.get(&(bucket.to_owned(), name.to_owned()));
+        if now.map(Vec::as_slice) == expected {
+            Ok(())
+        } else {
+            Err(StoreError::Changed("bucket config"))
+        }
     }
 
     /// `precondition` against the current version (a delete marker is no object).
@@ -549,6 +563,25 @@ impl MetaStore for MemoryMeta {
         })
     }
 
+    fn swap_bucket_config(
+        &self,
+        bucket: &str,
+        name: &str,
+        expected: Option<Vec<u8>>,
+        value: Option<Vec<u8>>,
+    ) -> WriteFuture<()> {
+        self.write(Vec::new(), |s| {
+            s.require_bucket(bucket)?;
+            s.check_config(bucket, name, expected.as_deref())?;
+            let id = (bucket.to_owned(), name.to_owned());
+            match value {
+                Some(v) => s.configs.insert(id, v),
+                None => s.configs.remove(&id),
+            };
+            Ok(())
+        })
+    }
+
     fn put_object(
         &self,
         rec: ObjectRecord,
@@ -589,8 +622,12 @@ impl MetaStore for MemoryMeta {
         key: &str,
         version_id: &str,
         precondition: Precondition,
+        guard: Option<ConfigGuard>,
     ) -> WriteFuture<Vec<BlobId>> {
         self.write(Vec::new(), |s| {
+            if let Some(g) = &guard {
+                s.check_config(bucket, &g.name, g.value.as_deref())?;
+            }
             s.check_at(bucket, key, version_id, &precondition)?;
             Ok(s.remove_version(bucket, key, version_id))
         })

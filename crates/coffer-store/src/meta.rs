@@ -14,8 +14,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::{
-    BlobId, BucketRecord, ObjectRecord, ObjectSummary, PartRecord, PendingBlob, Precondition,
-    StoreError, UploadRecord, VersionSummary,
+    BlobId, BucketRecord, ConfigGuard, ObjectRecord, ObjectSummary, PartRecord, PendingBlob,
+    Precondition, StoreError, UploadRecord, VersionSummary,
 };
 
 /// A write's outcome, once the transaction holding it has committed.
@@ -156,6 +156,16 @@ pub trait MetaStore: Send + Sync + 'static {
         value: Option<Vec<u8>>,
     ) -> WriteFuture<()>;
 
+    /// Like [`MetaStore::put_bucket_config`], if the config still holds `expected` (`None`:
+    /// absent): a read-modify-write of a config. `Changed("bucket config")` otherwise.
+    fn swap_bucket_config(
+        &self,
+        bucket: &str,
+        name: &str,
+        expected: Option<Vec<u8>>,
+        value: Option<Vec<u8>>,
+    ) -> WriteFuture<()>;
+
     /// Makes `rec` (an object or a delete marker) the current version of its key, if
     /// `precondition` holds against the current version (a delete marker counts as no
     /// object). A version with the same id (`"null"`) is replaced; the previous current
@@ -182,15 +192,16 @@ pub trait MetaStore: Send + Sync + 'static {
         mac: Vec<u8>,
     ) -> WriteFuture<bool>;
 
-    /// Deletes one version for good if `precondition` holds against it; if it was current,
-    /// the newest remaining version becomes current. Returns its blobs (empty if it did not
-    /// exist).
+    /// Deletes one version for good if `precondition` holds against it and `guard` (if any)
+    /// against the bucket's config; if it was current, the newest remaining version becomes
+    /// current. Returns its blobs (empty if it did not exist).
     fn delete_object(
         &self,
         bucket: &str,
         key: &str,
         version_id: &str,
         precondition: Precondition,
+        guard: Option<ConfigGuard>,
     ) -> WriteFuture<Vec<BlobId>>;
 
     /// Starts an upload; `NoSuchBucket` if the bucket is gone.

@@ -128,6 +128,16 @@ impl Precondition {
     }
 }
 
+/// A bucket config a write was decided on (MFA Delete, later Object Lock): the write commits
+/// only if the config still holds `value` (`None`: absent), checked in the write's own
+/// transaction; otherwise it fails with `Changed("bucket config")` and the caller decides
+/// again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigGuard {
+    pub name: String,
+    pub value: Option<Vec<u8>>,
+}
+
 /// Why a [`Precondition`] did not hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unmet {

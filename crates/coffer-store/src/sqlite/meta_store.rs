@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use super::SqliteMeta;
 use crate::{
-    BlobId, BucketRecord, KvOp, MetaStore, ObjectRecord, ObjectSummary, PartRecord, PendingBlob,
-    Precondition, StoreError, Tagger, UploadRecord, VersionSummary, WriteFuture,
+    BlobId, BucketRecord, ConfigGuard, KvOp, MetaStore, ObjectRecord, ObjectSummary, PartRecord,
+    PendingBlob, Precondition, StoreError, Tagger, UploadRecord, VersionSummary, WriteFuture,
 };
 
 impl MetaStore for SqliteMeta {
@@ -130,6 +130,18 @@ impl MetaStore for SqliteMeta {
         Box::pin(SqliteMeta::put_bucket_config(self, bucket, name, value))
     }
 
+    fn swap_bucket_config(
+        &self,
+        bucket: &str,
+        name: &str,
+        expected: Option<Vec<u8>>,
+        value: Option<Vec<u8>>,
+    ) -> WriteFuture<()> {
+        Box::pin(SqliteMeta::swap_bucket_config(
+            self, bucket, name, expected, value,
+        ))
+    }
+
     fn put_object(
         &self,
         rec: ObjectRecord,
@@ -165,6 +177,7 @@ impl MetaStore for SqliteMeta {
         key: &str,
         version_id: &str,
         precondition: Precondition,
+        guard: Option<ConfigGuard>,
     ) -> WriteFuture<Vec<BlobId>> {
         Box::pin(SqliteMeta::delete_object(
             self,
@@ -172,6 +185,7 @@ impl MetaStore for SqliteMeta {
             key,
             version_id,
             precondition,
+            guard,
         ))
     }
 

@@ -15,8 +15,8 @@ mod uploads;
 
 use crate::codec::{decode_segments, encode_segments};
 use crate::{
-    BlobId, BucketRecord, Location, ObjectRecord, ObjectSummary, PendingBlob, Precondition,
-    Segment, StoreError, VersionSummary, prefix_successor,
+    BlobId, BucketRecord, ConfigGuard, Location, ObjectRecord, ObjectSummary, PendingBlob,
+    Precondition, Segment, StoreError, VersionSummary, prefix_successor,
 };
 pub use schema::SCHEMA_VERSION;
 use uploads::remove_upload;
@@ -376,18 +376,22 @@ impl SqliteMeta {
         let (bucket, name) = (bucket.to_owned(), name.to_owned());
         self.write(move |c| {
             require_bucket(c, &bucket)?;
-            match value {
-                Some(v) => c.execute(
-                    "INSERT INTO bucket_configs (bucket, name, value) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (bucket, name) DO UPDATE SET value = excluded.value",
-                    params![bucket, name, v],
-                )?,
-                None => c.execute(
-                    "DELETE FROM bucket_configs WHERE bucket = ?1 AND name = ?2",
-                    params![bucket, name],
-                )?,
-            };
-            Ok(())
+            set_config(c, &bucket, &name, value)
+        })
+    }
+
+    pub(super) fn swap_bucket_config(
+        &self,
+        bucket: &str,
+        name: &str,
+        expected: Option<Vec<u8>>,
+        value: Option<Vec<u8>>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        let (bucket, name) = (bucket.to_owned(), name.to_owned());
+        self.write(move |c| {
+            require_bucket(c, &bucket)?;
+            check_config(c, &bucket, &name, expected.as_deref())?;
+            set_config(c, &bucket, &name, value)
         })
     }
 
@@ -450,9 +454,13 @@ impl SqliteMeta {
         key: &str,
         version_id: &str,
         precondition: Precondition,
+        guard: Option<ConfigGuard>,
     ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {
         let (b, k, v) = (bucket.to_owned(), key.to_owned(), version_id.to_owned());
         self.write(move |c| {
+            if let Some(g) = &guard {
+                check_config(c, &b, &g.name, g.value.as_deref())?;
+            }
             check_precondition(c, &b, &k, &v, &precondition)?;
             let (freed, was_current) = remove_version(c, &b, &k, &v)?;
             if was_current {
@@ -572,6 +580,44 @@ fn writer_loop(conn: &Connection, queue: &mpsc::Receiver<Job>) {
         for done in completions {
             done(commit.clone());
         }
+    }
+}
+
+fn set_config(
+    c: &Connection,
+    bucket: &str,
+    name: &str,
+    value: Option<Vec<u8>>,
+) -> Result<(), StoreError> {
+    match value {
+        Some(v) => c
+            .prepare_cached(
+                "INSERT INTO bucket_configs (bucket, name, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (bucket, name) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![bucket, name, v])?,
+        None => c
+            .prepare_cached("DELETE FROM bucket_configs WHERE bucket = ?1 AND name = ?2")?
+            .execute(params![bucket, name])?,
+    };
+    Ok(())
+}
+
+/// The bucket config `name` holds `expected` (`None`: absent), or `Changed`.
+fn check_config(
+    c: &Connection,
+    bucket: &str,
+    name: &str,
+    expected: Option<&[u8]>,
+) -> Result<(), StoreError> {
+    let now: Option<Vec<u8>> = c
+        .prepare_cached("SELECT value FROM bucket_configs WHERE bucket = ?1 AND name = ?2")?
+        .query_row([bucket, name], |r| r.get(0))
+        .optional()?;
+    if now.as_deref() == expected {
+        Ok(())
+    } else {
+        Err(StoreError::Changed("bucket config"))
     }
 }
 

@@ -503,6 +503,7 @@ impl S3Core {
             key: key.to_owned(),
             version_id: version_id.clone(),
             delete_marker: false,
+            lock: coffer_store::ObjectLock::default(),
             size: chosen.iter().map(|p| p.size).sum(),
             etag: etag.clone(),
             last_modified_ms: now,
@@ -697,7 +698,7 @@ fn hex_to_md5(etag: &str) -> Option<[u8; 16]> {
 fn no_such_upload(e: StoreError) -> S3Error {
     match e {
         StoreError::NoSuchUpload(_) => S3Error::NoSuchUpload,
-        e => e.into(),
+        e => crate::objects::locked(e),
     }
 }
 

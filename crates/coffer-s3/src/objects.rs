@@ -1,6 +1,6 @@
 //! Single objects: put, get (ranges, conditions), head, delete, copy, tagging.
 
-use coffer_store::{ObjectRecord, Precondition, StoreError, Unmet};
+use coffer_store::{ObjectLock, ObjectRecord, Precondition, Removal, StoreError, Unmet};
 
 use crate::checksum::{Integrity, etag_of};
 use crate::customer_key::CustomerKey;
@@ -131,6 +131,16 @@ pub(crate) fn unmet(e: StoreError) -> S3Error {
     match e {
         StoreError::Precondition(Unmet::Missing) => S3Error::NoSuchKey,
         StoreError::Precondition(_) => S3Error::PreconditionFailed,
+        e => locked(e),
+    }
+}
+
+/// The store refused to remove a locked version: S3's answer.
+pub(crate) fn locked(e: StoreError) -> S3Error {
+    match e {
+        StoreError::Locked(_) => {
+            S3Error::AccessDenied("Access Denied because object protected by object lock.".into())
+        }
         e => e.into(),
     }
 }
@@ -142,7 +152,7 @@ fn unmet_at_commit(e: StoreError) -> S3Error {
     match e {
         StoreError::Precondition(Unmet::Exists) => S3Error::PreconditionFailed,
         StoreError::Precondition(_) => S3Error::ConditionalRequestConflict,
-        e => e.into(),
+        e => locked(e),
     }
 }
 
@@ -239,6 +249,7 @@ impl S3Core {
             key: req.key,
             version_id: version_id.clone(),
             delete_marker: false,
+            lock: ObjectLock::default(),
             size: written.segment.plain_len,
             etag: etag.clone(),
             last_modified_ms: now,
@@ -370,6 +381,7 @@ impl S3Core {
                     key: key.to_owned(),
                     version_id: version_id.clone(),
                     delete_marker: true,
+                    lock: ObjectLock::default(),
                     size: 0,
                     etag: String::new(),
                     last_modified_ms: self.now_ms(),
@@ -407,7 +419,19 @@ impl S3Core {
             self.admit_version_delete(config, mfa)?;
             match self
                 .meta
-                .delete_object(bucket, key, version_id, precondition.clone(), Some(guard))
+                .delete_object(
+                    bucket,
+                    key,
+                    version_id,
+                    precondition.clone(),
+                    Some(guard),
+                    // Object Lock is judged in the store, by the one clock. (No bypass until
+                    // governance retention can be set.)
+                    Removal {
+                        now_ms: self.now_ms(),
+                        bypass_governance: false,
+                    },
+                )
                 .await
             {
                 Ok(freed) => {

@@ -13,9 +13,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::{
-    BlobId, BlobStore, BucketRecord, KvOp, Location, MetaStore, ObjectRecord, ObjectSummary,
-    PartRecord, PendingBlob, Precondition, Segment, StoreError, Unmet, UploadRecord,
-    VersionSummary,
+    BlobId, BlobStore, BucketRecord, KvOp, Location, Locked, MetaStore, ObjectLock, ObjectRecord,
+    ObjectSummary, PartRecord, PendingBlob, Precondition, Removal, RetentionMode, Segment,
+    StoreError, Unmet, UploadRecord, VersionSummary,
 };
 
 /// A pair of stores under test, with whatever must live as long as they do (a temporary
@@ -75,6 +75,7 @@ pub const CASES: &[Case] = &[
     ),
     ("versions_and_preconditions", versions_and_preconditions),
     ("config_guards", config_guards),
+    ("locked_versions_stay", locked_versions_stay),
 ];
 
 /// Runs every case on a fresh subject from `make`, naming the case that fails.
@@ -95,6 +96,7 @@ fn obj(bucket: &str, key: &str, seg: Location) -> ObjectRecord {
         key: key.into(),
         version_id: "null".into(),
         delete_marker: false,
+        lock: ObjectLock::default(),
         size: 3,
         etag: "e".into(),
         last_modified_ms: 1,
@@ -221,7 +223,8 @@ fn objects_lifecycle_and_listing(s: &Subject) {
     assert!(m.referenced_blobs().unwrap().is_empty());
     assert!(m.object("b", "a/1", "null").unwrap().is_some());
     for k in ["a/1", "a/2", "b", "c/x/y"] {
-        block(m.delete_object("b", k, "null", Precondition::None, None)).unwrap();
+        block(m.delete_object("b", k, "null", Precondition::None, None, Removal::default()))
+            .unwrap();
     }
     assert!(m.bucket_is_empty("b").unwrap());
     block(m.delete_bucket("b")).unwrap();
@@ -588,7 +591,8 @@ fn preconditions_are_checked_in_the_write(s: &Subject) {
         Err(StoreError::Precondition(Unmet::EtagDiffers))
     ));
     put(Precondition::EtagIs("e".into())).unwrap();
-    let del = |p: Precondition| block(m.delete_object("b", "k", "null", p, None));
+    let del =
+        |p: Precondition| block(m.delete_object("b", "k", "null", p, None, Removal::default()));
     assert!(matches!(
         del(Precondition::EtagIs("x".into())),
         Err(StoreError::Precondition(Unmet::EtagDiffers))
@@ -759,12 +763,13 @@ fn versions_keep_history(s: &Subject) {
         "versions and markers keep a bucket"
     );
     // Removing the current version (the marker) makes the newest remaining one current.
-    block(m.delete_object("b", "k", "m1", Precondition::None, None)).unwrap();
+    block(m.delete_object("b", "k", "m1", Precondition::None, None, Removal::default())).unwrap();
     assert_eq!(m.current("b", "k").unwrap().unwrap().version_id, "v2");
     assert_eq!(keys(m.list_objects("b", "", "", true, 10).unwrap()), ["k"]);
     // Removing a noncurrent version frees its blobs and leaves the current one alone.
     assert_eq!(
-        block(m.delete_object("b", "k", "v1", Precondition::None, None)).unwrap(),
+        block(m.delete_object("b", "k", "v1", Precondition::None, None, Removal::default()))
+            .unwrap(),
         vec![b1]
     );
     assert_eq!(m.current("b", "k").unwrap().unwrap().version_id, "v2");
@@ -811,7 +816,7 @@ fn versions_keep_history(s: &Subject) {
     put_version(m, "k2", "w2", false);
     assert_eq!(m.current("b", "k2").unwrap().unwrap().version_id, "w2");
     for v in ["w1", "w2", "null"] {
-        block(m.delete_object("b", "k2", v, Precondition::None, None)).unwrap();
+        block(m.delete_object("b", "k2", v, Precondition::None, None, Removal::default())).unwrap();
     }
     // Tags of a noncurrent version change in place.
     let v2 = m.object("b", "k", "v2").unwrap().unwrap();
@@ -819,7 +824,7 @@ fn versions_keep_history(s: &Subject) {
     assert_eq!(m.object("b", "k", "v2").unwrap().unwrap().meta, b"t");
     assert!(m.current("b", "k").unwrap().unwrap().delete_marker);
     for v in ["null", "v3", "v2"] {
-        block(m.delete_object("b", "k", v, Precondition::None, None)).unwrap();
+        block(m.delete_object("b", "k", v, Precondition::None, None, Removal::default())).unwrap();
     }
     assert!(m.current("b", "k").unwrap().is_none());
     assert!(m.bucket_is_empty("b").unwrap());
@@ -927,10 +932,25 @@ fn versions_and_preconditions(s: &Subject) {
     put("v3", Precondition::EtagIs("e-v2".into())).unwrap();
     // A delete of one version is judged against that version.
     assert!(matches!(
-        block(m.delete_object("b", "k", "v1", Precondition::EtagIs("e-v3".into()), None)),
+        block(m.delete_object(
+            "b",
+            "k",
+            "v1",
+            Precondition::EtagIs("e-v3".into()),
+            None,
+            Removal::default()
+        )),
         Err(StoreError::Precondition(Unmet::EtagDiffers))
     ));
-    block(m.delete_object("b", "k", "v1", Precondition::EtagIs("e-v1".into()), None)).unwrap();
+    block(m.delete_object(
+        "b",
+        "k",
+        "v1",
+        Precondition::EtagIs("e-v1".into()),
+        None,
+        Removal::default(),
+    ))
+    .unwrap();
     assert_eq!(
         listed(m.list_versions("b", "", "", true, None, 10).unwrap()),
         [
@@ -971,7 +991,14 @@ fn config_guards(s: &Subject) {
     ));
     // A version delete decided when the config said A: refused now that it says B.
     assert!(matches!(
-        block(m.delete_object("b", "k", "v1", Precondition::None, guard(Some(b"A")))),
+        block(m.delete_object(
+            "b",
+            "k",
+            "v1",
+            Precondition::None,
+            guard(Some(b"A")),
+            Removal::default()
+        )),
         Err(StoreError::Changed("bucket config"))
     ));
     assert!(
@@ -979,13 +1006,117 @@ fn config_guards(s: &Subject) {
         "nothing deleted"
     );
     assert!(matches!(
-        block(m.delete_object("b", "k", "v1", Precondition::None, guard(None))),
+        block(m.delete_object(
+            "b",
+            "k",
+            "v1",
+            Precondition::None,
+            guard(None),
+            Removal::default()
+        )),
         Err(StoreError::Changed("bucket config"))
     ));
-    block(m.delete_object("b", "k", "v1", Precondition::None, guard(Some(b"B")))).unwrap();
+    block(m.delete_object(
+        "b",
+        "k",
+        "v1",
+        Precondition::None,
+        guard(Some(b"B")),
+        Removal::default(),
+    ))
+    .unwrap();
     assert!(m.object("b", "k", "v1").unwrap().is_none());
     block(m.swap_bucket_config("b", "versioning", Some(b"B".to_vec()), None)).unwrap();
-    block(m.delete_object("b", "k", "v2", Precondition::None, guard(None))).unwrap();
+    block(m.delete_object(
+        "b",
+        "k",
+        "v2",
+        Precondition::None,
+        guard(None),
+        Removal::default(),
+    ))
+    .unwrap();
+}
+
+/// Object Lock is the store's to enforce: no delete or replacement removes a locked version.
+fn locked_versions_stay(s: &Subject) {
+    let m = &*s.meta;
+    bucket(m, "b");
+    let locked = |v: &str, lock: ObjectLock| {
+        let mut o = version("k", v, false, Location::Inline(vec![1]));
+        o.lock = lock;
+        block(m.put_object(o, Vec::new(), Precondition::None)).unwrap();
+    };
+    let at = |now_ms: i64, bypass_governance: bool| Removal {
+        now_ms,
+        bypass_governance,
+    };
+    let del =
+        |v: &str, r: Removal| block(m.delete_object("b", "k", v, Precondition::None, None, r));
+    let retained = |mode, until| ObjectLock {
+        retention: Some((mode, until)),
+        legal_hold: false,
+    };
+    locked("c", retained(RetentionMode::Compliance, 1000));
+    locked("g", retained(RetentionMode::Governance, 1000));
+    locked(
+        "h",
+        ObjectLock {
+            retention: None,
+            legal_hold: true,
+        },
+    );
+    assert_eq!(
+        m.object("b", "k", "c").unwrap().unwrap().lock,
+        retained(RetentionMode::Compliance, 1000)
+    );
+    for (v, r, why) in [
+        ("c", at(999, false), Locked::Compliance),
+        ("c", at(999, true), Locked::Compliance),
+        ("g", at(999, false), Locked::Governance),
+        ("g", Removal::default(), Locked::Governance),
+        ("h", at(i64::MAX, true), Locked::LegalHold),
+    ] {
+        assert!(
+            matches!(del(v, r), Err(StoreError::Locked(w)) if w == why),
+            "{v} at {r:?}"
+        );
+    }
+    assert_eq!(
+        m.list_versions("b", "", "", true, None, 10).unwrap().len(),
+        3,
+        "nothing went"
+    );
+    // A delete marker on top is no removal.
+    put_version(m, "k", "m", true);
+    // Governance yields to the bypass, compliance to the date only.
+    del("g", at(999, true)).unwrap();
+    del("c", at(1000, false)).unwrap();
+    assert!(m.object("b", "k", "c").unwrap().is_none());
+    // A locked null version is not replaced by a write before its date.
+    let mut null = version("n", "null", false, Location::Inline(vec![1]));
+    null.lock = retained(RetentionMode::Governance, 5000);
+    block(m.put_object(null, Vec::new(), Precondition::None)).unwrap();
+    let mut over = version("n", "null", false, Location::Inline(vec![2]));
+    over.last_modified_ms = 4999;
+    assert!(matches!(
+        block(m.put_object(over.clone(), Vec::new(), Precondition::None)),
+        Err(StoreError::Locked(Locked::Governance))
+    ));
+    over.last_modified_ms = 5000;
+    block(m.put_object(over, Vec::new(), Precondition::None)).unwrap();
+    // Legal hold released (a new record without it): removable.
+    let mut h = m.object("b", "k", "h").unwrap().unwrap();
+    h.lock = ObjectLock::default();
+    let mac = h.mac.clone();
+    assert!(block(m.update_object_meta("b", "k", "h", mac, h.meta.clone(), vec![9])).unwrap());
+    assert!(
+        matches!(
+            del("h", at(0, false)),
+            Err(StoreError::Locked(Locked::LegalHold))
+        ),
+        "meta updates keep the lock"
+    );
 }
 
 #[cfg(test)]

@@ -21,6 +21,9 @@ pub enum StoreError {
     /// A conditional write's precondition did not hold at the moment of writing.
     #[error("precondition not met: {0:?}")]
     Precondition(crate::Unmet),
+    /// Object Lock: the version is retained or under legal hold.
+    #[error("the version is locked: {0:?}")]
+    Locked(crate::Locked),
     /// The data directory was written by a newer Coffer.
     #[error(
         "the data directory's schema is version {found}, newer than this Coffer knows ({known}): run the Coffer that wrote it"

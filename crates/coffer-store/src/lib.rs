@@ -40,8 +40,9 @@ pub use error::StoreError;
 pub use local::LocalBlobs;
 pub use meta::{KvOp, MetaStore, Tagger, WriteFuture, prefix_successor};
 pub use records::{
-    Authenticated, BucketRecord, ConfigGuard, Location, ObjectRecord, ObjectSummary, PartRecord,
-    Precondition, Segment, Unmet, UploadRecord, VersionSummary,
+    Authenticated, BucketRecord, ConfigGuard, Location, Locked, ObjectLock, ObjectRecord,
+    ObjectSummary, PartRecord, Precondition, Removal, RetentionMode, Segment, Unmet, UploadRecord,
+    VersionSummary,
 };
 pub use sqlite::{SCHEMA_VERSION, SqliteMeta};
 pub use storage::Storage;

@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::meta::{KvOp, Tagger, WriteFuture};
 use crate::{
     Authenticated as _, BlobId, BlobReader, BlobWriter, Blobs, BucketRecord, ConfigGuard, Location,
-    MetaStore, ObjectRecord, ObjectSummary, PartRecord, PendingBlob, Precondition, SCHEMA_VERSION,
-    Segment, StoreError, UploadRecord, VersionSummary,
+    MetaStore, ObjectRecord, ObjectSummary, PartRecord, PendingBlob, Precondition, Removal,
+    SCHEMA_VERSION, Segment, StoreError, UploadRecord, VersionSummary,
 };
 
 /// A budget of durable steps shared by the stores of one simulated machine.
@@ -283,8 +283,32 @@ impl MetaState {
         freed
     }
 
-    /// `rec` becomes the current version of its key, replacing the version with its id.
-    fn install_version(&mut self, rec: ObjectRecord) -> Vec<BlobId> {
+    fn check_lock(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+        removal: Removal,
+    ) -> Result<(), StoreError> {
+        let id = (bucket.to_owned(), key.to_owned(), version_id.to_owned());
+        match self
+            .objects
+            .get(&id)
+            .and_then(|v| v.rec.lock.refuses(removal))
+        {
+            Some(why) => Err(StoreError::Locked(why)),
+            None => Ok(()),
+        }
+    }
+
+    /// `rec` becomes the current version of its key, replacing the version with its id
+    /// (never a locked one).
+    fn install_version(&mut self, rec: ObjectRecord) -> Result<Vec<BlobId>, StoreError> {
+        let at = Removal {
+            now_ms: rec.last_modified_ms,
+            bypass_governance: false,
+        };
+        self.check_lock(&rec.bucket, &rec.key, &rec.version_id, at)?;
         let freed = self.remove_version(&rec.bucket, &rec.key, &rec.version_id);
         let seq = self.current(&rec.bucket, &rec.key).map_or(0, |v| v.seq + 1);
         for s in &rec.segments {
@@ -292,7 +316,7 @@ impl MetaState {
         }
         let id = (rec.bucket.clone(), rec.key.clone(), rec.version_id.clone());
         self.objects.insert(id, Version { rec, seq });
-        freed
+        Ok(freed)
     }
 
     fn remove_upload(&mut self, upload_id: &str) -> Vec<BlobId> {
@@ -591,7 +615,7 @@ impl MetaStore for MemoryMeta {
         self.write(pending, |s| {
             s.require_bucket(&rec.bucket)?;
             s.check_current(&rec.bucket, &rec.key, &precondition)?;
-            Ok(s.install_version(rec))
+            s.install_version(rec)
         })
     }
 
@@ -623,12 +647,14 @@ impl MetaStore for MemoryMeta {
         version_id: &str,
         precondition: Precondition,
         guard: Option<ConfigGuard>,
+        removal: Removal,
     ) -> WriteFuture<Vec<BlobId>> {
         self.write(Vec::new(), |s| {
             if let Some(g) = &guard {
                 s.check_config(bucket, &g.name, g.value.as_deref())?;
             }
             s.check_at(bucket, key, version_id, &precondition)?;
+            s.check_lock(bucket, key, version_id, removal)?;
             Ok(s.remove_version(bucket, key, version_id))
         })
     }
@@ -683,7 +709,7 @@ impl MetaStore for MemoryMeta {
                     Location::Inline(_) => None,
                 })
                 .collect();
-            freed.extend(s.install_version(object));
+            freed.extend(s.install_version(object)?);
             freed.retain(|id| !kept.contains(id));
             Ok(freed)
         })

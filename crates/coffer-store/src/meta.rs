@@ -15,7 +15,7 @@ use std::pin::Pin;
 
 use crate::{
     BlobId, BucketRecord, ConfigGuard, ObjectRecord, ObjectSummary, PartRecord, PendingBlob,
-    Precondition, StoreError, UploadRecord, VersionSummary,
+    Precondition, Removal, StoreError, UploadRecord, VersionSummary,
 };
 
 /// A write's outcome, once the transaction holding it has committed.
@@ -168,7 +168,8 @@ pub trait MetaStore: Send + Sync + 'static {
 
     /// Makes `rec` (an object or a delete marker) the current version of its key, if
     /// `precondition` holds against the current version (a delete marker counts as no
-    /// object). A version with the same id (`"null"`) is replaced; the previous current
+    /// object). A version with the same id (`"null"`) is replaced — unless it is locked at
+    /// `rec.last_modified_ms` (`Locked`, no bypass); the previous current
     /// version, if another, stays as a noncurrent one. Returns the blobs of the replaced
     /// version. `pending` are the new blobs `rec` references: kept if this commits, removed
     /// at once if it does not (even when the caller has gone away meanwhile).
@@ -192,9 +193,11 @@ pub trait MetaStore: Send + Sync + 'static {
         mac: Vec<u8>,
     ) -> WriteFuture<bool>;
 
-    /// Deletes one version for good if `precondition` holds against it and `guard` (if any)
-    /// against the bucket's config; if it was current, the newest remaining version becomes
-    /// current. Returns its blobs (empty if it did not exist).
+    /// Deletes one version for good if `precondition` holds against it, `guard` (if any)
+    /// against the bucket's config, and its Object Lock allows it at `removal` (`Locked`
+    /// otherwise: no caller can remove a locked version, whatever it checked before); if it
+    /// was current, the newest remaining version becomes current. Returns its blobs (empty
+    /// if it did not exist).
     fn delete_object(
         &self,
         bucket: &str,
@@ -202,6 +205,7 @@ pub trait MetaStore: Send + Sync + 'static {
         version_id: &str,
         precondition: Precondition,
         guard: Option<ConfigGuard>,
+        removal: Removal,
     ) -> WriteFuture<Vec<BlobId>>;
 
     /// Starts an upload; `NoSuchBucket` if the bucket is gone.

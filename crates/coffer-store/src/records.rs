@@ -37,6 +37,8 @@ pub struct ObjectRecord {
     pub version_id: String,
     /// A delete marker: a version with no bytes that says the key was deleted.
     pub delete_marker: bool,
+    /// Object Lock on this version: what the store refuses to remove.
+    pub lock: ObjectLock,
     pub size: u64,
     pub etag: String,
     pub last_modified_ms: i64,
@@ -128,6 +130,59 @@ impl Precondition {
     }
 }
 
+/// Object Lock retention modes (S3's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetentionMode {
+    /// Removable before the date only with `s3:BypassGovernanceRetention` and the bypass
+    /// header (the domain decides; the store is told).
+    Governance,
+    /// Removable by nobody before the date.
+    Compliance,
+}
+
+/// A version's Object Lock state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ObjectLock {
+    /// The mode and the retain-until time (ms).
+    pub retention: Option<(RetentionMode, i64)>,
+    pub legal_hold: bool,
+}
+
+/// Why the store refused to remove a version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locked {
+    LegalHold,
+    Compliance,
+    Governance,
+}
+
+impl ObjectLock {
+    /// Whether this lock forbids removing (or replacing) the version at `removal`'s time.
+    pub fn refuses(&self, removal: Removal) -> Option<Locked> {
+        if self.legal_hold {
+            return Some(Locked::LegalHold);
+        }
+        match self.retention {
+            Some((_, until)) if until <= removal.now_ms => None,
+            Some((RetentionMode::Compliance, _)) => Some(Locked::Compliance),
+            Some((RetentionMode::Governance, _)) if !removal.bypass_governance => {
+                Some(Locked::Governance)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What removing a version is judged by in the store's own transaction (Object Lock): the
+/// time by the server's one clock, and whether governance retention may be bypassed (the
+/// caller holds `s3:BypassGovernanceRetention` and sent the header). The default (time 0,
+/// no bypass) refuses every retained version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Removal {
+    pub now_ms: i64,
+    pub bypass_governance: bool,
+}
+
 /// A bucket config a write was decided on (MFA Delete, later Object Lock): the write commits
 /// only if the config still holds `value` (`None`: absent), checked in the write's own
 /// transaction; otherwise it fails with `Changed("bucket config")` and the caller decides
@@ -183,10 +238,21 @@ impl Authenticated for ObjectRecord {
         for s in &self.segments {
             put_authenticated_segment(out, s);
         }
-        // After the last segment, where no record without it has bytes: the canonical bytes
-        // of every record written before delete markers existed stay what they were.
+        // After the last segment, where no record without them has bytes: the canonical bytes
+        // of every record written before delete markers and locks existed stay what they were.
         if self.delete_marker {
             out.extend_from_slice(b"\xffdelete-marker");
+        }
+        if self.lock != ObjectLock::default() {
+            out.extend_from_slice(b"\xfeobject-lock");
+            let (mode, until) = match self.lock.retention {
+                None => (0u8, 0i64),
+                Some((RetentionMode::Governance, t)) => (1, t),
+                Some((RetentionMode::Compliance, t)) => (2, t),
+            };
+            out.push(mode);
+            out.extend_from_slice(&until.to_be_bytes());
+            out.push(u8::from(self.lock.legal_hold));
         }
     }
 

@@ -6,7 +6,8 @@ use std::collections::HashSet;
 use super::SqliteMeta;
 use crate::{
     BlobId, BucketRecord, ConfigGuard, KvOp, MetaStore, ObjectRecord, ObjectSummary, PartRecord,
-    PendingBlob, Precondition, StoreError, Tagger, UploadRecord, VersionSummary, WriteFuture,
+    PendingBlob, Precondition, Removal, StoreError, Tagger, UploadRecord, VersionSummary,
+    WriteFuture,
 };
 
 impl MetaStore for SqliteMeta {
@@ -178,6 +179,7 @@ impl MetaStore for SqliteMeta {
         version_id: &str,
         precondition: Precondition,
         guard: Option<ConfigGuard>,
+        removal: Removal,
     ) -> WriteFuture<Vec<BlobId>> {
         Box::pin(SqliteMeta::delete_object(
             self,
@@ -186,6 +188,7 @@ impl MetaStore for SqliteMeta {
             version_id,
             precondition,
             guard,
+            removal,
         ))
     }
 

@@ -15,8 +15,9 @@ mod uploads;
 
 use crate::codec::{decode_segments, encode_segments};
 use crate::{
-    BlobId, BucketRecord, ConfigGuard, Location, ObjectRecord, ObjectSummary, PendingBlob,
-    Precondition, Segment, StoreError, VersionSummary, prefix_successor,
+    BlobId, BucketRecord, ConfigGuard, Location, ObjectLock, ObjectRecord, ObjectSummary,
+    PendingBlob, Precondition, Removal, RetentionMode, Segment, StoreError, VersionSummary,
+    prefix_successor,
 };
 pub use schema::SCHEMA_VERSION;
 use uploads::remove_upload;
@@ -455,6 +456,7 @@ impl SqliteMeta {
         version_id: &str,
         precondition: Precondition,
         guard: Option<ConfigGuard>,
+        removal: Removal,
     ) -> impl Future<Output = Result<Vec<BlobId>, StoreError>> + Send + 'static {
         let (b, k, v) = (bucket.to_owned(), key.to_owned(), version_id.to_owned());
         self.write(move |c| {
@@ -462,6 +464,7 @@ impl SqliteMeta {
                 check_config(c, &b, &g.name, g.value.as_deref())?;
             }
             check_precondition(c, &b, &k, &v, &precondition)?;
+            check_lock(c, &b, &k, &v, removal)?;
             let (freed, was_current) = remove_version(c, &b, &k, &v)?;
             if was_current {
                 promote_newest(c, &b, &k)?;
@@ -680,7 +683,8 @@ fn object_row(
     version_id: &str,
 ) -> Result<Option<ObjectRecord>, StoreError> {
     let mut st = c.prepare_cached(
-        "SELECT size, etag, last_modified_ms, meta, segments, mac, version_id, delete_marker
+        "SELECT size, etag, last_modified_ms, meta, segments, mac, version_id, delete_marker,
+                retain_mode, retain_until_ms, legal_hold
          FROM objects WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
     )?;
     let row = st
@@ -697,7 +701,8 @@ fn current_row(
     key: &str,
 ) -> Result<Option<ObjectRecord>, StoreError> {
     let mut st = c.prepare_cached(
-        "SELECT size, etag, last_modified_ms, meta, segments, mac, version_id, delete_marker
+        "SELECT size, etag, last_modified_ms, meta, segments, mac, version_id, delete_marker,
+                retain_mode, retain_until_ms, legal_hold
          FROM objects WHERE bucket = ?1 AND latest = 1 AND key = ?2",
     )?;
     let row = st.query_row([bucket, key], object_columns).optional()?;
@@ -705,7 +710,17 @@ fn current_row(
         .transpose()
 }
 
-type ObjectColumns = (i64, String, i64, Vec<u8>, Vec<u8>, Vec<u8>, String, bool);
+type ObjectColumns = (
+    i64,
+    String,
+    i64,
+    Vec<u8>,
+    Vec<u8>,
+    Vec<u8>,
+    String,
+    bool,
+    (i64, i64, bool),
+);
 
 fn object_columns(r: &Row<'_>) -> rusqlite::Result<ObjectColumns> {
     Ok((
@@ -717,13 +732,63 @@ fn object_columns(r: &Row<'_>) -> rusqlite::Result<ObjectColumns> {
         r.get(5)?,
         r.get(6)?,
         r.get(7)?,
+        (r.get(8)?, r.get(9)?, r.get(10)?),
     ))
+}
+
+/// A version's lock from its columns.
+fn lock_from((mode, until, legal_hold): (i64, i64, bool)) -> Result<ObjectLock, StoreError> {
+    let retention = match mode {
+        0 => None,
+        1 => Some((RetentionMode::Governance, until)),
+        2 => Some((RetentionMode::Compliance, until)),
+        _ => return Err(StoreError::Corrupt("retention mode")),
+    };
+    Ok(ObjectLock {
+        retention,
+        legal_hold,
+    })
+}
+
+fn lock_columns(lock: &ObjectLock) -> (i64, i64, bool) {
+    let (mode, until) = match lock.retention {
+        None => (0, 0),
+        Some((RetentionMode::Governance, t)) => (1, t),
+        Some((RetentionMode::Compliance, t)) => (2, t),
+    };
+    (mode, until, lock.legal_hold)
+}
+
+/// Refuses if the version exists and its lock forbids removing it at `removal`.
+fn check_lock(
+    c: &Connection,
+    bucket: &str,
+    key: &str,
+    version_id: &str,
+    removal: Removal,
+) -> Result<(), StoreError> {
+    let cols: Option<(i64, i64, bool)> = c
+        .prepare_cached(
+            "SELECT retain_mode, retain_until_ms, legal_hold FROM objects
+             WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
+        )?
+        .query_row([bucket, key, version_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    match cols.map(lock_from).transpose()? {
+        Some(lock) => match lock.refuses(removal) {
+            Some(why) => Err(StoreError::Locked(why)),
+            None => Ok(()),
+        },
+        None => Ok(()),
+    }
 }
 
 fn object_from_columns(
     bucket: &str,
     key: &str,
-    (size, etag, last_modified_ms, meta, segs, mac, version_id, delete_marker): ObjectColumns,
+    (size, etag, last_modified_ms, meta, segs, mac, version_id, delete_marker, lock): ObjectColumns,
 ) -> Result<ObjectRecord, StoreError> {
     {
         Ok(ObjectRecord {
@@ -731,6 +796,7 @@ fn object_from_columns(
             key: key.to_owned(),
             version_id,
             delete_marker,
+            lock: lock_from(lock)?,
             // A negative size can only be an edited row: refuse it like any other damage.
             size: u64::try_from(size).map_err(|_| StoreError::Corrupt("object size"))?,
             etag,
@@ -756,19 +822,27 @@ pub(super) fn install_version(
         )?
         .query_row([&rec.bucket, &rec.key], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
+    // A locked version is never replaced (no bypass: S3 has none for an overwrite).
+    let at = Removal {
+        now_ms: rec.last_modified_ms,
+        bypass_governance: false,
+    };
+    check_lock(c, &rec.bucket, &rec.key, &rec.version_id, at)?;
     let (freed, _) = remove_version(c, &rec.bucket, &rec.key, &rec.version_id)?;
     if let Some((rowid, _)) = newest {
         c.prepare_cached("UPDATE objects SET latest = 0 WHERE rowid = ?1")?
             .execute([rowid])?;
     }
     let seq = newest.map_or(0, |(_, seq)| seq + 1);
+    let (mode, until, hold) = lock_columns(&rec.lock);
     for s in &rec.segments {
         ref_segment(c, s)?;
     }
     c.prepare_cached(
         "INSERT INTO objects (bucket, key, version_id, size, etag, last_modified_ms, meta, segments,
-                              mac, seq, latest, delete_marker)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11)",
+                              mac, seq, latest, delete_marker, retain_mode, retain_until_ms,
+                              legal_hold)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         rec.bucket,
@@ -781,7 +855,10 @@ pub(super) fn install_version(
         encode_segments(&rec.segments),
         rec.mac,
         seq,
-        rec.delete_marker
+        rec.delete_marker,
+        mode,
+        until,
+        hold
     ])?;
     Ok(freed)
 }

@@ -98,9 +98,12 @@ fn versioned_segments(_: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Version 4: object versions. `seq` orders the versions of a key (newest highest); `latest`
-/// marks the current one (the highest `seq`), `delete_marker` the versions that are delete
-/// markers. Rows from before are each their key's only version: `seq` 0, current.
+/// Version 4: object versions and their locks. `seq` orders the versions of a key (newest
+/// highest); `latest` marks the current one (the highest `seq`), `delete_marker` the versions
+/// that are delete markers; `retain_mode` (0 none, 1 governance, 2 compliance),
+/// `retain_until_ms` and `legal_hold` are a version's Object Lock, which the store enforces on
+/// every removal. Rows from before are each their key's only version: `seq` 0, current,
+/// unlocked.
 ///
 /// The current version is found as `latest = 1` through `objects_current`, never as
 /// `ORDER BY seq DESC LIMIT 1`: SQLite (built with STAT4, as rusqlite bundles it) marks a
@@ -113,6 +116,9 @@ fn object_versions(c: &Connection) -> Result<(), StoreError> {
 ALTER TABLE objects ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE objects ADD COLUMN latest INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE objects ADD COLUMN delete_marker INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE objects ADD COLUMN retain_mode INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE objects ADD COLUMN retain_until_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE objects ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX objects_versions ON objects (bucket, key, seq DESC);
 CREATE INDEX objects_current ON objects (bucket, latest, key, delete_marker);
 ",

@@ -11,6 +11,7 @@ fn obj(bucket: &str, key: &str, seg: Location) -> ObjectRecord {
         key: key.into(),
         version_id: "null".into(),
         delete_marker: false,
+        lock: Default::default(),
         size: 3,
         etag: "e".into(),
         last_modified_ms: 1,
@@ -110,6 +111,27 @@ fn authenticated_bytes_cover_every_field() {
     let mut v = base.clone();
     v.segments.push(v.segments[0].clone());
     variants.push(v);
+    let mut v = base.clone();
+    v.delete_marker = true;
+    variants.push(v);
+    for lock in [
+        crate::ObjectLock {
+            retention: Some((crate::RetentionMode::Governance, 7)),
+            legal_hold: false,
+        },
+        crate::ObjectLock {
+            retention: Some((crate::RetentionMode::Compliance, 7)),
+            legal_hold: false,
+        },
+        crate::ObjectLock {
+            retention: None,
+            legal_hold: true,
+        },
+    ] {
+        let mut v = base.clone();
+        v.lock = lock;
+        variants.push(v);
+    }
     // Field boundaries are length-prefixed: moving a byte between fields changes the bytes.
     let mut v = base.clone();
     v.bucket = "bk".into();

@@ -55,6 +55,19 @@ impl Machine {
         }
     }
 
+    /// Restarts and opens the domain (which sweeps): what exists must be exactly what is
+    /// referenced.
+    async fn restart_checked(&self, k: u64) -> (Machine, S3Core) {
+        let machine = self.restarted();
+        let core = machine.open().await.unwrap();
+        assert_eq!(
+            machine.blobs.durable_ids(),
+            machine.meta.referenced_blobs().unwrap(),
+            "crash at step {k}: orphaned or dangling blobs"
+        );
+        (machine, core)
+    }
+
     async fn open(&self) -> Result<S3Core, S3Error> {
         let storage = Storage {
             meta: self.meta.clone(),
@@ -228,14 +241,7 @@ async fn check_after_restart(
     in_flight: &Option<(String, Contents)>,
     k: u64,
 ) {
-    let machine = crashed.restarted();
-    let core = machine.open().await.unwrap();
-    // The sweep ran in open: what exists is exactly what is referenced.
-    assert_eq!(
-        machine.blobs.durable_ids(),
-        machine.meta.referenced_blobs().unwrap(),
-        "crash at step {k}: orphaned or dangling blobs"
-    );
+    let (_machine, core) = crashed.restart_checked(k).await;
     if core.bucket(BUCKET).is_err() {
         assert!(
             acked.is_empty(),
@@ -409,13 +415,7 @@ async fn every_crash_point_keeps_acknowledged_versions() {
         let power = PowerSupply::failing_after(k);
         let machine = Machine::new(power.clone());
         let (acked, in_flight) = run(&machine, &ops).await;
-        let restarted = machine.restarted();
-        let core = restarted.open().await.unwrap();
-        assert_eq!(
-            restarted.blobs.durable_ids(),
-            restarted.meta.referenced_blobs().unwrap(),
-            "crash at step {k}: orphaned or dangling blobs"
-        );
+        let (_restarted, core) = machine.restart_checked(k).await;
         if core.bucket(BUCKET).is_err() {
             assert!(acked.is_empty());
             continue;
@@ -439,7 +439,12 @@ async fn every_crash_point_keeps_acknowledged_versions() {
                 present.contains(&id.as_str()),
                 "crash at step {k}: version {id} lost"
             );
-            let got = common_read_version(&core, id).await;
+            let got = match common::read_version(&core, BUCKET, "k", VersionSelector::Id(id)).await
+            {
+                Ok(b) => Some(b),
+                Err(S3Error::DeleteMarker { .. }) => None,
+                Err(e) => panic!("crash at step {k}: version {id}: {e}"),
+            };
             assert_eq!(&got, bytes, "crash at step {k}: version {id}");
         }
         let unknown = present
@@ -452,31 +457,5 @@ async fn every_crash_point_keeps_acknowledged_versions() {
             unknown <= usize::from(in_flight),
             "crash at step {k}: {unknown} versions nobody acknowledged"
         );
-    }
-
-    async fn common_read_version(core: &S3Core, id: &str) -> Option<Vec<u8>> {
-        match core
-            .get_object(
-                BUCKET,
-                "k",
-                VersionSelector::Id(id),
-                None,
-                &Default::default(),
-                None,
-            )
-            .await
-        {
-            Ok(r) => {
-                use futures::StreamExt as _;
-                let mut out = Vec::new();
-                let mut body = r.body;
-                while let Some(c) = body.next().await {
-                    out.extend_from_slice(&c.unwrap());
-                }
-                Some(out)
-            }
-            Err(S3Error::DeleteMarker { .. }) => None,
-            Err(e) => panic!("version {id}: {e}"),
-        }
     }
 }

@@ -181,7 +181,11 @@ async fn apply(core: &S3Core, model: &mut BTreeMap<String, ()>, changes: &[Chang
     }
 }
 
-fn check(storage: Storage, changes: &[Change], listings: &[Listing]) {
+/// Runs `body` on a fresh domain over `storage` with the bucket made.
+fn with_bucket<F: std::future::Future<Output = ()>>(
+    storage: Storage,
+    body: impl FnOnce(S3Core) -> F,
+) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -194,6 +198,12 @@ fn check(storage: Storage, changes: &[Change], listings: &[Listing]) {
         core.create_bucket("111122223333", BUCKET, "us-east-1")
             .await
             .unwrap();
+        body(core).await;
+    });
+}
+
+fn check(storage: Storage, changes: &[Change], listings: &[Listing]) {
+    with_bucket(storage, |core| async move {
         let mut model = BTreeMap::new();
         apply(&core, &mut model, changes).await;
         for l in listings {
@@ -394,18 +404,7 @@ fn vlisted(core: &S3Core, l: &Listing) -> Vec<VEntry> {
 }
 
 fn vcheck(storage: Storage, changes: &[VChange], listings: &[Listing]) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let key = DataKey::from_bytes(Zeroizing::new([3u8; 32]));
-        let core = S3Core::open(storage, &key, Arc::new(SystemClock))
-            .await
-            .unwrap();
-        core.create_bucket("111122223333", BUCKET, "us-east-1")
-            .await
-            .unwrap();
+    with_bucket(storage, |core| async move {
         core.set_versioning(
             BUCKET,
             coffer_s3::VersioningState::Enabled,

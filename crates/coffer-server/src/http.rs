@@ -17,7 +17,7 @@ use s3s::Body;
 use s3s::service::S3Service;
 
 use crate::conns::{IdleBody, Limits, Registered, Registry, TrackedBody};
-use crate::s3::Connection;
+use crate::wire_common::Connection;
 use tokio::net::TcpListener;
 
 /// What the front door needs.
@@ -186,21 +186,6 @@ fn sigv2_bucket_path<B>(mut req: Request<B>) -> Request<B> {
         }
     }
     req
-}
-
-/// A whole response with its content type (the IAM/STS, KMS and S3 Control APIs answer so).
-pub(crate) fn response(
-    status: StatusCode,
-    content_type: &'static str,
-    body: String,
-) -> Response<Body> {
-    let mut r = Response::new(Body::from(body));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static(content_type),
-    );
-    r
 }
 
 fn text(status: StatusCode, body: impl Into<String>) -> Response<Body> {

@@ -128,7 +128,7 @@ impl From<ApiError> for KmsFault {
 }
 
 fn fault_response(f: KmsFault) -> Response<Body> {
-    crate::http::response(
+    crate::wire_common::response(
         f.status,
         "application/x-amz-json-1.1",
         json!({"__type": f.kind, "message": f.message}).to_string(),
@@ -277,7 +277,7 @@ impl KmsApi {
         };
         let source_ip = req
             .extensions()
-            .get::<crate::s3::Connection>()
+            .get::<crate::wire_common::Connection>()
             .map(|c| c.peer);
         let mut trace = Trace {
             access_key_id: access_key_of(req.headers()),
@@ -302,9 +302,11 @@ impl KmsApi {
             invoked_by: None,
         });
         match outcome {
-            Ok(v) => {
-                crate::http::response(StatusCode::OK, "application/x-amz-json-1.1", v.to_string())
-            }
+            Ok(v) => crate::wire_common::response(
+                StatusCode::OK,
+                "application/x-amz-json-1.1",
+                v.to_string(),
+            ),
             Err(f) => fault_response(f),
         }
     }

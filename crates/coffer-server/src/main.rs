@@ -20,6 +20,7 @@ mod s3control;
 mod signed;
 mod sigv4;
 mod tls;
+mod wire_common;
 
 use std::os::unix::fs::DirBuilderExt as _;
 use std::process::ExitCode;

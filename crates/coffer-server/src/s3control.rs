@@ -199,7 +199,7 @@ fn block_xml(b: PublicAccessBlock) -> String {
 }
 
 fn response(status: StatusCode, body: String) -> Response<Body> {
-    crate::http::response(status, "application/xml", body)
+    crate::wire_common::response(status, "application/xml", body)
 }
 
 #[cfg(test)]

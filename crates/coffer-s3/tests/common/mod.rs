@@ -21,15 +21,28 @@ pub(crate) async fn read_all(
     key: &str,
     range: Option<ByteRange>,
 ) -> Result<Vec<u8>, S3Error> {
+    read(core, bucket, key, VersionSelector::Current, range).await
+}
+
+/// The plaintext of one version.
+pub(crate) async fn read_version(
+    core: &S3Core,
+    bucket: &str,
+    key: &str,
+    version: VersionSelector<'_>,
+) -> Result<Vec<u8>, S3Error> {
+    read(core, bucket, key, version, None).await
+}
+
+async fn read(
+    core: &S3Core,
+    bucket: &str,
+    key: &str,
+    version: VersionSelector<'_>,
+    range: Option<ByteRange>,
+) -> Result<Vec<u8>, S3Error> {
     let r = core
-        .get_object(
-            bucket,
-            key,
-            VersionSelector::Current,
-            range,
-            &Conditions::default(),
-            None,
-        )
+        .get_object(bucket, key, version, range, &Conditions::default(), None)
         .await?;
     let mut out = Vec::new();
     let mut s = r.body;

@@ -149,7 +149,7 @@ impl QueryApi {
                 (status, xml)
             }
         };
-        crate::http::response(status, "text/xml", body)
+        crate::wire_common::response(status, "text/xml", body)
     }
 
     async fn handle_inner(
@@ -205,8 +205,10 @@ impl QueryApi {
                 .filter(|p| !p.is_empty())
             {
                 let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                let (Some(k), Some(v)) = (crate::s3::url_decode(k), crate::s3::url_decode(v))
-                else {
+                let (Some(k), Some(v)) = (
+                    crate::wire_common::url_decode(k),
+                    crate::wire_common::url_decode(v),
+                ) else {
                     return Err(ApiError::invalid("Malformed query string."));
                 };
                 params.insert(k, v);

@@ -241,7 +241,7 @@ impl CofferS3 {
             .object_acl(
                 &input.bucket,
                 &input.key,
-                super::convert::version(input.version_id.as_deref())?,
+                super::versions::version(input.version_id.as_deref())?,
             )
             .map_err(s3_wire)?;
         let (owner, grants) = to_dto(&acl);
@@ -257,7 +257,7 @@ impl CofferS3 {
         req: S3Request<PutObjectAclInput>,
     ) -> S3Result<S3Response<PutObjectAclOutput>> {
         let input = req.input;
-        let selected = super::convert::version(input.version_id.as_deref())?;
+        let selected = super::versions::version(input.version_id.as_deref())?;
         let request = self.acl_to_put(&acl_fields!(input), input.access_control_policy)?;
         self.core
             .set_object_acl(&input.bucket, &input.key, selected, &request)

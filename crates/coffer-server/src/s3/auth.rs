@@ -10,7 +10,8 @@ use s3s::auth::{S3Auth, SecretKey};
 use s3s::dto::{CopyObjectInput, CopySource, PostObjectInput, UploadPartCopyInput};
 use s3s::{S3Request, S3Result};
 
-use super::authorize::{Authorizer, Connection, RequestView, request_action, version_in_query};
+use super::authorize::{Authorizer, RequestView, request_action, version_in_query};
+use crate::wire_common::Connection;
 
 const EXPECTED_OWNER: &str = "x-amz-expected-bucket-owner";
 const EXPECTED_SOURCE_OWNER: &str = "x-amz-source-expected-bucket-owner";

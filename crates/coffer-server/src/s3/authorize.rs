@@ -2,7 +2,7 @@
 //! resource ARN of the operation, and the condition keys (auth type, signature version and
 //! age, SSE headers, prefixes, tags, source IP, time). Then asks the domain to decide.
 
-use std::net::SocketAddr;
+use crate::wire_common::Connection;
 use std::sync::Arc;
 
 use coffer_iam::{Iam, Identity};
@@ -14,16 +14,6 @@ use s3s::auth::Credentials;
 use time::OffsetDateTime;
 
 use super::wire::s3_wire;
-
-/// The connection a request came on (peer address, TLS version if any), put into each
-/// request's extensions by the front door: `aws:SourceIp`, `aws:SecureTransport` and
-/// `s3:TlsVersion` come from here, never from headers.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Connection {
-    pub(crate) peer: SocketAddr,
-    /// `"1.2"` or `"1.3"` over HTTPS.
-    pub(crate) tls: Option<&'static str>,
-}
 
 /// One request as authorization sees it.
 pub(crate) struct RequestView<'a> {
@@ -504,7 +494,7 @@ fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
 }
 
 fn decode(s: &str) -> String {
-    super::convert::url_decode(s).unwrap_or_else(|| s.to_owned())
+    crate::wire_common::url_decode(s).unwrap_or_else(|| s.to_owned())
 }
 
 /// The `versionId` a request names, as sent (Coffer's ids and `null` need no decoding; any

@@ -4,22 +4,10 @@ use std::collections::BTreeMap;
 
 use coffer_s3::{
     ChecksumAlgorithm, ChecksumValue, Conditions, ExpectedChecksum, Integrity, ObjectMeta,
-    Precondition, S3Error, Tag, VersionSelector,
+    Precondition, S3Error, Tag,
 };
 use s3s::dto::{ETag, ETagCondition, Timestamp, TimestampFormat};
 use s3s::{S3Result, s3_error};
-
-/// A request's `versionId`: absent is the current version; one Coffer could not have made is
-/// S3's `InvalidArgument`.
-pub(crate) fn version(version_id: Option<&str>) -> S3Result<VersionSelector<'_>> {
-    VersionSelector::parse(version_id).map_err(super::wire::s3_wire)
-}
-
-/// `x-amz-version-id` of an object read: reported for versions with an id (a `null` version
-/// is left out: knowing whether its bucket is versioned would cost every GET a lookup).
-pub(crate) fn reported_version(version_id: &str) -> Option<String> {
-    (version_id != coffer_s3::NULL_VERSION).then(|| version_id.to_owned())
-}
 
 pub(crate) fn timestamp(ms: i64) -> Timestamp {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
@@ -157,31 +145,11 @@ pub(crate) fn parse_tagging_header(s: &str) -> Result<Vec<Tag>, S3Error> {
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             Ok(Tag {
-                key: url_decode(k).ok_or_else(invalid)?,
-                value: url_decode(v).ok_or_else(invalid)?,
+                key: crate::wire_common::url_decode(k).ok_or_else(invalid)?,
+                value: crate::wire_common::url_decode(v).ok_or_else(invalid)?,
             })
         })
         .collect()
-}
-
-/// `application/x-www-form-urlencoded` decoding (`+` is a space); `None` if malformed.
-pub(crate) fn url_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
 }
 
 /// `encoding-type=url`: what S3 does to keys and prefixes in listings.

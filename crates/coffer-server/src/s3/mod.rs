@@ -27,8 +27,7 @@ use s3s::dto::*;
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3, S3Request, S3Response, S3Result};
 
-pub(crate) use authorize::Connection;
-pub(crate) use convert::url_decode;
+use crate::wire_common::Connection;
 pub(crate) use hosts::Domains;
 pub(crate) use limits::refuse_oversized_document;
 pub(crate) use post_form::substitute_filename;

@@ -186,7 +186,7 @@ impl CofferS3 {
         };
         let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
         let encryption = self.part_encryption(&v, &input.bucket, &input.key, &input.upload_id)?;
-        let src_version = super::convert::version(src_version.as_deref())?;
+        let src_version = super::versions::version(src_version.as_deref())?;
         self.check_source_kms(&v, &src_bucket, &src_key, src_version)?;
         let range = input
             .copy_source_range

@@ -5,10 +5,11 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 use super::body::{request_body, response_body};
 use super::convert::{
     checksum_headers, conditions, declared_length, etag, expires_timestamp, from_dto_tags,
-    integrity, object_meta, parse_tagging_header, reported_version, set_checksum, timestamp,
-    to_dto_tags, version, write_precondition, write_precondition_headers,
+    integrity, object_meta, parse_tagging_header, set_checksum, timestamp, to_dto_tags,
+    write_precondition, write_precondition_headers,
 };
 use super::sse::{SseRequest, context_header, customer_key, requested_encryption, set_sse};
+use super::versions::{reported_version, version};
 use super::wire::s3_wire;
 use super::{CofferS3, no_content};
 

@@ -244,7 +244,7 @@ impl CofferS3 {
             .head_object(
                 &req.input.bucket,
                 &req.input.key,
-                super::convert::version(req.input.version_id.as_deref())?,
+                super::versions::version(req.input.version_id.as_deref())?,
                 &coffer_s3::Conditions::default(),
                 None,
             )

@@ -1,7 +1,7 @@
 //! Bucket versioning on the wire: Get/PutBucketVersioning (with MFA Delete: `x-amz-mfa`) and
 //! ListObjectVersions.
 
-use coffer_s3::{MfaProof, VersionQuery, VersioningState};
+use coffer_s3::{MfaProof, VersionQuery, VersionSelector, VersioningState};
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
@@ -9,6 +9,18 @@ use super::CofferS3;
 use super::convert::{etag, timestamp, url_encode};
 use super::list::{common_prefixes, max_keys, url_encoding};
 use super::wire::s3_wire;
+
+/// A request's `versionId`: absent is the current version; one Coffer could not have made is
+/// S3's `InvalidArgument`.
+pub(super) fn version(version_id: Option<&str>) -> S3Result<VersionSelector<'_>> {
+    VersionSelector::parse(version_id).map_err(s3_wire)
+}
+
+/// `x-amz-version-id` of an object read: reported for versions with an id (a `null` version
+/// is left out: knowing whether its bucket is versioned would cost every GET a lookup).
+pub(super) fn reported_version(version_id: &str) -> Option<String> {
+    (version_id != coffer_s3::NULL_VERSION).then(|| version_id.to_owned())
+}
 
 fn malformed() -> s3s::S3Error {
     s3_error!(
@@ -132,7 +144,7 @@ impl CofferS3 {
                 "A version-id marker cannot be specified without a key marker."
             ));
         }
-        super::convert::version(version_marker.as_deref())?;
+        version(version_marker.as_deref())?;
         let q = VersionQuery {
             prefix: input.prefix.clone().unwrap_or_default(),
             delimiter: input.delimiter.clone(),

@@ -1,6 +1,6 @@
 //! The metadata store as the domain sees it: a trait, so that the embedded SQLite store, the
 //! in-memory one and later networked ones are interchangeable, and one conformance suite
-//! (`conformance.rs`) holds them all to the same behaviour.
+//! (`conformance/`) holds them all to the same behaviour.
 //!
 //! Reads are synchronous: the embedded store answers them from SQLite's page cache in
 //! microseconds, on the request's own thread, and the hot paths (GET, IAM and KMS lookups)

@@ -6,7 +6,8 @@ use std::future::Future;
 use rusqlite::{Connection, params};
 
 use super::uploads::{part_columns, part_from_columns, upload_from_row};
-use super::{SqliteMeta, TAGGED_TABLES, object_row};
+use super::versions::object_row;
+use super::{SqliteMeta, TAGGED_TABLES};
 use crate::{Authenticated as _, ObjectRecord, PartRecord, StoreError, UploadRecord};
 
 impl SqliteMeta {

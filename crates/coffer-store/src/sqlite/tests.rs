@@ -1,5 +1,7 @@
 use super::*;
 use crate::Authenticated as _;
+use crate::codec::encode_segments;
+use crate::{Location, Segment};
 
 fn block<F: Future>(f: F) -> F::Output {
     futures::executor::block_on(f)

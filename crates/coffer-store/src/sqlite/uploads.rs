@@ -5,9 +5,8 @@ use std::future::Future;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{
-    SqliteMeta, check_current, install_version, ref_segment, require_bucket, unref_segment,
-};
+use super::versions::{check_current, install_version, ref_segment, unref_segment};
+use super::{SqliteMeta, require_bucket};
 use crate::codec::{decode_segment, encode_segment};
 use crate::{
     BlobId, Location, ObjectRecord, PartRecord, PendingBlob, Precondition, StoreError, UploadRecord,

@@ -354,8 +354,9 @@ impl S3Core {
         precondition: Precondition,
         mfa: MfaProof,
     ) -> Result<DeleteResult, S3Error> {
-        let (config, _) = self.versioning_read(bucket)?;
-        let state = config.state;
+        // MFA Delete is judged where the version goes (`remove_version`), on the config that
+        // write is guarded by; here only the state decides what a delete means.
+        let state = self.versioning(bucket)?;
         match (version, state) {
             (VersionSelector::Id(v), _) => {
                 let was_marker = self

@@ -193,6 +193,18 @@ pub trait MetaStore: Send + Sync + 'static {
         mac: Vec<u8>,
     ) -> WriteFuture<bool>;
 
+    /// Gives a version the Object Lock of `rec` (with its S3 metadata and tag, which go with
+    /// it) if the version is still the record that was read (`expected_mac`; `Changed`
+    /// otherwise) and its stored lock allows the change at `removal`
+    /// ([`crate::ObjectLock::refuses_change`]: `Locked` otherwise, whatever the caller checked).
+    /// Nothing else of `rec` is written. False if the version is gone.
+    fn update_object_lock(
+        &self,
+        rec: ObjectRecord,
+        expected_mac: Vec<u8>,
+        removal: Removal,
+    ) -> WriteFuture<bool>;
+
     /// Deletes one version for good if `precondition` holds against it, `guard` (if any)
     /// against the bucket's config, and its Object Lock allows it at `removal` (`Locked`
     /// otherwise: no caller can remove a locked version, whatever it checked before); if it

@@ -173,6 +173,27 @@ impl ObjectLock {
     }
 }
 
+impl ObjectLock {
+    /// Whether changing this lock to `next` at `removal`'s time weakens an active retention
+    /// beyond what is allowed: a compliance date is never shortened nor its mode changed
+    /// (nor removed); a governance one is shortened, removed or given another mode only with
+    /// the bypass. Extending a date, and any legal hold change, is always allowed (the hold
+    /// has a permission of its own, judged above the store).
+    pub fn refuses_change(&self, next: &ObjectLock, removal: Removal) -> Option<Locked> {
+        let (mode, until) = self.retention?;
+        if until <= removal.now_ms {
+            return None;
+        }
+        let kept = next.retention.is_some_and(|(m, u)| m == mode && u >= until);
+        match mode {
+            _ if kept => None,
+            RetentionMode::Compliance => Some(Locked::Compliance),
+            RetentionMode::Governance if removal.bypass_governance => None,
+            RetentionMode::Governance => Some(Locked::Governance),
+        }
+    }
+}
+
 /// What removing a version is judged by in the store's own transaction (Object Lock): the
 /// time by the server's one clock, and whether governance retention may be bypassed (the
 /// caller holds `s3:BypassGovernanceRetention` and sent the header). The default (time 0,

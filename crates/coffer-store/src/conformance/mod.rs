@@ -89,6 +89,7 @@ pub const CASES: &[Case] = &[
     ),
     ("config_guards", versions::config_guards),
     ("locked_versions_stay", versions::locked_versions_stay),
+    ("lock_changes_are_judged", versions::lock_changes_are_judged),
 ];
 
 /// Runs every case on a fresh subject from `make`, naming the case that fails.

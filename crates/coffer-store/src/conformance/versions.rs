@@ -427,3 +427,107 @@ pub(super) fn locked_versions_stay(s: &Subject) {
         "meta updates keep the lock"
     );
 }
+
+/// A version's lock changes in place only as Object Lock allows, judged in the write itself:
+/// retention is extended freely, shortened or removed only under governance with the bypass,
+/// never under compliance before its date; legal holds come and go.
+pub(super) fn lock_changes_are_judged(s: &Subject) {
+    let m = &*s.meta;
+    bucket(m, "b");
+    let retained = |mode, until| ObjectLock {
+        retention: Some((mode, until)),
+        legal_hold: false,
+    };
+    let at = |now_ms: i64, bypass_governance: bool| Removal {
+        now_ms,
+        bypass_governance,
+    };
+    for v in ["c", "g"] {
+        let mut o = version("k", v, false, Location::Inline(vec![1]));
+        o.lock = if v == "c" {
+            retained(RetentionMode::Compliance, 1000)
+        } else {
+            retained(RetentionMode::Governance, 1000)
+        };
+        block(m.put_object(o, Vec::new(), Precondition::None)).unwrap();
+    }
+    // Changes `v`'s lock to `lock` at `r`, from the record as now stored.
+    let change = |v: &str, lock: ObjectLock, r: Removal| {
+        let mut rec = m.object("b", "k", v).unwrap().unwrap();
+        let read = rec.mac.clone();
+        rec.mac.push(1);
+        rec.lock = lock;
+        block(m.update_object_lock(rec, read, r))
+    };
+    let refused = |v: &str, lock: ObjectLock, r: Removal, why: Locked| {
+        assert!(
+            matches!(change(v, lock, r), Err(StoreError::Locked(w)) if w == why),
+            "{v} -> {lock:?} at {r:?}"
+        );
+    };
+    use RetentionMode::{Compliance, Governance};
+    refused(
+        "c",
+        retained(Compliance, 999),
+        at(10, true),
+        Locked::Compliance,
+    );
+    refused(
+        "c",
+        retained(Governance, 2000),
+        at(10, true),
+        Locked::Compliance,
+    );
+    refused("c", ObjectLock::default(), at(10, true), Locked::Compliance);
+    refused(
+        "g",
+        retained(Governance, 999),
+        at(10, false),
+        Locked::Governance,
+    );
+    refused(
+        "g",
+        retained(Compliance, 2000),
+        at(10, false),
+        Locked::Governance,
+    );
+    refused(
+        "g",
+        ObjectLock::default(),
+        at(10, false),
+        Locked::Governance,
+    );
+    assert_eq!(
+        m.object("b", "k", "c").unwrap().unwrap().lock,
+        retained(Compliance, 1000),
+        "a refused change writes nothing"
+    );
+    // Extending is always allowed; so is a legal hold, on and off.
+    assert!(change("c", retained(Compliance, 3000), at(10, false)).unwrap());
+    let held = ObjectLock {
+        retention: Some((Compliance, 3000)),
+        legal_hold: true,
+    };
+    assert!(change("c", held, at(10, false)).unwrap());
+    let stored = m.object("b", "k", "c").unwrap().unwrap();
+    assert_eq!(stored.lock, held);
+    assert!(
+        matches!(
+            block(m.delete_object("b", "k", "c", Precondition::None, None, at(5000, true))),
+            Err(StoreError::Locked(Locked::LegalHold))
+        ),
+        "the hold outlives the retention"
+    );
+    assert!(change("c", retained(Compliance, 3000), at(10, false)).unwrap());
+    // Governance yields to the bypass; any retention yields to its date.
+    assert!(change("g", ObjectLock::default(), at(10, true)).unwrap());
+    assert!(change("c", ObjectLock::default(), at(3000, false)).unwrap());
+    // The record that was read, or nothing: a stale tag is `Changed`, a gone version false.
+    let rec = m.object("b", "k", "g").unwrap().unwrap();
+    assert!(matches!(
+        block(m.update_object_lock(rec.clone(), vec![0xee], at(0, false))),
+        Err(StoreError::Changed(_))
+    ));
+    block(m.delete_object("b", "k", "g", Precondition::None, None, at(0, false))).unwrap();
+    assert!(!block(m.update_object_lock(rec.clone(), rec.mac, at(0, false))).unwrap());
+}

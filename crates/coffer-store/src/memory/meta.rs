@@ -582,6 +582,28 @@ impl MetaStore for MemoryMeta {
         })
     }
 
+    fn update_object_lock(
+        &self,
+        rec: ObjectRecord,
+        expected_mac: Vec<u8>,
+        removal: Removal,
+    ) -> WriteFuture<bool> {
+        let id = (rec.bucket.clone(), rec.key.clone(), rec.version_id.clone());
+        self.write(Vec::new(), move |s| match s.objects.get_mut(&id) {
+            None => Ok(false),
+            Some(v) if v.rec.mac != expected_mac => Err(StoreError::Changed("object")),
+            Some(v) => {
+                if let Some(why) = v.rec.lock.refuses_change(&rec.lock, removal) {
+                    return Err(StoreError::Locked(why));
+                }
+                v.rec.lock = rec.lock;
+                v.rec.meta = rec.meta;
+                v.rec.mac = rec.mac;
+                Ok(true)
+            }
+        })
+    }
+
     fn delete_object(
         &self,
         bucket: &str,

@@ -172,6 +172,20 @@ impl MetaStore for SqliteMeta {
         ))
     }
 
+    fn update_object_lock(
+        &self,
+        rec: ObjectRecord,
+        expected_mac: Vec<u8>,
+        removal: Removal,
+    ) -> WriteFuture<bool> {
+        Box::pin(SqliteMeta::update_object_lock(
+            self,
+            rec,
+            expected_mac,
+            removal,
+        ))
+    }
+
     fn delete_object(
         &self,
         bucket: &str,

@@ -450,6 +450,15 @@ impl SqliteMeta {
         })
     }
 
+    pub(super) fn update_object_lock(
+        &self,
+        rec: ObjectRecord,
+        expected_mac: Vec<u8>,
+        removal: Removal,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send + 'static {
+        self.write(move |c| versions::update_lock(c, &rec, &expected_mac, removal))
+    }
+
     /// Deletes an object version if `precondition` holds; returns its blobs (empty if it did
     /// not exist).
     pub(super) fn delete_object(

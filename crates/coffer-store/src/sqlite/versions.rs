@@ -166,6 +166,51 @@ pub(super) fn check_lock(
     }
 }
 
+/// Gives a version `rec`'s lock, metadata and tag if it is still the record read and its
+/// stored lock allows the change.
+pub(super) fn update_lock(
+    c: &Connection,
+    rec: &ObjectRecord,
+    expected_mac: &[u8],
+    removal: Removal,
+) -> Result<bool, StoreError> {
+    let stored: Option<(Vec<u8>, (i64, i64, bool))> = c
+        .prepare_cached(
+            "SELECT mac, retain_mode, retain_until_ms, legal_hold FROM objects
+             WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
+        )?
+        .query_row([&rec.bucket, &rec.key, &rec.version_id], |r| {
+            Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+        })
+        .optional()?;
+    let Some((mac, lock)) = stored else {
+        return Ok(false);
+    };
+    if mac != expected_mac {
+        return Err(StoreError::Changed("object"));
+    }
+    if let Some(why) = lock_from(lock)?.refuses_change(&rec.lock, removal) {
+        return Err(StoreError::Locked(why));
+    }
+    let (mode, until, hold) = lock_columns(&rec.lock);
+    c.prepare_cached(
+        "UPDATE objects SET retain_mode = ?4, retain_until_ms = ?5, legal_hold = ?6,
+                            meta = ?7, mac = ?8
+         WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
+    )?
+    .execute(rusqlite::params![
+        rec.bucket,
+        rec.key,
+        rec.version_id,
+        mode,
+        until,
+        hold,
+        rec.meta,
+        rec.mac
+    ])?;
+    Ok(true)
+}
+
 pub(super) fn object_from_columns(
     bucket: &str,
     key: &str,

@@ -67,13 +67,15 @@ impl S3Core {
             region,
             ObjectOwnership::BucketOwnerEnforced,
             None,
+            false,
         )
         .await
     }
 
-    /// CreateBucket with an Object Ownership setting and an ACL, both stored with the bucket
-    /// in one step. An ACL beyond the owner's full control needs ACLs enabled, and is never
-    /// public: a new bucket blocks public ACLs (as S3 since 2023).
+    /// CreateBucket with an Object Ownership setting, an ACL and Object Lock, all stored with
+    /// the bucket in one step. An ACL beyond the owner's full control needs ACLs enabled, and
+    /// is never public: a new bucket blocks public ACLs (as S3 since 2023). Object Lock
+    /// (`x-amz-bucket-object-lock-enabled`) turns versioning on with it.
     pub async fn create_bucket_with(
         &self,
         owner: &str,
@@ -81,6 +83,7 @@ impl S3Core {
         region: &str,
         ownership: ObjectOwnership,
         acl: Option<&AclRequest>,
+        object_lock: bool,
     ) -> Result<(), S3Error> {
         validate_bucket_name(name)?;
         let headers = matches!(acl, Some(AclRequest::GrantHeaders(_)));
@@ -89,6 +92,9 @@ impl S3Core {
             crate::acl::OWNERSHIP_CONFIG.to_owned(),
             crate::acl::ownership_config(Some(ownership)),
         )];
+        if object_lock {
+            configs.push(Self::object_lock_bucket_config());
+        }
         if let Some(acl) = acl.filter(|a| headers || a.grants_beyond_owner()) {
             if !ownership.acls_enabled() {
                 return Err(S3Error::InvalidBucketAclWithObjectOwnership);

@@ -125,6 +125,13 @@ pub enum ExpectedChecksum {
 }
 
 impl Integrity {
+    /// Verifies a whole request document (already in memory) against what was promised.
+    pub fn verify_document(self, body: &[u8]) -> Result<(), S3Error> {
+        let mut hashers = Hashers::new(self.algorithm);
+        hashers.update(body);
+        hashers.verify(self).map(|_| ())
+    }
+
     /// Parses a `Content-MD5` header value.
     pub fn parse_content_md5(value: &str) -> Result<[u8; 16], S3Error> {
         B64.decode(value.trim())

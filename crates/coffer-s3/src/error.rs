@@ -92,6 +92,13 @@ pub enum S3Error {
     InvalidTag(String),
     #[error("The encryption request you specified is not valid. The valid value is AES256.")]
     InvalidEncryptionAlgorithm,
+    /// The bucket's state does not allow the request (Object Lock and versioning).
+    #[error("{0}")]
+    InvalidBucketState(String),
+    #[error("Object Lock configuration does not exist for this bucket")]
+    ObjectLockConfigurationNotFound,
+    #[error("The specified object does not have a ObjectLock configuration")]
+    NoSuchObjectLockConfiguration,
     #[error("The TagSet does not exist")]
     NoSuchTagSet,
     /// Not a class S3 has, or an archive class (which needs restores Coffer does not have).

@@ -24,6 +24,7 @@ mod error;
 mod list;
 mod meta;
 mod multipart;
+mod object_lock;
 mod objects;
 mod read;
 mod records;
@@ -41,6 +42,7 @@ pub use bucket_keys::BUCKET_KEY_LIFETIME;
 pub use buckets::DefaultEncryption;
 pub use checksum::{ChecksumAlgorithm, ChecksumValue, ExpectedChecksum, Integrity};
 pub use coffer_store::Precondition;
+pub use coffer_store::RetentionMode;
 pub use customer_key::{CustomerKey, CustomerKeyCheck};
 pub use encryption::{Encryption, ObjectEncryption, kms_context, kms_context_for};
 pub use error::S3Error;
@@ -48,7 +50,11 @@ pub use list::{ListPage, ListQuery, MAX_KEYS, VersionPage, VersionQuery};
 pub use meta::{MAX_OBJECT_TAGS, ObjectInfo, ObjectMeta, StoredChecksum, Tag};
 pub use multipart::{
     CompleteChecksum, CompletedPart, MAX_PART_NUMBER, MIN_PART_SIZE, PartCopyKeys, PartInfo,
-    UploadChecksum, UploadInfo,
+    UploadChecksum, UploadInfo, UploadRequest,
+};
+pub use object_lock::{
+    DefaultRetention, DeleteProof, LockRequest, ObjectLockConfig, Retention, RetentionPeriod,
+    mode_name, parse_mode,
 };
 pub use objects::{
     ByteRange, Conditions, CopyRequest, GetResult, MAX_KEY_LEN, MetadataDirective, PutRequest,

@@ -89,6 +89,10 @@ pub(crate) struct StoredMeta {
     /// The multipart upload that made the object (a retried complete answers from it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) upload_id: Option<String>,
+    /// A legal hold was placed on the version at some time (then GetObjectLegalHold answers
+    /// OFF rather than that there is none).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) legal_hold_set: bool,
 }
 
 impl StoredMeta {
@@ -115,6 +119,10 @@ pub struct ObjectInfo {
     pub checksum: Option<StoredChecksum>,
     pub part_sizes: Vec<u64>,
     pub encryption: crate::ObjectEncryption,
+    /// The version's Object Lock.
+    pub lock: coffer_store::ObjectLock,
+    /// A legal hold was ever placed on it (so its status is reported, ON or OFF).
+    pub legal_hold_set: bool,
 }
 
 impl ObjectInfo {
@@ -131,6 +139,8 @@ impl ObjectInfo {
             checksum: stored.checksum,
             part_sizes: stored.part_sizes,
             encryption: stored.encryption,
+            lock: rec.lock,
+            legal_hold_set: stored.legal_hold_set,
         })
     }
 }

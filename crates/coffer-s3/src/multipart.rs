@@ -31,6 +31,24 @@ struct UploadMeta {
     encryption: crate::ObjectEncryption,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     acl: Option<crate::Acl>,
+    /// Object Lock asked for at creation: the retention mode (as on the wire) and date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retention: Option<(String, i64)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    legal_hold: Option<bool>,
+}
+
+impl UploadMeta {
+    fn lock_request(&self) -> Result<crate::LockRequest, S3Error> {
+        let retention = match &self.retention {
+            None => None,
+            Some((mode, until)) => Some((crate::parse_mode(mode).ok_or(S3Error::Corrupt)?, *until)),
+        };
+        Ok(crate::LockRequest {
+            retention,
+            legal_hold: self.legal_hold,
+        })
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -141,19 +159,36 @@ pub struct CompleteChecksum {
     pub full_object: Option<bool>,
 }
 
+/// A CreateMultipartUpload: what the object will be once the upload completes.
+#[derive(Default)]
+pub struct UploadRequest {
+    pub bucket: String,
+    pub key: String,
+    pub meta: ObjectMeta,
+    pub checksum: Option<UploadChecksum>,
+    /// `None`: the bucket's default encryption.
+    pub encryption: Option<crate::Encryption>,
+    pub acl: Option<crate::Acl>,
+    /// Object Lock asked for (else the bucket's default, at completion).
+    pub lock: crate::LockRequest,
+}
+
 impl S3Core {
-    pub async fn create_upload(
-        &self,
-        bucket: &str,
-        key: &str,
-        meta: ObjectMeta,
-        checksum: Option<UploadChecksum>,
-        encryption: Option<crate::Encryption>,
-        acl: Option<crate::Acl>,
-    ) -> Result<String, S3Error> {
+    pub async fn create_upload(&self, req: UploadRequest) -> Result<String, S3Error> {
+        let UploadRequest {
+            bucket,
+            key,
+            meta,
+            checksum,
+            encryption,
+            acl,
+            lock,
+        } = req;
+        let (bucket, key) = (bucket.as_str(), key.as_str());
         crate::objects::validate_key(key)?;
         self.require_bucket(bucket)?;
         validate_meta(&meta)?;
+        self.admit_lock_request(bucket, lock)?;
         let encryption = self.effective_encryption(bucket, encryption).await?;
         let upload_id = self.random_hex(24)?;
         let stored = UploadMeta {
@@ -162,6 +197,10 @@ impl S3Core {
             full_object: checksum.is_some_and(|c| c.full_object),
             encryption,
             acl,
+            retention: lock
+                .retention
+                .map(|(mode, until)| (crate::mode_name(mode).to_owned(), until)),
+            legal_hold: lock.legal_hold,
         };
         let mut rec = UploadRecord {
             upload_id: upload_id.clone(),
@@ -190,8 +229,22 @@ impl S3Core {
     ) -> Result<PartInfo, S3Error> {
         check_part_number(part_number)?;
         let upload = self.upload_record(bucket, key, upload_id)?;
+        let stored = upload_meta(&upload)?;
+        // A part of a locked upload needs a declared checksum, as a locked PutObject does
+        // (judged on what the upload asked for and the bucket's default now).
+        let declared = integrity.content_md5.is_some() || integrity.expected.is_some();
+        if !declared {
+            let config = self.versioning_config(bucket)?;
+            self.lock_for_write(&config, stored.lock_request()?, self.now_ms(), false)
+                .map_err(|e| match e {
+                    S3Error::InvalidRequest(_) => S3Error::InvalidRequest(
+                        "Content-MD5 OR x-amz-checksum- HTTP header is required for Upload Part requests with Object Lock parameters".into(),
+                    ),
+                    e => e,
+                })?;
+        }
         if integrity.algorithm.is_none() {
-            integrity.algorithm = upload_meta(&upload)?.checksum_algorithm;
+            integrity.algorithm = stored.checksum_algorithm;
         }
         self.write_part(
             bucket,
@@ -484,7 +537,11 @@ impl S3Core {
             }
         }
         let now = self.now_ms();
-        let state = self.versioning(bucket)?;
+        let config = self.versioning_config(bucket)?;
+        let state = config.state;
+        // The parts carried their checksums (UploadPart required them of a locked upload).
+        let lock = self.lock_for_write(&config, upload_meta.lock_request()?, now, true)?;
+        let legal_hold_set = upload_meta.legal_hold.is_some();
         // Fixed now, not at CreateMultipartUpload: the bucket's state at completion decides
         // (S3's rule). The parts' packages are bound to their upload, which is this version's
         // alone; the record binds the version to them.
@@ -497,13 +554,14 @@ impl S3Core {
             encryption: encryption.clone(),
             acl: upload_meta.acl,
             upload_id: Some(upload_id.to_owned()),
+            legal_hold_set,
         };
         let mut rec = ObjectRecord {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
             version_id: version_id.clone(),
             delete_marker: false,
-            lock: coffer_store::ObjectLock::default(),
+            lock,
             size: chosen.iter().map(|p| p.size).sum(),
             etag: etag.clone(),
             last_modified_ms: now,

@@ -8,7 +8,7 @@ use crate::meta::{StoredMeta, validate_meta, validate_tags};
 use crate::sealing::object_context;
 use crate::write::BodyStream;
 use crate::{
-    ChecksumValue, DeleteResult, MfaProof, NULL_VERSION, ObjectInfo, ObjectMeta, PlainStream,
+    ChecksumValue, DeleteProof, DeleteResult, NULL_VERSION, ObjectInfo, ObjectMeta, PlainStream,
     S3Core, S3Error, StoredChecksum, Tag, VersionSelector, VersioningState,
 };
 
@@ -25,6 +25,8 @@ pub struct PutRequest {
     pub precondition: Precondition,
     /// The new object's ACL ([`S3Core::acl_for_write`]).
     pub acl: Option<crate::Acl>,
+    /// Object Lock retention and legal hold asked for (else the bucket's default).
+    pub lock: crate::LockRequest,
 }
 
 /// What a write returns to the client.
@@ -205,17 +207,32 @@ pub struct CopyRequest {
     pub precondition: Precondition,
     /// The copy's ACL (a copy never takes its source's).
     pub acl: Option<crate::Acl>,
+    /// The copy's Object Lock (a copy never takes its source's; else the bucket's default).
+    pub lock: crate::LockRequest,
 }
 
 impl S3Core {
     pub async fn put_object(&self, req: PutRequest) -> Result<PutResult, S3Error> {
+        let declared = req.integrity.content_md5.is_some() || req.integrity.expected.is_some();
+        self.write_object(req, declared).await
+    }
+
+    /// A PutObject, or a copy's write (`declared_integrity`: the body's checksum was
+    /// declared, which a locked upload needs and a copy does not).
+    async fn write_object(
+        &self,
+        req: PutRequest,
+        declared_integrity: bool,
+    ) -> Result<PutResult, S3Error> {
         validate_key(&req.key)?;
         self.require_bucket(&req.bucket)?;
         validate_meta(&req.meta)?;
         // Judged before the body streams in (a write bound to fail reads nothing), and again
         // as the record commits: what happened in between is a conflict, as S3 reports it.
         self.check_precondition(&req.bucket, &req.key, &req.precondition)?;
-        let state = self.versioning(&req.bucket)?;
+        let config = self.versioning_config(&req.bucket)?;
+        let state = config.state;
+        self.lock_for_write(&config, req.lock, self.now_ms(), declared_integrity)?;
         let version_id = self.version_for_write(state)?;
         let nonce = self.random_hex(8)?;
         // The version's identity is in every package's associated data.
@@ -242,14 +259,17 @@ impl S3Core {
             encryption: encryption.clone(),
             acl: req.acl,
             upload_id: None,
+            legal_hold_set: req.lock.legal_hold.is_some(),
         };
         let now = self.now_ms();
+        // The version is created now: a default retention counts from here.
+        let lock = self.lock_for_write(&config, req.lock, now, declared_integrity)?;
         let mut rec = ObjectRecord {
             bucket: req.bucket,
             key: req.key,
             version_id: version_id.clone(),
             delete_marker: false,
-            lock: ObjectLock::default(),
+            lock,
             size: written.segment.plain_len,
             etag: etag.clone(),
             last_modified_ms: now,
@@ -352,7 +372,7 @@ impl S3Core {
         key: &str,
         version: VersionSelector<'_>,
         precondition: Precondition,
-        mfa: MfaProof,
+        proof: DeleteProof,
     ) -> Result<DeleteResult, S3Error> {
         // MFA Delete is judged where the version goes (`remove_version`), on the config that
         // write is guarded by; here only the state decides what a delete means.
@@ -363,7 +383,7 @@ impl S3Core {
                     .meta
                     .object(bucket, key, v)?
                     .is_some_and(|r| r.delete_marker);
-                self.remove_version(bucket, key, v, precondition, mfa)
+                self.remove_version(bucket, key, v, precondition, proof)
                     .await?;
                 Ok(DeleteResult {
                     version_id: Some(v.to_owned()),
@@ -371,7 +391,7 @@ impl S3Core {
                 })
             }
             (VersionSelector::Current, VersioningState::Unversioned) => {
-                self.remove_version(bucket, key, NULL_VERSION, precondition, mfa)
+                self.remove_version(bucket, key, NULL_VERSION, precondition, proof)
                     .await?;
                 Ok(DeleteResult::default())
             }
@@ -413,11 +433,11 @@ impl S3Core {
         key: &str,
         version_id: &str,
         precondition: Precondition,
-        mfa: MfaProof,
+        proof: DeleteProof,
     ) -> Result<(), S3Error> {
         for _ in 0..crate::MAX_WRITE_RETRIES {
             let (config, guard) = self.versioning_read(bucket)?;
-            self.admit_version_delete(config, mfa)?;
+            self.admit_version_delete(config, proof.mfa)?;
             match self
                 .meta
                 .delete_object(
@@ -426,11 +446,10 @@ impl S3Core {
                     version_id,
                     precondition.clone(),
                     Some(guard),
-                    // Object Lock is judged in the store, by the one clock. (No bypass until
-                    // governance retention can be set.)
+                    // Object Lock is judged in the store, by the one clock.
                     Removal {
                         now_ms: self.now_ms(),
-                        bypass_governance: false,
+                        bypass_governance: proof.bypass_governance,
                     },
                 )
                 .await
@@ -453,6 +472,7 @@ impl S3Core {
             VersionSelector::parse(req.source_version_id.as_deref())?,
         )?;
         self.require_bucket(&req.bucket)?;
+        self.admit_lock_request(&req.bucket, req.lock)?;
         let src_meta = StoredMeta::from_bytes(&src.meta)?;
         src_meta
             .encryption
@@ -504,7 +524,7 @@ impl S3Core {
             )
             .await?,
         );
-        self.put_object(PutRequest {
+        let put = PutRequest {
             bucket: req.bucket,
             key: req.key,
             meta,
@@ -513,8 +533,9 @@ impl S3Core {
             encryption: req.encryption,
             precondition: req.precondition,
             acl: req.acl,
-        })
-        .await
+            lock: req.lock,
+        };
+        self.write_object(put, true).await
     }
 
     /// A conditional write's precondition against the object there now.

@@ -55,6 +55,8 @@ pub struct VersioningConfig {
     /// Destroying a version or suspending versioning needs the root user's MFA code.
     /// `None`: never configured (GetBucketVersioning then leaves MFADelete out).
     pub mfa_delete: Option<bool>,
+    /// Object Lock, once enabled (for good: versioning then stays Enabled).
+    pub object_lock: Option<crate::ObjectLockConfig>,
 }
 
 impl VersioningConfig {
@@ -65,20 +67,33 @@ impl VersioningConfig {
             Some(false) => s.push_str(" MFADelete=Disabled"),
             None => {}
         }
+        if let Some(lock) = self.object_lock {
+            s.push(' ');
+            s.push_str(&lock.encode());
+        }
         s.into_bytes()
     }
 
     fn decode(b: &[u8]) -> Result<Self, S3Error> {
         let s = std::str::from_utf8(b).map_err(|_| S3Error::Corrupt)?;
         let mut words = s.split(' ');
-        let state = VersioningState::parse(words.next().unwrap_or_default())?;
-        let mfa_delete = match words.next() {
-            None => None,
-            Some("MFADelete=Enabled") => Some(true),
-            Some("MFADelete=Disabled") => Some(false),
-            Some(_) => return Err(S3Error::Corrupt),
+        let mut config = Self {
+            state: VersioningState::parse(words.next().unwrap_or_default())?,
+            ..Self::default()
         };
-        Ok(Self { state, mfa_delete })
+        for word in words {
+            match word {
+                "MFADelete=Enabled" => config.mfa_delete = Some(true),
+                "MFADelete=Disabled" => config.mfa_delete = Some(false),
+                _ => match word.strip_prefix("ObjectLock=") {
+                    Some(lock) => {
+                        config.object_lock = Some(crate::ObjectLockConfig::decode(lock)?);
+                    }
+                    None => return Err(S3Error::Corrupt),
+                },
+            }
+        }
+        Ok(config)
     }
 
     pub fn mfa_delete_enabled(self) -> bool {
@@ -187,21 +202,45 @@ impl S3Core {
             if needs_mfa && mfa != MfaProof::Verified {
                 return Err(mfa_required());
             }
+            if current.object_lock.is_some() && state != VersioningState::Enabled {
+                return Err(S3Error::InvalidBucketState(
+                    "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.".into(),
+                ));
+            }
             let next = VersioningConfig {
                 state,
                 mfa_delete: mfa_delete.or(current.mfa_delete),
+                object_lock: current.object_lock,
             };
-            match self
-                .meta
-                .swap_bucket_config(bucket, VERSIONING_CONFIG, guard.value, Some(next.encode()))
-                .await
-            {
-                Ok(()) => return Ok(()),
-                Err(StoreError::Changed(_)) => continue,
-                Err(e) => return Err(e.into()),
+            match self.swap_versioning(bucket, guard, next).await {
+                Err(S3Error::Store(StoreError::Changed(_))) => continue,
+                done => return done,
             }
         }
         Err(S3Error::ConcurrentUpdate)
+    }
+
+    /// Writes `next` if the versioning config is still what `guard` read.
+    pub(crate) async fn swap_versioning(
+        &self,
+        bucket: &str,
+        guard: ConfigGuard,
+        next: VersioningConfig,
+    ) -> Result<(), S3Error> {
+        Ok(self
+            .meta
+            .swap_bucket_config(bucket, VERSIONING_CONFIG, guard.value, Some(next.encode()))
+            .await?)
+    }
+
+    /// The versioning config a bucket created with Object Lock starts with.
+    pub(crate) fn object_lock_bucket_config() -> (String, Vec<u8>) {
+        let config = VersioningConfig {
+            state: VersioningState::Enabled,
+            mfa_delete: None,
+            object_lock: Some(crate::ObjectLockConfig::default()),
+        };
+        (VERSIONING_CONFIG.to_owned(), config.encode())
     }
 
     /// Refuses to destroy a version of a bucket with MFA Delete on unless `mfa` proves the
@@ -261,5 +300,33 @@ mod tests {
             VersionSelector::parse(None).unwrap(),
             VersionSelector::Current
         );
+    }
+
+    #[test]
+    fn versioning_configs_round_trip() {
+        // As stored before Object Lock existed.
+        for old in ["Enabled", "Suspended MFADelete=Enabled"] {
+            let c = VersioningConfig::decode(old.as_bytes()).unwrap();
+            assert_eq!(c.encode(), old.as_bytes());
+        }
+        let locked = VersioningConfig {
+            state: VersioningState::Enabled,
+            mfa_delete: Some(false),
+            object_lock: Some(crate::ObjectLockConfig {
+                default_retention: Some(
+                    crate::DefaultRetention::new(
+                        coffer_store::RetentionMode::Compliance,
+                        crate::RetentionPeriod::Days(7),
+                    )
+                    .unwrap(),
+                ),
+            }),
+        };
+        assert_eq!(
+            String::from_utf8(locked.encode()).unwrap(),
+            "Enabled MFADelete=Disabled ObjectLock=COMPLIANCE:Days:7"
+        );
+        assert_eq!(VersioningConfig::decode(&locked.encode()).unwrap(), locked);
+        assert!(VersioningConfig::decode(b"Enabled ObjectLock=SOFT:Days:1").is_err());
     }
 }

@@ -49,6 +49,7 @@ async fn put(core: &S3Core, key: &str, data: Vec<u8>) {
         encryption: None,
         precondition: Default::default(),
         acl: None,
+        lock: Default::default(),
     })
     .await
     .unwrap();
@@ -215,7 +216,11 @@ async fn multipart_copy_and_listing() {
         .await
         .unwrap();
     let id = core
-        .create_upload("bkt", "mp", ObjectMeta::default(), None, None, None)
+        .create_upload(coffer_s3::UploadRequest {
+            bucket: "bkt".into(),
+            key: "mp".into(),
+            ..Default::default()
+        })
         .await
         .unwrap();
     let p1 = pattern(5 * 1024 * 1024, 1);
@@ -318,6 +323,7 @@ async fn multipart_copy_and_listing() {
         source_customer_key: None,
         precondition: Default::default(),
         acl: None,
+        lock: Default::default(),
     })
     .await
     .unwrap();

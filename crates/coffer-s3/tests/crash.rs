@@ -69,11 +69,15 @@ impl Machine {
     }
 
     async fn open(&self) -> Result<S3Core, S3Error> {
+        self.open_at(Arc::new(SystemClock)).await
+    }
+
+    async fn open_at(&self, clock: coffer_clock::SharedClock) -> Result<S3Core, S3Error> {
         let storage = Storage {
             meta: self.meta.clone(),
             blobs: BlobStore::new(Arc::new(self.blobs.clone())),
         };
-        S3Core::open(storage, &root_key(), Arc::new(SystemClock)).await
+        S3Core::open(storage, &root_key(), clock).await
     }
 }
 
@@ -144,6 +148,7 @@ async fn apply(core: &S3Core, op: &Op) -> Result<(), S3Error> {
                 encryption: None,
                 precondition: Default::default(),
                 acl: None,
+                lock: Default::default(),
             })
             .await
             .map(drop),
@@ -173,6 +178,7 @@ async fn apply(core: &S3Core, op: &Op) -> Result<(), S3Error> {
                 encryption: None,
                 precondition: Default::default(),
                 acl: None,
+                lock: Default::default(),
             })
             .await
             .map(drop),
@@ -181,7 +187,11 @@ async fn apply(core: &S3Core, op: &Op) -> Result<(), S3Error> {
 
 async fn multipart(core: &S3Core, key: &str) -> Result<(), S3Error> {
     let id = core
-        .create_upload(BUCKET, key, ObjectMeta::default(), None, None, None)
+        .create_upload(coffer_s3::UploadRequest {
+            bucket: BUCKET.into(),
+            key: key.into(),
+            ..Default::default()
+        })
         .await?;
     let mut parts = Vec::new();
     for (n, data) in (1..).zip(multipart_parts()) {
@@ -372,6 +382,7 @@ async fn every_crash_point_keeps_acknowledged_versions() {
                         encryption: None,
                         precondition: Default::default(),
                         acl: None,
+                        lock: Default::default(),
                     })
                     .await
                     .map(|r| acked.push((r.version_id.unwrap(), Some(data.clone())))),
@@ -457,5 +468,238 @@ async fn every_crash_point_keeps_acknowledged_versions() {
             unknown <= usize::from(in_flight),
             "crash at step {k}: {unknown} versions nobody acknowledged"
         );
+    }
+}
+
+/// Object Lock through every crash point, on a bucket made with it: each acknowledged lock
+/// (retention, legal hold) is on its version after the restart — or the one in flight, whole
+/// — every version still locked by the acknowledged state refuses its removal, and a removal
+/// the lock refused changed nothing. The clock moves past a compliance date mid-workload.
+#[tokio::test]
+async fn every_crash_point_keeps_locks() {
+    use coffer_clock::{Clock as _, MovableClock};
+    use coffer_s3::{DeleteProof, LockRequest, Retention, RetentionMode, VersionSelector};
+
+    const HOUR: i64 = 3_600_000;
+    /// (retention mode and hours from the run's start, legal hold).
+    type Lock = (Option<(RetentionMode, i64)>, bool);
+    /// A version's lock as stored: retention in absolute ms, legal hold.
+    type Stored = (Option<(RetentionMode, i64)>, bool);
+    #[derive(Clone, Copy)]
+    enum LOp {
+        Put(u8, Lock),
+        Hold(usize, bool),
+        /// Sets (or with `None` removes, bypassing governance) a version's retention.
+        Retain(usize, Option<(RetentionMode, i64)>),
+        /// Removes a version by id; `true`: the lock must refuse it.
+        Delete(usize, bool),
+        /// The clock moves on (no durable step).
+        Later(i64),
+    }
+    use RetentionMode::{Compliance, Governance};
+    let ops = [
+        LOp::Put(1, (Some((Compliance, 1)), false)),
+        LOp::Put(2, (None, true)),
+        LOp::Put(3, (Some((Governance, 1)), false)),
+        LOp::Delete(0, true),
+        LOp::Delete(1, true),
+        LOp::Hold(1, false),
+        LOp::Delete(1, false),
+        LOp::Delete(2, true),
+        LOp::Retain(2, None),
+        LOp::Delete(2, false),
+        LOp::Retain(0, Some((Compliance, 3))),
+        LOp::Later(2),
+        LOp::Delete(0, true),
+        LOp::Later(4),
+        LOp::Delete(0, false),
+    ];
+    /// Per version put, in order: (id, bytes, lock in absolute ms), `None` once removed.
+    type Acked = Vec<Option<(String, Vec<u8>, Stored)>>;
+    struct Run {
+        acked: Acked,
+        /// The version the op in flight changes, and its state if it committed.
+        in_flight: Option<(usize, Option<Stored>)>,
+    }
+    async fn run(machine: &Machine, clock: &Arc<MovableClock>, ops: &[LOp]) -> Run {
+        let base = clock.now_ms();
+        let at = |r: Option<(RetentionMode, i64)>| r.map(|(m, h)| (m, base + h * HOUR));
+        let mut out = Run {
+            acked: Vec::new(),
+            in_flight: None,
+        };
+        let Ok(core) = machine.open_at(clock.clone()).await else {
+            return out;
+        };
+        let created = core
+            .create_bucket_with(
+                "111122223333",
+                BUCKET,
+                "us-east-1",
+                coffer_s3::ObjectOwnership::BucketOwnerEnforced,
+                None,
+                true,
+            )
+            .await;
+        if created.is_err() {
+            return out;
+        }
+        for op in ops {
+            let (target, done) = match *op {
+                LOp::Put(seed, (retention, hold)) => {
+                    let data = pattern(200_000, seed);
+                    let md5: [u8; 16] = <md5::Md5 as md5::Digest>::digest(&data).into();
+                    let lock = (at(retention), hold);
+                    out.in_flight = Some((out.acked.len(), Some(lock)));
+                    let put = core
+                        .put_object(PutRequest {
+                            bucket: BUCKET.into(),
+                            key: "k".into(),
+                            meta: ObjectMeta::default(),
+                            body: common::chunked(&data, 64 * 1024 + 7),
+                            integrity: Integrity {
+                                content_md5: Some(md5),
+                                ..Default::default()
+                            },
+                            encryption: None,
+                            precondition: Default::default(),
+                            acl: None,
+                            lock: LockRequest {
+                                retention: lock.0,
+                                legal_hold: hold.then_some(true),
+                            },
+                        })
+                        .await;
+                    match put {
+                        Ok(r) => {
+                            out.acked.push(Some((r.version_id.unwrap(), data, lock)));
+                            out.in_flight = None;
+                            continue;
+                        }
+                        Err(_) => return out,
+                    }
+                }
+                LOp::Hold(i, on) => {
+                    let (id, _, lock) = out.acked[i].clone().unwrap();
+                    out.in_flight = Some((i, Some((lock.0, on))));
+                    let r = core
+                        .set_object_legal_hold(BUCKET, "k", VersionSelector::Id(&id), on)
+                        .await;
+                    (i, r.map(|_| Some((lock.0, on))))
+                }
+                LOp::Retain(i, retention) => {
+                    let (id, _, lock) = out.acked[i].clone().unwrap();
+                    let next = at(retention);
+                    out.in_flight = Some((i, Some((next, lock.1))));
+                    let r = core
+                        .set_object_retention(
+                            BUCKET,
+                            "k",
+                            VersionSelector::Id(&id),
+                            next.map(|(mode, until_ms)| Retention { mode, until_ms }),
+                            true,
+                        )
+                        .await;
+                    (i, r.map(|_| Some((next, lock.1))))
+                }
+                LOp::Delete(i, refused) => {
+                    let (id, _, _) = out.acked[i].clone().unwrap();
+                    out.in_flight = (!refused).then_some((i, None));
+                    let r = core
+                        .delete_object(
+                            BUCKET,
+                            "k",
+                            VersionSelector::Id(&id),
+                            Default::default(),
+                            DeleteProof::default(),
+                        )
+                        .await;
+                    if refused {
+                        assert!(
+                            matches!(r, Err(S3Error::AccessDenied(_))),
+                            "version {i} was not refused: {r:?}"
+                        );
+                        continue;
+                    }
+                    (i, r.map(|_| None))
+                }
+                LOp::Later(hours) => {
+                    clock.set_offset_ms(hours * HOUR);
+                    continue;
+                }
+            };
+            match done {
+                Ok(state) => {
+                    out.acked[target] = state.map(|lock| {
+                        let (id, data, _) = out.acked[target].clone().unwrap();
+                        (id, data, lock)
+                    });
+                    out.in_flight = None;
+                }
+                Err(_) => return out,
+            }
+        }
+        out
+    }
+    let power = PowerSupply::unlimited();
+    let full = Machine::new(power.clone());
+    let clock = Arc::new(MovableClock::default());
+    let done = run(&full, &clock, &ops).await;
+    assert!(done.in_flight.is_none());
+    assert!(
+        done.acked.iter().all(Option::is_none),
+        "all went in the end"
+    );
+    let total = power.steps();
+    assert!(total > 8, "the workload has {total} durable steps");
+    for k in 0..total {
+        let power = PowerSupply::failing_after(k);
+        let machine = Machine::new(power.clone());
+        let clock = Arc::new(MovableClock::default());
+        let Run { acked, in_flight } = run(&machine, &clock, &ops).await;
+        assert!(power.is_off(), "step {k} of {total} was never reached");
+        let restarted = machine.restarted();
+        let core = restarted.open_at(clock.clone()).await.unwrap();
+        if core.bucket(BUCKET).is_err() {
+            assert!(acked.is_empty());
+            continue;
+        }
+        for (i, state) in acked.iter().enumerate() {
+            let Some((id, data, lock)) = state else {
+                continue;
+            };
+            let v = VersionSelector::Id(id);
+            let read = common::read_version(&core, BUCKET, "k", v).await;
+            let flight = in_flight.filter(|(f, _)| *f == i).map(|(_, s)| s);
+            if read.is_err() && flight == Some(None) {
+                continue; // its removal was in flight and committed
+            }
+            assert_eq!(
+                read.as_deref().ok(),
+                Some(&data[..]),
+                "crash at step {k}: version {i}"
+            );
+            let found = (
+                core.object_retention(BUCKET, "k", v)
+                    .ok()
+                    .map(|r| (r.mode, r.until_ms)),
+                core.object_legal_hold(BUCKET, "k", v).unwrap_or(false),
+            );
+            assert!(
+                found == *lock || flight == Some(Some(found)),
+                "crash at step {k}: version {i} has lock {found:?}, acknowledged {lock:?}"
+            );
+            // What the acknowledged lock protects stays protected after the restart.
+            let active = lock.1 || lock.0.is_some_and(|(_, until)| until > clock.now_ms());
+            if active && found == *lock {
+                let r = core
+                    .delete_object(BUCKET, "k", v, Default::default(), DeleteProof::default())
+                    .await;
+                assert!(
+                    matches!(r, Err(S3Error::AccessDenied(_))),
+                    "crash at step {k}: locked version {i} removable: {r:?}"
+                );
+            }
+        }
     }
 }

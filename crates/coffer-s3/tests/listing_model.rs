@@ -160,6 +160,7 @@ async fn apply(core: &S3Core, model: &mut BTreeMap<String, ()>, changes: &[Chang
                     encryption: None,
                     precondition: Default::default(),
                     acl: None,
+                    lock: Default::default(),
                 })
                 .await
                 .unwrap();
@@ -280,6 +281,7 @@ async fn vapply(core: &S3Core, model: &mut VModel, changes: &[VChange]) {
                         encryption: None,
                         precondition: Default::default(),
                         acl: None,
+                        lock: Default::default(),
                     })
                     .await
                     .unwrap();

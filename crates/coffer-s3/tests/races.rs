@@ -72,7 +72,11 @@ async fn complete_racing_part_retry_abort_and_overwrite() {
     for trial in 0..trials {
         let key = format!("k{}", trial % 7);
         let id = core
-            .create_upload(BUCKET, &key, ObjectMeta::default(), None, None, None)
+            .create_upload(coffer_s3::UploadRequest {
+                bucket: BUCKET.into(),
+                key: key.clone(),
+                ..Default::default()
+            })
             .await
             .unwrap();
         let etag = upload_part(&core, &key, &id, part.clone()).await.unwrap();
@@ -101,6 +105,7 @@ async fn complete_racing_part_retry_abort_and_overwrite() {
                     encryption: None,
                     precondition: Default::default(),
                     acl: None,
+                    lock: Default::default(),
                 })
                 .await
             })
@@ -172,7 +177,11 @@ async fn blobs_of_failed_commits_are_released_at_once() {
     for trial in 0..40 {
         let key = format!("p{trial}");
         let id = core
-            .create_upload(BUCKET, &key, ObjectMeta::default(), None, None, None)
+            .create_upload(coffer_s3::UploadRequest {
+                bucket: BUCKET.into(),
+                key: key.clone(),
+                ..Default::default()
+            })
             .await
             .unwrap();
         let writer = {
@@ -200,6 +209,7 @@ async fn blobs_of_failed_commits_are_released_at_once() {
                     encryption: None,
                     precondition: Default::default(),
                     acl: None,
+                    lock: Default::default(),
                 })
                 .await
             })
@@ -249,6 +259,7 @@ async fn conditional_writers_of_one_key() {
             encryption: None,
             precondition,
             acl: None,
+            lock: Default::default(),
         })
         .await
         .map(|r| (n, r.etag))

@@ -37,6 +37,7 @@ async fn put(core: &S3Core, key: &str, data: &'static [u8]) {
         encryption: None,
         precondition: Default::default(),
         acl: None,
+        lock: Default::default(),
     })
     .await
     .unwrap();

@@ -123,6 +123,10 @@ impl FrontDoor {
         }
         let attributes = crate::s3::is_get_object_attributes(&req);
         let req = crate::s3::substitute_filename(sigv2_bucket_path(req), bucket_in_host).await;
+        let req = match crate::s3::verify_required_checksum(req).await {
+            Ok(req) => req,
+            Err(refused) => return crate::s3::with_aws_messages(refused, id),
+        };
         match self.s3.call(req).await {
             Ok(r) if attributes => crate::s3::unquoted_attributes_etag(r, id),
             Ok(r) => crate::s3::with_aws_messages(r, id),

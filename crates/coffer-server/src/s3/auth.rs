@@ -90,15 +90,25 @@ impl S3Access for AccessGate {
         }
         let action = request_action(op, version_in_query(cx.uri()).is_some());
         let resolved = self.auth.check(&view, &action, bucket, key)?;
+        let view = RequestView {
+            resolved: Some(resolved.clone()),
+            ..view
+        };
+        let bypass =
+            super::object_lock::check_lock_permissions(&self.auth, &view, op, bucket, key)?;
         // CreateBucket with an ACL or an ownership setting needs those permissions too (an
         // object write's ACL needs only s3:PutObject, which `s3:x-amz-acl` can condition).
         if op == "CreateBucket" {
-            let view = RequestView {
-                resolved: Some(resolved.clone()),
-                ..view
-            };
             if super::acl::headers_set_acl(cx.headers()) {
                 self.auth.check(&view, "s3:PutBucketAcl", bucket, None)?;
+            }
+            // A bucket with Object Lock starts with it and versioning configured.
+            let lock_header = cx.headers().get("x-amz-bucket-object-lock-enabled");
+            if lock_header.is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true")) {
+                self.auth
+                    .check(&view, "s3:PutBucketObjectLockConfiguration", bucket, None)?;
+                self.auth
+                    .check(&view, "s3:PutBucketVersioning", bucket, None)?;
             }
             if cx.headers().contains_key("x-amz-object-ownership") {
                 self.auth
@@ -109,6 +119,10 @@ impl S3Access for AccessGate {
         // Only a caller allowed on the bucket learns that its owner is another.
         self.check_expected_owner(cx.headers(), EXPECTED_OWNER, bucket)?;
         cx.extensions_mut().insert(resolved);
+        if bypass {
+            cx.extensions_mut()
+                .insert(super::object_lock::GovernanceBypass);
+        }
         Ok(())
     }
 

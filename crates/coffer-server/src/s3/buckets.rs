@@ -75,9 +75,6 @@ impl CofferS3 {
     ) -> S3Result<S3Response<CreateBucketOutput>> {
         let account = caller_account(&req.extensions)?;
         let input = req.input;
-        if input.object_lock_enabled_for_bucket == Some(true) {
-            return Err(super::unconfigured::not_kept("Object Lock"));
-        }
         let constraint = input
             .create_bucket_configuration
             .and_then(|c| c.location_constraint)
@@ -109,6 +106,7 @@ impl CofferS3 {
                 &self.region,
                 ownership,
                 acl.as_ref(),
+                input.object_lock_enabled_for_bucket == Some(true),
             )
             .await
             .map_err(s3_wire)?;

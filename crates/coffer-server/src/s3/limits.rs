@@ -98,6 +98,74 @@ pub(crate) fn refuse_oversized_document<B>(
     Some(error_response(error))
 }
 
+/// Subresources whose documents S3 takes only with a declared checksum (`Content-MD5` or one
+/// `x-amz-checksum-*`): the Object Lock settings, which no bit flipped in transit may weaken.
+const CHECKSUM_REQUIRED: [&str; 3] = ["legal-hold", "object-lock", "retention"];
+
+/// Requires, and verifies, the declared checksum of an Object Lock document (s3s reads
+/// documents without checking one): `InvalidRequest` without it, `BadDigest` if it differs.
+/// The document is within [`MAX_DOCUMENT`] (refused at the door otherwise).
+pub(crate) async fn verify_required_checksum(
+    req: http::Request<s3s::Body>,
+) -> Result<http::Request<s3s::Body>, http::Response<s3s::Body>> {
+    let required = req.method() == http::Method::PUT
+        && req.uri().query().is_some_and(|q| {
+            q.split('&')
+                .map(|p| p.split('=').next().unwrap_or(""))
+                .any(|k| CHECKSUM_REQUIRED.contains(&k))
+        });
+    if !required {
+        return Ok(req);
+    }
+    let integrity = declared_checksum(req.headers()).map_err(error_response)?;
+    let (parts, body) = req.into_parts();
+    let limited = http_body_util::Limited::new(body, usize::try_from(MAX_DOCUMENT).unwrap_or(0));
+    let bytes = match http_body_util::BodyExt::collect(limited).await {
+        Ok(c) => c.to_bytes(),
+        Err(_) => {
+            return Err(error_response(s3s::s3_error!(
+                IncompleteBody,
+                "The request body could not be read."
+            )));
+        }
+    };
+    integrity
+        .verify_document(&bytes)
+        .map_err(|e| error_response(super::wire::s3_wire(e)))?;
+    Ok(http::Request::from_parts(parts, s3s::Body::from(bytes)))
+}
+
+fn declared_checksum(headers: &http::HeaderMap) -> Result<coffer_s3::Integrity, s3s::S3Error> {
+    use coffer_s3::{ChecksumAlgorithm, ExpectedChecksum, Integrity};
+    let text = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or_default());
+    let content_md5 = text("content-md5")
+        .map(Integrity::parse_content_md5)
+        .transpose()
+        .map_err(super::wire::s3_wire)?;
+    let mut given = ChecksumAlgorithm::ALL
+        .into_iter()
+        .filter_map(|a| text(a.header()).map(|v| (a, v.to_owned())));
+    let checksum = given.next();
+    if given.next().is_some() {
+        return Err(s3s::s3_error!(
+            InvalidRequest,
+            "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
+        ));
+    }
+    if content_md5.is_none() && checksum.is_none() {
+        return Err(s3s::s3_error!(
+            InvalidRequest,
+            "Missing required header for this request: Content-MD5"
+        ));
+    }
+    Ok(Integrity {
+        content_md5,
+        algorithm: checksum.as_ref().map(|(a, _)| *a),
+        expected: checksum.map(|(_, v)| ExpectedChecksum::Header(v)),
+        length: None,
+    })
+}
+
 /// An S3 error answered by the front door itself, in S3's XML.
 fn error_response(e: s3s::S3Error) -> http::Response<s3s::Body> {
     let status = e.status_code().unwrap_or(http::StatusCode::BAD_REQUEST);

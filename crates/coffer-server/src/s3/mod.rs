@@ -11,6 +11,7 @@ mod hosts;
 mod limits;
 mod list;
 mod multipart;
+mod object_lock;
 mod objects;
 mod policy;
 mod post_form;
@@ -29,7 +30,7 @@ use s3s::{S3, S3Request, S3Response, S3Result};
 
 use crate::wire_common::Connection;
 pub(crate) use hosts::Domains;
-pub(crate) use limits::refuse_oversized_document;
+pub(crate) use limits::{refuse_oversized_document, verify_required_checksum};
 pub(crate) use post_form::substitute_filename;
 pub(crate) use wire::{is_get_object_attributes, unquoted_attributes_etag, with_aws_messages};
 
@@ -463,7 +464,7 @@ impl S3 for CofferS3 {
         &self,
         req: S3Request<PutObjectRetentionInput>,
     ) -> S3Result<S3Response<PutObjectRetentionOutput>> {
-        self.op_put_object_retention(req)
+        self.op_put_object_retention(req).await
     }
     async fn get_object_legal_hold(
         &self,
@@ -475,7 +476,7 @@ impl S3 for CofferS3 {
         &self,
         req: S3Request<PutObjectLegalHoldInput>,
     ) -> S3Result<S3Response<PutObjectLegalHoldOutput>> {
-        self.op_put_object_legal_hold(req)
+        self.op_put_object_legal_hold(req).await
     }
     async fn list_object_versions(
         &self,
@@ -535,7 +536,7 @@ impl S3 for CofferS3 {
         &self,
         req: S3Request<PutObjectLockConfigurationInput>,
     ) -> S3Result<S3Response<PutObjectLockConfigurationOutput>> {
-        self.op_put_object_lock_configuration(req)
+        self.op_put_object_lock_configuration(req).await
     }
     async fn delete_bucket_cors(
         &self,

@@ -44,7 +44,7 @@ impl CofferS3 {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let input = req.input;
-        super::unconfigured::refuse_object_lock!(input);
+        let lock = super::object_lock::lock_request!(input)?;
         let customer = customer_key!(input)?;
         let requested = super::sse::requested_encryption(
             super::sse::SseRequest {
@@ -84,14 +84,15 @@ impl CofferS3 {
         )?;
         let id = self
             .core
-            .create_upload(
-                &input.bucket,
-                &input.key,
+            .create_upload(coffer_s3::UploadRequest {
+                bucket: input.bucket.clone(),
+                key: input.key.clone(),
                 meta,
                 checksum,
-                Some(encryption.as_request()),
+                encryption: Some(encryption.as_request()),
                 acl,
-            )
+                lock,
+            })
             .await
             .map_err(s3_wire)?;
         let mut out = CreateMultipartUploadOutput {

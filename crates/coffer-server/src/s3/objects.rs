@@ -106,7 +106,7 @@ impl CofferS3 {
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let mut input = req.input;
-        super::unconfigured::refuse_object_lock!(input);
+        let lock = super::object_lock::lock_request!(input)?;
         let customer = customer_key!(input)?;
         let requested = requested_encryption(
             SseRequest {
@@ -150,6 +150,7 @@ impl CofferS3 {
             encryption: Some(encryption.as_request()),
             precondition,
             acl,
+            lock,
         };
         let r = self.core.put_object(put).await.map_err(s3_wire)?;
         let mut out = PutObjectOutput {
@@ -287,6 +288,11 @@ impl CofferS3 {
             ..Default::default()
         };
         set_sse!(out, &info.encryption, customer);
+        (
+            out.object_lock_mode,
+            out.object_lock_retain_until_date,
+            out.object_lock_legal_hold_status,
+        ) = super::object_lock::lock_headers(&self.auth, &v, &info);
         // A checksum describes the whole object; S3 returns it only for full reads.
         if wants_checksum(input.checksum_mode.as_ref()) && r.range.is_none() {
             set_checksum!(out, info.checksum.as_ref().map(|c| &c.value));
@@ -321,7 +327,13 @@ impl CofferS3 {
                 customer.as_ref(),
             )
             .map_err(s3_wire)?;
+        let v = view(&req.credentials, &req.uri, &req.headers, &req.extensions);
+        let (object_lock_mode, object_lock_retain_until_date, object_lock_legal_hold_status) =
+            super::object_lock::lock_headers(&self.auth, &v, &info);
         let mut out = HeadObjectOutput {
+            object_lock_mode,
+            object_lock_retain_until_date,
+            object_lock_legal_hold_status,
             accept_ranges: Some("bytes".into()),
             storage_class: storage_class_header(&info),
             cache_control: info.meta.cache_control.clone(),
@@ -357,9 +369,15 @@ impl CofferS3 {
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
         let input = req.input;
         let precondition = write_precondition(input.if_match.as_ref(), None)?;
-        let mfa = self
-            .mfa_proof(input.mfa.as_deref(), &req.extensions, &input.bucket)
-            .await?;
+        let proof = coffer_s3::DeleteProof {
+            mfa: self
+                .mfa_proof(input.mfa.as_deref(), &req.extensions, &input.bucket)
+                .await?,
+            bypass_governance: req
+                .extensions
+                .get::<super::object_lock::GovernanceBypass>()
+                .is_some(),
+        };
         let done = self
             .core
             .delete_object(
@@ -367,7 +385,7 @@ impl CofferS3 {
                 &input.key,
                 version(input.version_id.as_deref())?,
                 precondition,
-                mfa,
+                proof,
             )
             .await
             .map_err(s3_wire)?;
@@ -404,6 +422,8 @@ impl CofferS3 {
         // for the bucket owner's principals. A caller with no standing in the bucket
         // (anonymous, another account) that may delete none of the keys is refused whole,
         // before anything says whether the bucket or its keys exist.
+        // A bypass of governance retention is granted key by key too.
+        let asks_bypass = super::object_lock::asks_bypass(&req.headers);
         let mut allowed = Vec::with_capacity(input.delete.objects.len());
         let mut refused = Vec::new();
         for obj in input.delete.objects {
@@ -412,7 +432,19 @@ impl CofferS3 {
                 .auth
                 .check(&view, &action, Some(&input.bucket), Some(&obj.key))
             {
-                Ok(_) => allowed.push(obj),
+                Ok(_) => {
+                    let bypass = asks_bypass
+                        && self
+                            .auth
+                            .check(
+                                &view,
+                                "s3:BypassGovernanceRetention",
+                                Some(&input.bucket),
+                                Some(&obj.key),
+                            )
+                            .is_ok();
+                    allowed.push((obj, bypass));
+                }
                 Err(e) => refused.push((obj, e)),
             }
         }
@@ -431,7 +463,11 @@ impl CofferS3 {
                 version_id: obj.version_id,
             });
         }
-        for obj in allowed {
+        for (obj, bypass_governance) in allowed {
+            let proof = coffer_s3::DeleteProof {
+                mfa,
+                bypass_governance,
+            };
             let result = match coffer_s3::VersionSelector::parse(obj.version_id.as_deref()) {
                 Err(e) => Err(e),
                 Ok(selected) => {
@@ -442,7 +478,7 @@ impl CofferS3 {
                             coffer_s3::Precondition::EtagIs(e.value().to_owned())
                         });
                     self.core
-                        .delete_object(&input.bucket, &obj.key, selected, precondition, mfa)
+                        .delete_object(&input.bucket, &obj.key, selected, precondition, proof)
                         .await
                 }
             };
@@ -481,7 +517,7 @@ impl CofferS3 {
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let input = req.input;
-        super::unconfigured::refuse_object_lock!(input);
+        let lock = super::object_lock::lock_request!(input)?;
         let customer = customer_key!(input)?;
         let source_customer_key = customer_key!(input, copy_source)?;
         let requested = requested_encryption(
@@ -575,6 +611,7 @@ impl CofferS3 {
                 source_customer_key,
                 precondition,
                 acl,
+                lock,
             })
             .await
             .map_err(s3_wire)?;

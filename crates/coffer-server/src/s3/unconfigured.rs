@@ -1,8 +1,8 @@
 //! Bucket and object configurations Coffer does not keep (yet). Reads answer as S3 answers a
 //! bucket that has none — the error or empty document clients expect, so read-only tools
 //! (`s3cmd info`, rclone, SDK helpers) work. Writes that would configure something are
-//! refused with `NotImplemented` naming it: a setting, and above all a protection (Object
-//! Lock, MFA Delete), is never accepted and then ignored. Writes that configure
+//! refused with `NotImplemented` naming it: a setting, and above all a protection, is never
+//! accepted and then ignored. Writes that configure
 //! nothing (deleting an absent configuration, an empty notification set, the bucket owner
 //! paying) succeed, as there is nothing to ignore.
 
@@ -19,29 +19,6 @@ pub(super) fn not_kept(what: &str) -> s3s::S3Error {
         "{what} is not available in Coffer yet; the request was refused and nothing changed"
     )
 }
-
-/// S3's answer for Object Lock operations on a bucket made without Object Lock (every
-/// bucket here, until Object Lock exists).
-pub(super) fn no_object_lock() -> s3s::S3Error {
-    s3_error!(
-        InvalidRequest,
-        "Bucket is missing Object Lock Configuration"
-    )
-}
-
-/// A write asking for Object Lock retention or a legal hold, in a bucket without Object
-/// Lock: refused as S3 refuses it (never written without the lock it asked for).
-macro_rules! refuse_object_lock {
-    ($input:expr) => {
-        if $input.object_lock_mode.is_some()
-            || $input.object_lock_retain_until_date.is_some()
-            || $input.object_lock_legal_hold_status.is_some()
-        {
-            return Err($crate::s3::unconfigured::no_object_lock());
-        }
-    };
-}
-pub(crate) use refuse_object_lock;
 
 fn no_such_configuration() -> s3s::S3Error {
     let mut e = s3s::S3Error::with_message(
@@ -166,49 +143,6 @@ impl CofferS3 {
         Ok(S3Response::new(
             GetBucketAccelerateConfigurationOutput::default(),
         ))
-    }
-
-    pub(super) fn op_get_object_lock_configuration(
-        &self,
-        req: S3Request<GetObjectLockConfigurationInput>,
-    ) -> S3Result<S3Response<GetObjectLockConfigurationOutput>> {
-        self.exists(&req.input.bucket)?;
-        Err(s3_error!(
-            ObjectLockConfigurationNotFoundError,
-            "Object Lock configuration does not exist for this bucket"
-        ))
-    }
-
-    pub(super) fn op_get_object_retention(
-        &self,
-        req: S3Request<GetObjectRetentionInput>,
-    ) -> S3Result<S3Response<GetObjectRetentionOutput>> {
-        self.exists(&req.input.bucket)?;
-        Err(no_object_lock())
-    }
-
-    pub(super) fn op_put_object_retention(
-        &self,
-        req: S3Request<PutObjectRetentionInput>,
-    ) -> S3Result<S3Response<PutObjectRetentionOutput>> {
-        self.exists(&req.input.bucket)?;
-        Err(no_object_lock())
-    }
-
-    pub(super) fn op_get_object_legal_hold(
-        &self,
-        req: S3Request<GetObjectLegalHoldInput>,
-    ) -> S3Result<S3Response<GetObjectLegalHoldOutput>> {
-        self.exists(&req.input.bucket)?;
-        Err(no_object_lock())
-    }
-
-    pub(super) fn op_put_object_legal_hold(
-        &self,
-        req: S3Request<PutObjectLegalHoldInput>,
-    ) -> S3Result<S3Response<PutObjectLegalHoldOutput>> {
-        self.exists(&req.input.bucket)?;
-        Err(no_object_lock())
     }
 
     pub(super) async fn op_get_object_torrent(
@@ -371,8 +305,6 @@ refused_writes! {
     op_put_bucket_replication, PutBucketReplicationInput, PutBucketReplicationOutput, "Replication";
     op_put_bucket_accelerate_configuration, PutBucketAccelerateConfigurationInput,
         PutBucketAccelerateConfigurationOutput, "Transfer Acceleration";
-    op_put_object_lock_configuration, PutObjectLockConfigurationInput,
-        PutObjectLockConfigurationOutput, "Object Lock";
 }
 
 macro_rules! empty_deletes {

@@ -124,6 +124,14 @@ pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
         S3Error::InvalidTag(_) => with(C::InvalidTag),
         S3Error::InvalidEncryptionAlgorithm => with(C::InvalidEncryptionAlgorithmError),
         S3Error::NoSuchTagSet => with(C::NoSuchTagSet),
+        S3Error::InvalidBucketState(_) => with(C::InvalidBucketState),
+        S3Error::ObjectLockConfigurationNotFound => custom(
+            "ObjectLockConfigurationNotFoundError",
+            http::StatusCode::NOT_FOUND,
+        ),
+        S3Error::NoSuchObjectLockConfiguration => {
+            custom("NoSuchObjectLockConfiguration", http::StatusCode::NOT_FOUND)
+        }
         S3Error::InvalidStorageClass(_) => with(C::InvalidStorageClass),
         S3Error::ConcurrentUpdate => with(C::OperationAborted),
         S3Error::Body(source) => body_wire(source),

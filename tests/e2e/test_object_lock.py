@@ -359,3 +359,44 @@ def test_locks_survive_kill9(fresh_server):
     with pytest.raises(ClientError) as e:
         s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Suspended"})
     assert err(e) == ("InvalidBucketState", 409)
+
+
+def test_object_lock_condition_keys(server, s3):
+    """Bucket policies see s3:object-lock-mode, -retain-until-date, -remaining-retention-days
+    and -legal-hold, from a write's headers and from the lock documents (AWS's examples: a
+    longest retention, a hold that may be placed but not lifted)."""
+    b = locked_bucket(s3)
+    worker = user_with(server, ["s3:PutObject", "s3:PutObjectRetention", "s3:PutObjectLegalHold",
+                                "s3:GetObjectRetention"], b)
+    s3.put_bucket_policy(Bucket=b, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": ["s3:PutObject", "s3:PutObjectRetention"],
+         "Resource": f"arn:aws:s3:::{b}/*",
+         "Condition": {"NumericGreaterThan": {"s3:object-lock-remaining-retention-days": "10"}}},
+        {"Effect": "Deny", "Principal": "*", "Action": ["s3:PutObject", "s3:PutObjectRetention"],
+         "Resource": f"arn:aws:s3:::{b}/*",
+         "Condition": {"StringEquals": {"s3:object-lock-mode": "COMPLIANCE"}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObjectLegalHold",
+         "Resource": f"arn:aws:s3:::{b}/*",
+         "Condition": {"StringEquals": {"s3:object-lock-legal-hold": "OFF"}}},
+    ]}))
+    for mode, days in [("GOVERNANCE", 20), ("COMPLIANCE", 5)]:
+        with pytest.raises(ClientError) as e:
+            worker.put_object(Bucket=b, Key="k", Body=b"x", ObjectLockMode=mode,
+                              ObjectLockRetainUntilDate=later(days * DAY))
+        assert err(e) == DENIED, (mode, days)
+    v = worker.put_object(Bucket=b, Key="k", Body=b"x", ObjectLockMode="GOVERNANCE",
+                          ObjectLockRetainUntilDate=later(5 * DAY))["VersionId"]
+    with pytest.raises(ClientError) as e:
+        worker.put_object_retention(Bucket=b, Key="k", VersionId=v, Retention={
+            "Mode": "GOVERNANCE", "RetainUntilDate": later(20 * DAY)})
+    assert err(e) == DENIED
+    worker.put_object_retention(Bucket=b, Key="k", VersionId=v, Retention={
+        "Mode": "GOVERNANCE", "RetainUntilDate": later(8 * DAY)})
+    got = worker.get_object_retention(Bucket=b, Key="k", VersionId=v)["Retention"]["RetainUntilDate"]
+    assert abs(got.timestamp() - (time.time() + 8 * DAY)) < 60
+    worker.put_object_legal_hold(Bucket=b, Key="k", VersionId=v, LegalHold={"Status": "ON"})
+    with pytest.raises(ClientError) as e:
+        worker.put_object_legal_hold(Bucket=b, Key="k", VersionId=v, LegalHold={"Status": "OFF"})
+    assert err(e) == DENIED
+    s3.delete_bucket_policy(Bucket=b)
+    s3.put_object_legal_hold(Bucket=b, Key="k", VersionId=v, LegalHold={"Status": "OFF"})

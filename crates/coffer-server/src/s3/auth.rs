@@ -72,6 +72,7 @@ impl S3Access for AccessGate {
             conn: peer,
             op,
             resolved: None,
+            extra: &[],
         };
         if !self.allow_sigv2 && super::authorize::is_sigv2(&view) {
             return Err(s3s::s3_error!(
@@ -84,8 +85,12 @@ impl S3Access for AccessGate {
             s3s::path::S3Path::Bucket { bucket } => (Some(&**bucket), None),
             s3s::path::S3Path::Object { bucket, key } => (Some(&**bucket), Some(&**key)),
         };
-        // DeleteObjects is judged key by key inside the operation.
-        if op == "DeleteObjects" {
+        // DeleteObjects is judged key by key inside the operation; the Object Lock documents
+        // with the condition keys their documents give (`s3:object-lock-*`).
+        if matches!(
+            op,
+            "DeleteObjects" | "PutObjectRetention" | "PutObjectLegalHold"
+        ) {
             return self.check_expected_owner(cx.headers(), EXPECTED_OWNER, bucket);
         }
         let action = request_action(op, version_in_query(cx.uri()).is_some());
@@ -135,13 +140,23 @@ impl S3Access for AccessGate {
             conn: peer,
             op: "PostObject",
             resolved: None,
+            extra: &[],
         };
-        self.auth.check(
-            &view,
-            "s3:PutObject",
-            Some(&req.input.bucket),
-            Some(&req.input.key),
-        )?;
+        let (bucket, key) = (
+            Some(req.input.bucket.as_str()),
+            Some(req.input.key.as_str()),
+        );
+        self.auth.check(&view, "s3:PutObject", bucket, key)?;
+        // A form setting a lock needs the lock's permissions, as the headers do.
+        let form = &req.input;
+        if form.object_lock_mode.is_some() || form.object_lock_retain_until_date.is_some() {
+            self.auth
+                .check(&view, "s3:PutObjectRetention", bucket, key)?;
+        }
+        if form.object_lock_legal_hold_status.is_some() {
+            self.auth
+                .check(&view, "s3:PutObjectLegalHold", bucket, key)?;
+        }
         // SSE-C form fields (the form becomes a PutObject) need HTTPS as the headers do.
         let form_sse_c = req.input.sse_customer_algorithm.is_some()
             || req.input.sse_customer_key.is_some()
@@ -223,6 +238,7 @@ impl AccessGate {
             conn: peer,
             op: "GetObject",
             resolved: None,
+            extra: &[],
         };
         let action = request_action("GetObject", version_id.is_some());
         self.auth.check(&view, &action, Some(bucket), Some(key))?;

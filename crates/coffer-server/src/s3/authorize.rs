@@ -25,6 +25,8 @@ pub(crate) struct RequestView<'a> {
     pub(crate) op: &'a str,
     /// The caller as the S3 decision of this same request resolved it, if it has run.
     pub(crate) resolved: Option<ResolvedCaller>,
+    /// Condition keys an operation knows only once its document is read (Object Lock's).
+    pub(crate) extra: &'a [(&'static str, String)],
 }
 
 /// A request's resolved caller, kept in its extensions by the access check so the operation's
@@ -393,6 +395,12 @@ impl Authorizer {
             for t in tags {
                 ctx.set(&format!("s3:RequestObjectTag/{}", t.key), t.value);
             }
+        }
+        for (key, value) in super::object_lock::header_context(view.headers, self.iam.now_ms()) {
+            ctx.set(key, value);
+        }
+        for (key, value) in view.extra {
+            ctx.set(key, value.clone());
         }
         for (name, value) in query_pairs(view.uri) {
             match name.as_str() {

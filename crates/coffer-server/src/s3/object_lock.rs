@@ -127,11 +127,62 @@ pub(super) fn check_lock_permissions(
             auth.check(view, "s3:PutObjectLegalHold", bucket, key)?;
         }
     }
-    Ok(matches!(op, "DeleteObject" | "PutObjectRetention")
+    Ok(op == "DeleteObject"
         && asks_bypass(h)
         && auth
             .check(view, "s3:BypassGovernanceRetention", bucket, key)
             .is_ok())
+}
+
+/// The Object Lock condition keys of a request: `s3:object-lock-mode`,
+/// `-retain-until-date`, `-remaining-retention-days` (whole days left, rounded up, by the
+/// server's clock) and `-legal-hold`, from a write's headers or a lock document.
+fn lock_context(
+    mode: Option<&str>,
+    until: Option<i64>,
+    legal_hold: Option<&str>,
+    now_ms: i64,
+) -> Vec<(&'static str, String)> {
+    const DAY_MS: i64 = 86_400_000;
+    let mut keys = Vec::new();
+    if let Some(m) = mode {
+        keys.push(("s3:object-lock-mode", m.to_owned()));
+    }
+    if let Some(t) = until {
+        keys.push((
+            "s3:object-lock-retain-until-date",
+            coffer_clock::rfc3339_utc(t),
+        ));
+        let left = (t.saturating_sub(now_ms)).max(0);
+        let days = left / DAY_MS + i64::from(left % DAY_MS != 0);
+        keys.push(("s3:object-lock-remaining-retention-days", days.to_string()));
+    }
+    if let Some(h) = legal_hold {
+        keys.push(("s3:object-lock-legal-hold", h.to_owned()));
+    }
+    keys
+}
+
+/// The Object Lock condition keys a write's headers give (none on most requests).
+pub(super) fn header_context(
+    headers: &http::HeaderMap,
+    now_ms: i64,
+) -> Vec<(&'static str, String)> {
+    let text = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    let (mode, until, hold) = (
+        text("x-amz-object-lock-mode"),
+        text("x-amz-object-lock-retain-until-date"),
+        text("x-amz-object-lock-legal-hold"),
+    );
+    if mode.is_none() && until.is_none() && hold.is_none() {
+        return Vec::new();
+    }
+    let until = until.and_then(|t| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    });
+    let until_ms =
+        until.map(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX));
+    lock_context(mode, until_ms, hold, now_ms)
 }
 
 /// The lock headers of GetObject/HeadObject, for a caller allowed to read them
@@ -275,22 +326,41 @@ impl CofferS3 {
         req: S3Request<PutObjectRetentionInput>,
     ) -> S3Result<S3Response<PutObjectRetentionOutput>> {
         let input = req.input;
+        let (mode, until) = input
+            .retention
+            .map_or((None, None), |r| (r.mode, r.retain_until_date.map(millis)));
+        // Judged here, before anything else, with the document's condition keys (the access
+        // gate left it).
+        let extra = lock_context(
+            mode.as_ref().map(ObjectLockRetentionMode::as_str),
+            until,
+            None,
+            self.auth.iam.now_ms(),
+        );
+        let view = RequestView {
+            op: "PutObjectRetention",
+            extra: &extra,
+            ..super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions)
+        };
+        let (bucket, key) = (Some(input.bucket.as_str()), Some(input.key.as_str()));
+        self.auth
+            .check(&view, "s3:PutObjectRetention", bucket, key)?;
+        let bypass = asks_bypass(&req.headers)
+            && self
+                .auth
+                .check(&view, "s3:BypassGovernanceRetention", bucket, key)
+                .is_ok();
         self.core.bucket(&input.bucket).map_err(s3_wire)?;
         // An empty Retention removes it (governance, with the bypass).
-        let retention = match input.retention {
-            None => None,
-            Some(r) => match (r.mode, r.retain_until_date) {
-                (None, None) => None,
-                (Some(m), Some(t)) => Some(Retention {
-                    mode: parse_mode(m.as_str()).ok_or_else(malformed)?,
-                    until_ms: millis(t),
-                }),
-                _ => return Err(malformed()),
-            },
+        let retention = match (mode, until) {
+            (None, None) => None,
+            (Some(m), Some(until_ms)) => Some(Retention {
+                mode: parse_mode(m.as_str()).ok_or_else(malformed)?,
+                until_ms,
+            }),
+            _ => return Err(malformed()),
         };
-        let bypass = req.extensions.get::<GovernanceBypass>().is_some();
-        let version_id = self
-            .core
+        self.core
             .set_object_retention(
                 &input.bucket,
                 &input.key,
@@ -300,7 +370,6 @@ impl CofferS3 {
             )
             .await
             .map_err(s3_wire)?;
-        let _ = version_id;
         Ok(S3Response::new(PutObjectRetentionOutput::default()))
     }
 
@@ -329,10 +398,26 @@ impl CofferS3 {
         req: S3Request<PutObjectLegalHoldInput>,
     ) -> S3Result<S3Response<PutObjectLegalHoldOutput>> {
         let input = req.input;
+        let status = input.legal_hold.and_then(|h| h.status);
+        let extra = lock_context(
+            None,
+            None,
+            status.as_ref().map(ObjectLockLegalHoldStatus::as_str),
+            self.auth.iam.now_ms(),
+        );
+        let view = RequestView {
+            op: "PutObjectLegalHold",
+            extra: &extra,
+            ..super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions)
+        };
+        self.auth.check(
+            &view,
+            "s3:PutObjectLegalHold",
+            Some(&input.bucket),
+            Some(&input.key),
+        )?;
         self.core.bucket(&input.bucket).map_err(s3_wire)?;
-        let on = input
-            .legal_hold
-            .and_then(|h| h.status)
+        let on = status
             .and_then(|s| hold_status(s.as_str()))
             .ok_or_else(malformed)?;
         self.core

@@ -29,6 +29,7 @@ pub(super) fn view<'a>(
         resolved: extensions
             .get::<super::authorize::ResolvedCaller>()
             .cloned(),
+        extra: &[],
     }
 }
 
@@ -417,6 +418,7 @@ impl CofferS3 {
             conn: peer,
             op: "DeleteObject",
             resolved: None,
+            extra: &[],
         };
         // Each key is judged on its own; a refusal is that key's error, not the request's —
         // for the bucket owner's principals. A caller with no standing in the bucket

@@ -84,7 +84,7 @@ fn open(args: &DataArgs) -> Result<Iam, Box<dyn std::error::Error>> {
         args.root_key_file.as_deref(),
         &args.data,
     )?;
-    Ok(crate::iam_for(
+    Ok(crate::server::iam_for(
         Arc::new(meta),
         &root_key,
         Arc::new(coffer_clock::SystemClock),

@@ -190,7 +190,7 @@ pub(crate) fn load_root_credentials(
 
 /// `coffer server` flags.
 #[derive(clap::Args, Debug, Clone)]
-pub(crate) struct ServerArgs {
+pub struct ServerArgs {
     /// Data directory (metadata, sealed object files, dev secrets).
     #[arg(long, default_value = DEFAULT_DATA_DIR)]
     pub(crate) data: PathBuf,
@@ -258,6 +258,22 @@ pub(crate) struct ServerArgs {
 }
 
 impl ServerArgs {
+    /// The flags of `coffer server ARGS...` (as a test starts one in-process).
+    pub fn from_flags<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            server: ServerArgs,
+        }
+        let argv = std::iter::once(std::ffi::OsString::from("coffer-server"))
+            .chain(args.into_iter().map(Into::into));
+        <Flags as clap::Parser>::try_parse_from(argv).map(|f| f.server)
+    }
+
     pub(crate) fn limits(&self) -> crate::conns::Limits {
         let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
         crate::conns::Limits {

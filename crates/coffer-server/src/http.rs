@@ -210,8 +210,12 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let registry = Registry::new();
+    // The connections' tasks: ended with the listener, so a stopped server (the process's end,
+    // or an in-process test's `stop`) leaves nothing answering.
+    let mut connections = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
     loop {
+        while connections.try_join_next().is_some() {}
         let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
             a = listener.accept() => match a {
@@ -235,7 +239,7 @@ pub(crate) async fn serve(
         let door = door.clone();
         let tls = tls.clone();
         let registry = registry.clone();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             match tls {
                 None => {
                     let conn = Connection { peer, tls: None };
@@ -262,6 +266,7 @@ pub(crate) async fn serve(
             }
         });
     }
+    connections.shutdown().await;
 }
 
 async fn serve_connection<IO>(

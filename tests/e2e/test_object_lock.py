@@ -400,3 +400,28 @@ def test_object_lock_condition_keys(server, s3):
     assert err(e) == DENIED
     s3.delete_bucket_policy(Bucket=b)
     s3.put_object_legal_hold(Bucket=b, Key="k", VersionId=v, LegalHold={"Status": "OFF"})
+
+
+def test_aws_cli_object_lock_commands(server):
+    """The aws CLI's own Object Lock commands, end to end."""
+    b = name("cli-lock")
+    server.aws("s3api", "create-bucket", "--bucket", b, "--object-lock-enabled-for-bucket")
+    server.aws("s3api", "put-object-lock-configuration", "--bucket", b, "--object-lock-configuration",
+               json.dumps({"ObjectLockEnabled": "Enabled",
+                           "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Years": 1}}}))
+    conf = json.loads(server.aws("s3api", "get-object-lock-configuration", "--bucket", b).stdout)
+    assert conf["ObjectLockConfiguration"]["Rule"]["DefaultRetention"] == {"Mode": "GOVERNANCE", "Years": 1}
+    put = json.loads(server.aws("s3api", "put-object", "--bucket", b, "--key", "k", "--body", "/etc/hostname",
+                                "--object-lock-legal-hold-status", "ON").stdout)
+    v = put["VersionId"]
+    hold = json.loads(server.aws("s3api", "get-object-legal-hold", "--bucket", b, "--key", "k",
+                                 "--version-id", v).stdout)
+    assert hold["LegalHold"]["Status"] == "ON"
+    head = json.loads(server.aws("s3api", "head-object", "--bucket", b, "--key", "k").stdout)
+    assert head["ObjectLockMode"] == "GOVERNANCE" and head["ObjectLockLegalHoldStatus"] == "ON"
+    r = server.aws("s3api", "delete-object", "--bucket", b, "--key", "k", "--version-id", v,
+                   "--bypass-governance-retention", check=False)
+    assert r.returncode != 0 and b"AccessDenied" in r.stderr, "the legal hold stays"
+    r = server.aws("s3api", "put-bucket-versioning", "--bucket", b, "--versioning-configuration",
+                   "Status=Suspended", check=False)
+    assert r.returncode != 0 and b"InvalidBucketState" in r.stderr

@@ -580,7 +580,7 @@ impl crate::S3Core {
         key: &str,
         version: crate::VersionSelector<'_>,
         request: &AclRequest,
-    ) -> Result<String, S3Error> {
+    ) -> Result<crate::VersionId, S3Error> {
         let bucket_owner = self.require_bucket(bucket)?.owner;
         let owner = self.object_acl(bucket, key, version)?.owner;
         let acl = Acl::from_request(request, &owner, &bucket_owner);

@@ -62,7 +62,7 @@ pub use objects::{
 };
 pub use read::PlainStream;
 pub use versioning::{
-    DeleteResult, MfaProof, VersionSelector, VersioningConfig, VersioningState, is_version_id,
+    DeleteResult, MfaProof, VersionId, VersionSelector, VersioningConfig, VersioningState,
 };
 pub use write::BodyStream;
 

@@ -111,7 +111,7 @@ impl StoredMeta {
 pub struct ObjectInfo {
     pub bucket: String,
     pub key: String,
-    pub version_id: String,
+    pub version_id: crate::VersionId,
     pub size: u64,
     pub etag: String,
     pub last_modified_ms: i64,
@@ -131,7 +131,7 @@ impl ObjectInfo {
         Ok(Self {
             bucket: rec.bucket.clone(),
             key: rec.key.clone(),
-            version_id: rec.version_id.clone(),
+            version_id: crate::VersionId::stored(rec.version_id.clone()),
             size: rec.size,
             etag: rec.etag.clone(),
             last_modified_ms: rec.last_modified_ms,

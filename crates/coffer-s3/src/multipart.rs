@@ -559,7 +559,7 @@ impl S3Core {
         let mut rec = ObjectRecord {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
-            version_id: version_id.clone(),
+            version_id: version_id.as_str().to_owned(),
             delete_marker: false,
             lock,
             size: chosen.iter().map(|p| p.size).sum(),
@@ -613,7 +613,7 @@ impl S3Core {
             version_id: self
                 .versioning(bucket)?
                 .is_versioned()
-                .then_some(rec.version_id),
+                .then_some(crate::VersionId::stored(rec.version_id)),
             last_modified_ms: rec.last_modified_ms,
         })
     }

@@ -323,7 +323,7 @@ impl S3Core {
         version: VersionSelector<'_>,
         retention: Option<Retention>,
         bypass_governance: bool,
-    ) -> Result<String, S3Error> {
+    ) -> Result<crate::VersionId, S3Error> {
         if retention.is_some_and(|r| r.until_ms <= self.now_ms()) {
             return Err(in_the_past());
         }
@@ -340,7 +340,7 @@ impl S3Core {
         key: &str,
         version: VersionSelector<'_>,
         on: bool,
-    ) -> Result<String, S3Error> {
+    ) -> Result<crate::VersionId, S3Error> {
         self.change_lock(bucket, key, version, false, |lock, stored| {
             lock.legal_hold = on;
             stored.legal_hold_set = true;
@@ -371,7 +371,7 @@ impl S3Core {
         version: VersionSelector<'_>,
         bypass_governance: bool,
         change: impl Fn(&mut ObjectLock, &mut StoredMeta),
-    ) -> Result<String, S3Error> {
+    ) -> Result<crate::VersionId, S3Error> {
         for _ in 0..crate::MAX_WRITE_RETRIES {
             let mut rec = self.locked_version(bucket, key, version)?;
             let mut stored = StoredMeta::from_bytes(&rec.meta)?;
@@ -379,7 +379,7 @@ impl S3Core {
             rec.meta = stored.to_bytes();
             let read_mac = std::mem::take(&mut rec.mac);
             self.tag_record(&mut rec);
-            let version_id = rec.version_id.clone();
+            let version_id = crate::VersionId::stored(rec.version_id.clone());
             let removal = Removal {
                 now_ms: self.now_ms(),
                 bypass_governance,

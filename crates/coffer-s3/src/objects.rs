@@ -38,7 +38,7 @@ pub struct PutResult {
     /// The checksum is COMPOSITE (of a multipart object's parts), not FULL_OBJECT.
     pub composite_checksum: bool,
     /// The new version's id (`x-amz-version-id`), once the bucket is versioned.
-    pub version_id: Option<String>,
+    pub version_id: Option<crate::VersionId>,
     pub last_modified_ms: i64,
 }
 
@@ -190,7 +190,7 @@ pub struct CopyRequest {
     pub source_bucket: String,
     pub source_key: String,
     /// `versionId` of `x-amz-copy-source`: an older version (copying it restores it).
-    pub source_version_id: Option<String>,
+    pub source_version_id: Option<crate::VersionId>,
     pub bucket: String,
     pub key: String,
     pub metadata_directive: MetadataDirective,
@@ -236,7 +236,7 @@ impl S3Core {
         let version_id = self.version_for_write(state)?;
         let nonce = self.random_hex(8)?;
         // The version's identity is in every package's associated data.
-        let context = object_context(&req.bucket, &req.key, &version_id, &nonce);
+        let context = object_context(&req.bucket, &req.key, version_id.as_str(), &nonce);
         let encryption = self
             .effective_encryption(&req.bucket, req.encryption)
             .await?;
@@ -267,7 +267,7 @@ impl S3Core {
         let mut rec = ObjectRecord {
             bucket: req.bucket,
             key: req.key,
-            version_id: version_id.clone(),
+            version_id: version_id.as_str().to_owned(),
             delete_marker: false,
             lock,
             size: written.segment.plain_len,
@@ -381,12 +381,12 @@ impl S3Core {
             (VersionSelector::Id(v), _) => {
                 let was_marker = self
                     .meta
-                    .object(bucket, key, v)?
+                    .object(bucket, key, v.as_str())?
                     .is_some_and(|r| r.delete_marker);
-                self.remove_version(bucket, key, v, precondition, proof)
+                self.remove_version(bucket, key, v.as_str(), precondition, proof)
                     .await?;
                 Ok(DeleteResult {
-                    version_id: Some(v.to_owned()),
+                    version_id: Some(v.clone()),
                     delete_marker: was_marker,
                 })
             }
@@ -400,7 +400,7 @@ impl S3Core {
                 let mut marker = ObjectRecord {
                     bucket: bucket.to_owned(),
                     key: key.to_owned(),
-                    version_id: version_id.clone(),
+                    version_id: version_id.as_str().to_owned(),
                     delete_marker: true,
                     lock: ObjectLock::default(),
                     size: 0,
@@ -469,7 +469,7 @@ impl S3Core {
         let src = self.object_version(
             &req.source_bucket,
             &req.source_key,
-            VersionSelector::parse(req.source_version_id.as_deref())?,
+            VersionSelector::of(req.source_version_id.as_ref()),
         )?;
         self.require_bucket(&req.bucket)?;
         self.admit_lock_request(&req.bucket, req.lock)?;
@@ -560,9 +560,10 @@ impl S3Core {
         bucket: &str,
         key: &str,
         version: VersionSelector<'_>,
-    ) -> Result<(Vec<Tag>, String), S3Error> {
+    ) -> Result<(Vec<Tag>, crate::VersionId), S3Error> {
         let rec = self.object_version(bucket, key, version)?;
-        Ok((StoredMeta::from_bytes(&rec.meta)?.meta.tags, rec.version_id))
+        let tags = StoredMeta::from_bytes(&rec.meta)?.meta.tags;
+        Ok((tags, crate::VersionId::stored(rec.version_id)))
     }
 
     /// Replaces a version's tag set (empty removes it); returns the version's id. The change
@@ -574,7 +575,7 @@ impl S3Core {
         key: &str,
         version: VersionSelector<'_>,
         tags: Vec<Tag>,
-    ) -> Result<String, S3Error> {
+    ) -> Result<crate::VersionId, S3Error> {
         validate_tags(&tags)?;
         self.update_stored_meta(bucket, key, version, move |m| m.meta.tags = tags.clone())
             .await
@@ -589,7 +590,7 @@ impl S3Core {
         key: &str,
         version: VersionSelector<'_>,
         change: impl Fn(&mut StoredMeta),
-    ) -> Result<String, S3Error> {
+    ) -> Result<crate::VersionId, S3Error> {
         for _ in 0..crate::MAX_WRITE_RETRIES {
             let mut rec = self.object_version(bucket, key, version)?;
             let mut stored = StoredMeta::from_bytes(&rec.meta)?;
@@ -602,7 +603,7 @@ impl S3Core {
                 .update_object_meta(bucket, key, &rec.version_id, read_mac, rec.meta, rec.mac)
                 .await
             {
-                Ok(true) => return Ok(rec.version_id),
+                Ok(true) => return Ok(crate::VersionId::stored(rec.version_id)),
                 Ok(false) => return Err(S3Error::NoSuchKey),
                 Err(StoreError::Changed(_)) => continue,
                 Err(e) => return Err(e.into()),
@@ -634,7 +635,7 @@ impl S3Core {
     ) -> Result<ObjectRecord, S3Error> {
         let found = match version {
             VersionSelector::Current => self.meta.current(bucket, key)?,
-            VersionSelector::Id(v) => self.meta.object(bucket, key, v)?,
+            VersionSelector::Id(v) => self.meta.object(bucket, key, v.as_str())?,
         };
         match found {
             Some(rec) if rec.delete_marker => {

@@ -115,38 +115,76 @@ fn mfa_required() -> S3Error {
     S3Error::AccessDenied("Mfa Authentication must be used for this request".into())
 }
 
+/// A version's id: `null` (what unversioned and suspended buckets write), or 32 characters
+/// of `[0-9A-Za-z]` Coffer made. A request's id is parsed once, at the edge
+/// ([`VersionId::parse`]); new ones are the domain's to make; ids read back from the store
+/// are the ones it wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VersionId(String);
+
+impl VersionId {
+    /// A `versionId` as a request gives it: one Coffer could not have made is S3's
+    /// `InvalidArgument` (and so never reaches the store).
+    pub fn parse(v: &str) -> Result<Self, S3Error> {
+        let made = v == NULL_VERSION
+            || (v.len() == VERSION_ID_LEN && v.bytes().all(|b| b.is_ascii_alphanumeric()));
+        match made {
+            true => Ok(Self(v.to_owned())),
+            false => Err(S3Error::InvalidArgument(
+                "Invalid version id specified".into(),
+            )),
+        }
+    }
+
+    /// The `null` version's id.
+    pub fn null() -> Self {
+        Self(NULL_VERSION.to_owned())
+    }
+
+    pub fn is_null(&self) -> bool {
+        self.0 == NULL_VERSION
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    /// An id as the store holds it (written by this crate).
+    pub(crate) fn stored(id: String) -> Self {
+        Self(id)
+    }
+}
+
+impl std::fmt::Display for VersionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Which version of a key a request names: the current one, or one by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum VersionSelector<'a> {
     #[default]
     Current,
-    Id(&'a str),
+    Id(&'a VersionId),
 }
 
 impl<'a> VersionSelector<'a> {
-    /// A `versionId` as the request gives it: absent is the current version; an id that
-    /// Coffer could not have made is S3's `InvalidArgument`.
-    pub fn parse(version_id: Option<&'a str>) -> Result<Self, S3Error> {
-        match version_id {
-            None => Ok(Self::Current),
-            Some(v) if is_version_id(v) => Ok(Self::Id(v)),
-            Some(_) => Err(S3Error::InvalidArgument(
-                "Invalid version id specified".into(),
-            )),
-        }
+    /// The version a request names (none: the current one).
+    pub fn of(version_id: Option<&'a VersionId>) -> Self {
+        version_id.map_or(Self::Current, Self::Id)
     }
-}
-
-/// `null`, or an id of the form [`S3Core::new_version_id`] makes.
-pub fn is_version_id(v: &str) -> bool {
-    v == NULL_VERSION || (v.len() == VERSION_ID_LEN && v.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// What a delete did (the `x-amz-version-id` and `x-amz-delete-marker` of its answer).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DeleteResult {
     /// The version removed, or the delete marker added; `None` in an unversioned bucket.
-    pub version_id: Option<String>,
+    pub version_id: Option<VersionId>,
     /// A delete marker was added, or the version removed was one.
     pub delete_marker: bool,
 }
@@ -259,25 +297,26 @@ impl S3Core {
 
     /// The id a new version written to `bucket` gets: a fresh one under Enabled, `null`
     /// otherwise (which replaces the key's `null` version).
-    pub(crate) fn version_for_write(&self, state: VersioningState) -> Result<String, S3Error> {
+    pub(crate) fn version_for_write(&self, state: VersioningState) -> Result<VersionId, S3Error> {
         Ok(match state {
             VersioningState::Enabled => self.new_version_id()?,
-            VersioningState::Unversioned | VersioningState::Suspended => NULL_VERSION.to_owned(),
+            VersioningState::Unversioned | VersioningState::Suspended => VersionId::null(),
         })
     }
 
     /// A random version id: 32 characters of `[0-9A-Za-z]` (S3's are opaque strings too).
-    pub(crate) fn new_version_id(&self) -> Result<String, S3Error> {
+    pub(crate) fn new_version_id(&self) -> Result<VersionId, S3Error> {
         const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
         let mut raw = [0u8; VERSION_ID_LEN];
         aws_lc_rs::rand::SecureRandom::fill(&self.rng, &mut raw)
             .map_err(|_| coffer_crypto::CryptoError::Random)?;
         // 62 does not divide 256: the slight bias costs nothing here (ids are not secrets,
         // only unique).
-        Ok(raw
-            .iter()
-            .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-            .collect())
+        Ok(VersionId(
+            raw.iter()
+                .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+                .collect(),
+        ))
     }
 }
 
@@ -287,19 +326,20 @@ mod tests {
 
     #[test]
     fn version_ids() {
-        assert!(is_version_id("null"));
-        assert!(is_version_id(&"aZ09".repeat(8)));
-        assert!(!is_version_id("Null"));
-        assert!(!is_version_id(&"a".repeat(31)));
-        assert!(!is_version_id(&"a/".repeat(16)));
-        assert!(matches!(
-            VersionSelector::parse(Some("../x")),
-            Err(S3Error::InvalidArgument(_))
-        ));
-        assert_eq!(
-            VersionSelector::parse(None).unwrap(),
-            VersionSelector::Current
-        );
+        assert!(VersionId::parse("null").unwrap().is_null());
+        assert!(VersionId::parse(&"aZ09".repeat(8)).is_ok());
+        for bad in [
+            "Null".to_owned(),
+            "a".repeat(31),
+            "a/".repeat(16),
+            "../x".to_owned(),
+        ] {
+            assert!(
+                matches!(VersionId::parse(&bad), Err(S3Error::InvalidArgument(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(VersionSelector::of(None), VersionSelector::Current);
     }
 
     #[test]

@@ -353,7 +353,7 @@ async fn every_crash_point_keeps_acknowledged_versions() {
         VOp::DeleteVersion(0),
     ];
     // (version id, bytes; None for a delete marker), oldest first.
-    type Acked = Vec<(String, Option<Vec<u8>>)>;
+    type Acked = Vec<(coffer_s3::VersionId, Option<Vec<u8>>)>;
     async fn run(machine: &Machine, ops: &[VOp]) -> (Acked, bool) {
         let mut acked: Acked = Vec::new();
         let Ok(core) = machine.open().await else {
@@ -460,7 +460,7 @@ async fn every_crash_point_keeps_acknowledged_versions() {
         }
         let unknown = present
             .iter()
-            .filter(|p| !acked.iter().any(|(id, _)| id == *p))
+            .filter(|p| !acked.iter().any(|(id, _)| id.as_str() == **p))
             .count();
         // The write in flight may have committed (its answer lost): one put or marker, or a
         // removal that did not happen.
@@ -515,7 +515,7 @@ async fn every_crash_point_keeps_locks() {
         LOp::Delete(0, false),
     ];
     /// Per version put, in order: (id, bytes, lock in absolute ms), `None` once removed.
-    type Acked = Vec<Option<(String, Vec<u8>, Stored)>>;
+    type Acked = Vec<Option<(coffer_s3::VersionId, Vec<u8>, Stored)>>;
     struct Run {
         acked: Acked,
         /// The version the op in flight changes, and its state if it committed.

@@ -285,7 +285,7 @@ async fn vapply(core: &S3Core, model: &mut VModel, changes: &[VChange]) {
                     })
                     .await
                     .unwrap();
-                model_add(model, key, r.version_id.unwrap(), false);
+                model_add(model, key, r.version_id.unwrap().into_string(), false);
             }
             VChange::Delete(key) => {
                 let r = core
@@ -299,7 +299,7 @@ async fn vapply(core: &S3Core, model: &mut VModel, changes: &[VChange]) {
                     .await
                     .unwrap();
                 assert!(r.delete_marker);
-                model_add(model, key, r.version_id.unwrap(), true);
+                model_add(model, key, r.version_id.unwrap().into_string(), true);
             }
             VChange::DeleteVersion(key, i) => {
                 let Some(versions) = model.get_mut(key) else {
@@ -312,7 +312,7 @@ async fn vapply(core: &S3Core, model: &mut VModel, changes: &[VChange]) {
                 core.delete_object(
                     BUCKET,
                     key,
-                    VersionSelector::Id(&id),
+                    VersionSelector::Id(&coffer_s3::VersionId::parse(&id).unwrap()),
                     Default::default(),
                     Default::default(),
                 )

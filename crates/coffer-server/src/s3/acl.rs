@@ -241,7 +241,9 @@ impl CofferS3 {
             .object_acl(
                 &input.bucket,
                 &input.key,
-                super::versions::version(input.version_id.as_deref())?,
+                coffer_s3::VersionSelector::of(
+                    super::versions::version(input.version_id.as_deref())?.as_ref(),
+                ),
             )
             .map_err(s3_wire)?;
         let (owner, grants) = to_dto(&acl);
@@ -260,7 +262,12 @@ impl CofferS3 {
         let selected = super::versions::version(input.version_id.as_deref())?;
         let request = self.acl_to_put(&acl_fields!(input), input.access_control_policy)?;
         self.core
-            .set_object_acl(&input.bucket, &input.key, selected, &request)
+            .set_object_acl(
+                &input.bucket,
+                &input.key,
+                coffer_s3::VersionSelector::of(selected.as_ref()),
+                &request,
+            )
             .await
             .map_err(s3_wire)?;
         Ok(S3Response::new(PutObjectAclOutput::default()))

@@ -188,6 +188,7 @@ impl CofferS3 {
         let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
         let encryption = self.part_encryption(&v, &input.bucket, &input.key, &input.upload_id)?;
         let src_version = super::versions::version(src_version.as_deref())?;
+        let src_version = coffer_s3::VersionSelector::of(src_version.as_ref());
         self.check_source_kms(&v, &src_bucket, &src_key, src_version)?;
         let range = input
             .copy_source_range
@@ -289,7 +290,7 @@ impl CofferS3 {
             key: Some(input.key.clone()),
             e_tag: Some(etag(&r.etag)),
             location: Some(format!("/{}/{}", input.bucket, input.key)),
-            version_id: r.version_id.clone(),
+            version_id: r.version_id.as_ref().map(ToString::to_string),
             ..Default::default()
         };
         set_sse!(out, &r.encryption);

@@ -310,7 +310,7 @@ impl CofferS3 {
             .object_retention(
                 &input.bucket,
                 &input.key,
-                version(input.version_id.as_deref())?,
+                coffer_s3::VersionSelector::of(version(input.version_id.as_deref())?.as_ref()),
             )
             .map_err(s3_wire)?;
         Ok(S3Response::new(GetObjectRetentionOutput {
@@ -364,7 +364,7 @@ impl CofferS3 {
             .set_object_retention(
                 &input.bucket,
                 &input.key,
-                version(input.version_id.as_deref())?,
+                coffer_s3::VersionSelector::of(version(input.version_id.as_deref())?.as_ref()),
                 retention,
                 bypass,
             )
@@ -383,7 +383,7 @@ impl CofferS3 {
             .object_legal_hold(
                 &input.bucket,
                 &input.key,
-                version(input.version_id.as_deref())?,
+                coffer_s3::VersionSelector::of(version(input.version_id.as_deref())?.as_ref()),
             )
             .map_err(s3_wire)?;
         Ok(S3Response::new(GetObjectLegalHoldOutput {
@@ -424,7 +424,7 @@ impl CofferS3 {
             .set_object_legal_hold(
                 &input.bucket,
                 &input.key,
-                version(input.version_id.as_deref())?,
+                coffer_s3::VersionSelector::of(version(input.version_id.as_deref())?.as_ref()),
                 on,
             )
             .await

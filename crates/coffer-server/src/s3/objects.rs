@@ -156,7 +156,7 @@ impl CofferS3 {
         let r = self.core.put_object(put).await.map_err(s3_wire)?;
         let mut out = PutObjectOutput {
             e_tag: Some(etag(&r.etag)),
-            version_id: r.version_id.clone(),
+            version_id: r.version_id.as_ref().map(ToString::to_string),
             ..Default::default()
         };
         set_sse!(out, &r.encryption, customer);
@@ -198,7 +198,7 @@ impl CofferS3 {
                 .head_object(
                     &input.bucket,
                     &input.key,
-                    selected,
+                    coffer_s3::VersionSelector::of(selected.as_ref()),
                     &conds,
                     customer.as_ref(),
                 )
@@ -235,7 +235,7 @@ impl CofferS3 {
             .get_object_checked(
                 &input.bucket,
                 &input.key,
-                selected,
+                coffer_s3::VersionSelector::of(selected.as_ref()),
                 range,
                 &conds,
                 customer.as_ref(),
@@ -323,7 +323,7 @@ impl CofferS3 {
             .head_object(
                 &input.bucket,
                 &input.key,
-                version(input.version_id.as_deref())?,
+                coffer_s3::VersionSelector::of(version(input.version_id.as_deref())?.as_ref()),
                 &conds,
                 customer.as_ref(),
             )
@@ -384,7 +384,7 @@ impl CofferS3 {
             .delete_object(
                 &input.bucket,
                 &input.key,
-                version(input.version_id.as_deref())?,
+                coffer_s3::VersionSelector::of(version(input.version_id.as_deref())?.as_ref()),
                 precondition,
                 proof,
             )
@@ -392,7 +392,7 @@ impl CofferS3 {
             .map_err(s3_wire)?;
         no_content(DeleteObjectOutput {
             delete_marker: done.delete_marker.then_some(true),
-            version_id: done.version_id,
+            version_id: done.version_id.map(coffer_s3::VersionId::into_string),
             ..Default::default()
         })
     }
@@ -470,9 +470,15 @@ impl CofferS3 {
                 mfa,
                 bypass_governance,
             };
-            let result = match coffer_s3::VersionSelector::parse(obj.version_id.as_deref()) {
+            let result = match obj
+                .version_id
+                .as_deref()
+                .map(coffer_s3::VersionId::parse)
+                .transpose()
+            {
                 Err(e) => Err(e),
-                Ok(selected) => {
+                Ok(id) => {
+                    let selected = coffer_s3::VersionSelector::of(id.as_ref());
                     let precondition = obj
                         .e_tag
                         .as_ref()
@@ -490,7 +496,11 @@ impl CofferS3 {
                     // A marker made here is named apart from a version removed by id.
                     delete_marker: done.delete_marker.then_some(true),
                     delete_marker_version_id: match obj.version_id {
-                        None => done.version_id.clone().filter(|_| done.delete_marker),
+                        None => done
+                            .version_id
+                            .as_ref()
+                            .filter(|_| done.delete_marker)
+                            .map(ToString::to_string),
                         Some(_) => None,
                     },
                     version_id: obj.version_id,
@@ -542,8 +552,8 @@ impl CofferS3 {
                 "Copying from an access point is not available yet"
             ));
         };
-        let source_version = version_id.map(|v| v.to_string());
-        version(source_version.as_deref())?;
+        // Parsed once, here: the copy and its KMS check name the same version.
+        let source_version = version(version_id.as_deref())?;
         let directive = match input
             .metadata_directive
             .as_ref()
@@ -589,7 +599,7 @@ impl CofferS3 {
             &v,
             &src_bucket,
             &src_key,
-            version(source_version.as_deref())?,
+            coffer_s3::VersionSelector::of(source_version.as_ref()),
         )?;
         // A copy without SSE headers takes the destination's default; with them, it may change
         // an object's encryption in place (a copy onto itself).
@@ -626,8 +636,8 @@ impl CofferS3 {
         let mut out = CopyObjectOutput {
             copy_object_result: Some(result),
             ssekms_encryption_context: context_header(&r.encryption),
-            version_id: r.version_id.clone(),
-            copy_source_version_id: source_version,
+            version_id: r.version_id.as_ref().map(ToString::to_string),
+            copy_source_version_id: source_version.map(coffer_s3::VersionId::into_string),
             ..Default::default()
         };
         set_sse!(out, &r.encryption, customer);
@@ -644,7 +654,7 @@ impl CofferS3 {
             .object_tags(
                 &input.bucket,
                 &input.key,
-                version(input.version_id.as_deref())?,
+                coffer_s3::VersionSelector::of(version(input.version_id.as_deref())?.as_ref()),
             )
             .map_err(s3_wire)?;
         Ok(S3Response::new(GetObjectTaggingOutput {
@@ -664,7 +674,7 @@ impl CofferS3 {
             .set_object_tags(
                 &input.bucket,
                 &input.key,
-                version(input.version_id.as_deref())?,
+                coffer_s3::VersionSelector::of(version(input.version_id.as_deref())?.as_ref()),
                 tags,
             )
             .await
@@ -684,7 +694,7 @@ impl CofferS3 {
             .set_object_tags(
                 &input.bucket,
                 &input.key,
-                version(input.version_id.as_deref())?,
+                coffer_s3::VersionSelector::of(version(input.version_id.as_deref())?.as_ref()),
                 Vec::new(),
             )
             .await
@@ -705,7 +715,7 @@ impl CofferS3 {
             .head_object(
                 &input.bucket,
                 &input.key,
-                version(input.version_id.as_deref())?,
+                coffer_s3::VersionSelector::of(version(input.version_id.as_deref())?.as_ref()),
                 &coffer_s3::Conditions::default(),
                 customer.as_ref(),
             )

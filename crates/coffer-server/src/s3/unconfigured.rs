@@ -178,7 +178,9 @@ impl CofferS3 {
             .head_object(
                 &req.input.bucket,
                 &req.input.key,
-                super::versions::version(req.input.version_id.as_deref())?,
+                coffer_s3::VersionSelector::of(
+                    super::versions::version(req.input.version_id.as_deref())?.as_ref(),
+                ),
                 &coffer_s3::Conditions::default(),
                 None,
             )

@@ -1,7 +1,7 @@
 //! Bucket versioning on the wire: Get/PutBucketVersioning (with MFA Delete: `x-amz-mfa`) and
 //! ListObjectVersions.
 
-use coffer_s3::{MfaProof, VersionQuery, VersionSelector, VersioningState};
+use coffer_s3::{MfaProof, VersionId, VersionQuery, VersioningState};
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
@@ -12,14 +12,17 @@ use super::wire::s3_wire;
 
 /// A request's `versionId`: absent is the current version; one Coffer could not have made is
 /// S3's `InvalidArgument`.
-pub(super) fn version(version_id: Option<&str>) -> S3Result<VersionSelector<'_>> {
-    VersionSelector::parse(version_id).map_err(s3_wire)
+pub(super) fn version(version_id: Option<&str>) -> S3Result<Option<VersionId>> {
+    version_id
+        .map(VersionId::parse)
+        .transpose()
+        .map_err(s3_wire)
 }
 
 /// `x-amz-version-id` of an object read: reported for versions with an id (a `null` version
 /// is left out: knowing whether its bucket is versioned would cost every GET a lookup).
-pub(super) fn reported_version(version_id: &str) -> Option<String> {
-    (version_id != coffer_s3::NULL_VERSION).then(|| version_id.to_owned())
+pub(super) fn reported_version(version_id: &VersionId) -> Option<String> {
+    (!version_id.is_null()).then(|| version_id.to_string())
 }
 
 fn malformed() -> s3s::S3Error {

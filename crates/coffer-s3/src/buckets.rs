@@ -58,7 +58,7 @@ impl S3Core {
     pub async fn create_bucket(
         &self,
         owner: &str,
-        name: &str,
+        name: &BucketName,
         region: &str,
     ) -> Result<(), S3Error> {
         self.create_bucket_with(
@@ -79,13 +79,13 @@ impl S3Core {
     pub async fn create_bucket_with(
         &self,
         owner: &str,
-        name: &str,
+        name: &BucketName,
         region: &str,
         ownership: ObjectOwnership,
         acl: Option<&AclRequest>,
         object_lock: bool,
     ) -> Result<(), S3Error> {
-        validate_bucket_name(name)?;
+        let name = name.as_str();
         let headers = matches!(acl, Some(AclRequest::GrantHeaders(_)));
         let acl = acl.map(|r| Acl::from_request(r, owner, owner));
         let mut configs = vec![(
@@ -248,7 +248,30 @@ impl S3Core {
 }
 
 /// S3's bucket naming rules (general purpose buckets).
-pub(crate) fn validate_bucket_name(name: &str) -> Result<(), S3Error> {
+/// A bucket name as S3 allows one (3 to 63 characters of lower-case letters, digits, dots and
+/// hyphens, and the rest of S3's rules): parsed once where a request names a bucket to create.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BucketName(String);
+
+impl BucketName {
+    /// `InvalidBucketName` unless S3 would take it.
+    pub fn parse(name: &str) -> Result<Self, S3Error> {
+        validate_bucket_name(name)?;
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for BucketName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn validate_bucket_name(name: &str) -> Result<(), S3Error> {
     let invalid = || S3Error::InvalidBucketName(name.to_owned());
     let b = name.as_bytes();
     if !(3..=63).contains(&b.len()) {

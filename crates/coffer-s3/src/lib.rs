@@ -39,7 +39,7 @@ pub use acl::{
     Acl, AclRequest, CannedAcl, Grant, Grantee, ObjectOwnership, Permission, canonical_user_id,
 };
 pub use bucket_keys::BUCKET_KEY_LIFETIME;
-pub use buckets::DefaultEncryption;
+pub use buckets::{BucketName, DefaultEncryption};
 pub use checksum::{ChecksumAlgorithm, ChecksumValue, ExpectedChecksum, Integrity};
 pub use coffer_store::Precondition;
 pub use coffer_store::RetentionMode;

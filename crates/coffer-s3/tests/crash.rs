@@ -135,8 +135,12 @@ fn effect(op: &Op, acked: &BTreeMap<String, Vec<u8>>) -> Option<(String, Content
 async fn apply(core: &S3Core, op: &Op) -> Result<(), S3Error> {
     match op {
         Op::CreateBucket => {
-            core.create_bucket("111122223333", BUCKET, "us-east-1")
-                .await
+            core.create_bucket(
+                "111122223333",
+                &coffer_s3::BucketName::parse(BUCKET).unwrap(),
+                "us-east-1",
+            )
+            .await
         }
         Op::Put(key, data) => core
             .put_object(PutRequest {
@@ -360,7 +364,11 @@ async fn every_crash_point_keeps_acknowledged_versions() {
             return (acked, false);
         };
         if core
-            .create_bucket("111122223333", BUCKET, "us-east-1")
+            .create_bucket(
+                "111122223333",
+                &coffer_s3::BucketName::parse(BUCKET).unwrap(),
+                "us-east-1",
+            )
             .await
             .is_err()
             || core
@@ -534,7 +542,7 @@ async fn every_crash_point_keeps_locks() {
         let created = core
             .create_bucket_with(
                 "111122223333",
-                BUCKET,
+                &coffer_s3::BucketName::parse(BUCKET).unwrap(),
                 "us-east-1",
                 coffer_s3::ObjectOwnership::BucketOwnerEnforced,
                 None,

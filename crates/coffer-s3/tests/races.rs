@@ -26,9 +26,13 @@ async fn open(dir: &std::path::Path) -> Arc<S3Core> {
     )
     .await
     .unwrap();
-    core.create_bucket("111122223333", BUCKET, "us-east-1")
-        .await
-        .unwrap();
+    core.create_bucket(
+        "111122223333",
+        &coffer_s3::BucketName::parse(BUCKET).unwrap(),
+        "us-east-1",
+    )
+    .await
+    .unwrap();
     Arc::new(core)
 }
 
@@ -194,9 +198,13 @@ async fn blobs_of_failed_commits_are_released_at_once() {
     }
     for trial in 0..40 {
         let name = format!("gone{trial}");
-        core.create_bucket("111122223333", &name, "us-east-1")
-            .await
-            .unwrap();
+        core.create_bucket(
+            "111122223333",
+            &coffer_s3::BucketName::parse(&name).unwrap(),
+            "us-east-1",
+        )
+        .await
+        .unwrap();
         let put = {
             let (core, name, data) = (core.clone(), name.clone(), data.clone());
             tokio::spawn(async move {

@@ -88,9 +88,13 @@ async fn older_directories_are_tagged_once_then_authenticated() {
     let dir = tempfile::tempdir().unwrap();
     {
         let core = open(dir.path()).await;
-        core.create_bucket("111122223333", "bkt", "us-east-1")
-            .await
-            .unwrap();
+        core.create_bucket(
+            "111122223333",
+            &coffer_s3::BucketName::parse("bkt").unwrap(),
+            "us-east-1",
+        )
+        .await
+        .unwrap();
         put(&core, "old", b"written before tags").await;
         put(&core, "other", b"another").await;
     }

@@ -75,6 +75,8 @@ impl CofferS3 {
     ) -> S3Result<S3Response<CreateBucketOutput>> {
         let account = caller_account(&req.extensions)?;
         let input = req.input;
+        // Parsed once, here; the domain takes only a name S3 would allow.
+        let name = coffer_s3::BucketName::parse(&input.bucket).map_err(s3_wire)?;
         let constraint = input
             .create_bucket_configuration
             .and_then(|c| c.location_constraint)
@@ -102,7 +104,7 @@ impl CofferS3 {
         self.core
             .create_bucket_with(
                 &account,
-                &input.bucket,
+                &name,
                 &self.region,
                 ownership,
                 acl.as_ref(),

@@ -50,12 +50,13 @@ impl Iam {
     }
 
     pub fn managed_policy_by_arn(&self, arn: &str) -> Result<Option<ManagedPolicy>, IamError> {
-        let Some(rest) = arn.strip_prefix("arn:aws:iam::") else {
+        let Some(a) = coffer_policy::Arn::iam(arn) else {
             return Ok(None);
         };
-        let Some((account, path_name)) = rest.split_once(":policy/") else {
+        let Some(path_name) = a.resource_after("policy") else {
             return Ok(None);
         };
+        let account = a.account;
         let name = path_name.rsplit('/').next().unwrap_or(path_name);
         if account == crate::aws_managed::AWS {
             // Built in; only the attachment count is kept here.

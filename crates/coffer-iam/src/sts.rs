@@ -859,9 +859,12 @@ fn hex_sha256(b: &[u8]) -> String {
 }
 
 fn parse_role_arn(arn: &str) -> Option<(String, String)> {
-    let rest = arn.strip_prefix("arn:aws:iam::")?;
-    let (account, path_name) = rest.split_once(":role/")?;
-    Some((account.to_owned(), path_name.rsplit('/').next()?.to_owned()))
+    let a = coffer_policy::Arn::iam(arn)?;
+    let path_name = a.resource_after("role")?;
+    Some((
+        a.account.to_owned(),
+        path_name.rsplit('/').next()?.to_owned(),
+    ))
 }
 
 fn role_key(account: &str, name: &str) -> String {

@@ -1081,14 +1081,11 @@ impl Kms {
         account: &'a str,
         key_ref: &'a str,
     ) -> Result<(&'a str, String), KmsError> {
-        if let Some(rest) = key_ref.strip_prefix("arn:aws:kms:") {
-            let mut parts = rest.splitn(3, ':');
-            let (_region, acct, res) = (
-                parts.next(),
-                parts.next().unwrap_or(""),
-                parts.next().unwrap_or(""),
-            );
-            if let Some(id) = res.strip_prefix("key/") {
+        if let Some(arn) =
+            coffer_policy::Arn::of_service(key_ref, "kms").filter(|a| a.partition == "aws")
+        {
+            let (acct, res) = (arn.account, arn.resource);
+            if let Some(id) = arn.resource_after("key") {
                 return Ok((acct, id.to_owned()));
             }
             if res.starts_with("alias/") {

@@ -323,7 +323,7 @@ fn parse_resources(v: &Value) -> Result<Vec<Pattern>, PolicyError> {
                 "Policy has invalid resource: {r}"
             )));
         }
-        if r.starts_with("arn:") && r.splitn(6, ':').count() < 6 {
+        if r.starts_with("arn:") && crate::Arn::parse(r).is_none() {
             return Err(PolicyError::new(format!(
                 "Policy has invalid resource: {r}"
             )));

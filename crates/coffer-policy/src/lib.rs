@@ -22,6 +22,7 @@
 //! assert!(matches!(evaluate(&set, &req), Decision::ExplicitDeny(_)));
 //! ```
 
+mod arn;
 mod condition;
 mod document;
 mod error;
@@ -30,6 +31,7 @@ mod pattern;
 mod request;
 mod variables;
 
+pub use arn::Arn;
 pub use condition::{Condition, Operator, SetQualifier};
 pub use document::{Effect, Element, Policy, PolicyKind, Principals, Statement, Version};
 pub use error::PolicyError;

@@ -361,7 +361,7 @@ impl S3Core {
 /// The account in a KMS key ARN. Stored segments name their key by ARN, so reads use it as
 /// the calling account instead of looking up the bucket's owner (a metadata read per GET).
 fn arn_account(key_arn: &str) -> &str {
-    key_arn.split(':').nth(4).unwrap_or_default()
+    coffer_policy::Arn::parse(key_arn).map_or("", |a| a.account)
 }
 
 /// An SSE-C object read without its key.

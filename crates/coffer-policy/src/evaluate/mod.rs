@@ -404,9 +404,9 @@ fn principals_reach(p: &Principals, req: &RequestContext) -> Option<Reach> {
                 let named_account = if is_account_id(named) {
                     Some(named.as_str())
                 } else {
-                    named
-                        .strip_prefix("arn:aws:iam::")
-                        .and_then(|r| r.strip_suffix(":root"))
+                    crate::Arn::iam(named)
+                        .filter(|a| a.resource == "root")
+                        .map(|a| a.account)
                 };
                 if let Some(acct) = named_account {
                     if acct == account && reach.is_none() {

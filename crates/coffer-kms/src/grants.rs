@@ -140,7 +140,7 @@ impl Kms {
         let token = hex(&self.random(48)?);
         let grant = Grant {
             grant_id: grant_id.clone(),
-            key_id: key.id.clone(),
+            key_id: key.id.to_string(),
             key_arn: key.arn.clone(),
             account: key.account.clone(),
             name: g.name,

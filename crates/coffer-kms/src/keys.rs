@@ -47,7 +47,7 @@ impl KeyState {
 /// What DescribeKey shows.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KeyMetadata {
-    pub id: String,
+    pub id: crate::KeyId,
     pub account: String,
     pub arn: String,
     pub description: String,
@@ -298,7 +298,7 @@ impl Kms {
         let now = self.clock.now_ms();
         let meta = KeyMetadata {
             arn: format!("arn:aws:kms:{}:{account}:key/{id}", self.region),
-            id: id.clone(),
+            id: crate::KeyId::made(id.clone()),
             account: account.to_owned(),
             description: description.to_owned(),
             created_ms: now,
@@ -369,7 +369,7 @@ impl Kms {
         let op = KvOp::Create {
             ns: NS.into(),
             key: alias_key(account, &alias),
-            value: key.id.clone().into_bytes(),
+            value: key.id.as_bytes().to_vec(),
         };
         match self.apply(vec![op]).await {
             Ok(()) => Ok(key),
@@ -618,7 +618,7 @@ impl Kms {
     /// calls this; until then such keys are already treated as gone.
     pub async fn purge_deleted_keys(&self) -> Result<usize, KmsError> {
         let _g = self.write_lock.lock().await;
-        let due: Vec<String> = self
+        let due: Vec<crate::KeyId> = self
             .meta
             .kv_list(NS, "key/")?
             .into_iter()
@@ -652,7 +652,7 @@ impl Kms {
     /// Rotates every enabled key whose rotation is due (the server calls this periodically).
     pub async fn rotate_due_keys(&self) -> Result<usize, KmsError> {
         let now = self.clock.now_ms();
-        let due: Vec<(String, String)> = self
+        let due: Vec<(String, crate::KeyId)> = self
             .meta
             .kv_list(NS, "key/")?
             .into_iter()
@@ -750,7 +750,7 @@ impl Kms {
         let op = KvOp::Create {
             ns: NS.into(),
             key: alias_key(account, alias),
-            value: target.meta.id.into_bytes(),
+            value: target.meta.id.into_string().into_bytes(),
         };
         match self.apply(vec![op]).await {
             Ok(()) => Ok(()),
@@ -774,7 +774,7 @@ impl Kms {
         let op = KvOp::Put {
             ns: NS.into(),
             key: alias_key(account, alias),
-            value: target.meta.id.into_bytes(),
+            value: target.meta.id.into_string().into_bytes(),
         };
         self.apply(vec![op]).await?;
         Ok(())
@@ -1076,33 +1076,26 @@ impl Kms {
             && m.deletion_ms.is_some_and(|at| self.clock.now_ms() >= at)
     }
 
+    /// The account and id of the key `key_ref` names for a caller of `account` (an alias is
+    /// looked up; which account is the reference's to say).
     fn resolve_ref<'a>(
         &self,
         account: &'a str,
         key_ref: &'a str,
     ) -> Result<(&'a str, String), KmsError> {
-        if let Some(arn) =
-            coffer_policy::Arn::of_service(key_ref, "kms").filter(|a| a.partition == "aws")
-        {
-            let (acct, res) = (arn.account, arn.resource);
-            if let Some(id) = arn.resource_after("key") {
+        let parsed = crate::KeyRef::parse(key_ref);
+        let acct = parsed.account_or(account);
+        let alias = match parsed {
+            crate::KeyRef::Id(id) | crate::KeyRef::KeyArn { id, .. } => {
                 return Ok((acct, id.to_owned()));
             }
-            if res.starts_with("alias/") {
-                let id = self
-                    .alias_target(acct, res)?
-                    .ok_or_else(|| not_found(key_ref, acct, &self.region))?;
-                return Ok((acct, id));
-            }
-            return Err(not_found(key_ref, acct, &self.region));
-        }
-        if key_ref.starts_with("alias/") {
-            let id = self
-                .alias_target(account, key_ref)?
-                .ok_or_else(|| not_found(key_ref, account, &self.region))?;
-            return Ok((account, id));
-        }
-        Ok((account, key_ref.to_owned()))
+            crate::KeyRef::Alias(alias) | crate::KeyRef::AliasArn { alias, .. } => alias,
+            crate::KeyRef::Unknown { .. } => return Err(not_found(key_ref, acct, &self.region)),
+        };
+        let id = self
+            .alias_target(acct, alias)?
+            .ok_or_else(|| not_found(key_ref, acct, &self.region))?;
+        Ok((acct, id))
     }
 
     fn alias_target(&self, account: &str, alias: &str) -> Result<Option<String>, KmsError> {
@@ -1315,13 +1308,13 @@ mod tests {
         block(k.create_alias(A, "alias/app", &a.id)).unwrap();
         // Warm the cache for every reference, then change what each one means.
         let before = k.encrypt(A, "alias/app", b"x", &ctx).unwrap();
-        assert_eq!(blob::parse(&before).unwrap().key_id, a.id);
+        assert_eq!(blob::parse(&before).unwrap().key_id, a.id.as_str());
         let (_, p) = k.key_for_authorization(A, &a.id).unwrap();
         assert!(!p.mentions_condition_key("aws:SourceIp"));
 
         block(k.update_alias(A, "alias/app", &b.id)).unwrap();
         let after = k.encrypt(A, "alias/app", b"x", &ctx).unwrap();
-        assert_eq!(blob::parse(&after).unwrap().key_id, b.id);
+        assert_eq!(blob::parse(&after).unwrap().key_id, b.id.as_str());
 
         let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}"#;
         block(k.put_key_policy(A, &a.id, policy)).unwrap();
@@ -1463,7 +1456,7 @@ mod tests {
             block(k.create_alias(A, "alias/x", &key.id)),
             Err(KmsError::AlreadyExists(_))
         ));
-        assert_eq!(k.list_aliases(A).unwrap()[0].2, key.id);
+        assert_eq!(k.list_aliases(A).unwrap()[0].2, key.id.as_str());
         assert_eq!(
             k.describe_key(A, "arn:aws:kms:us-east-1:111122223333:alias/x")
                 .unwrap()

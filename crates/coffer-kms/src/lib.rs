@@ -19,6 +19,7 @@ mod blob;
 mod error;
 mod grants;
 mod imported;
+mod key_ref;
 mod keys;
 mod limits;
 mod quota;
@@ -28,6 +29,7 @@ pub use asymmetric::DataKeyPairOutput;
 pub use error::KmsError;
 pub use grants::{GRANT_OPERATIONS, Grant, GrantConstraints, NewGrant};
 pub use imported::ImportParameters;
+pub use key_ref::{KeyId, KeyRef};
 pub use keys::{
     DataKeyPair, EncryptionContext, KeyMetadata, KeyState, Kms, MAX_PLAINTEXT, NewKey,
     RotationStatus,

@@ -10,7 +10,8 @@ use s3s::auth::{S3Auth, SecretKey};
 use s3s::dto::{CopyObjectInput, CopySource, PostObjectInput, UploadPartCopyInput};
 use s3s::{S3Request, S3Result};
 
-use super::authorize::{Authorizer, RequestView, request_action, version_in_query};
+use super::authorize::{Authorizer, RequestView, version_in_query};
+use super::op::S3Op;
 use crate::wire_common::Connection;
 
 const EXPECTED_OWNER: &str = "x-amz-expected-bucket-owner";
@@ -62,7 +63,14 @@ impl S3Access for AccessGate {
         check_region(cx.headers(), cx.uri().query(), &self.auth.region)?;
         let peer = cx.extensions_mut().get::<Connection>().copied();
         let op = cx.s3_op().name();
-        if op == "PostObject" {
+        // Parsed once; an operation this server has no action for is refused, not waved on.
+        let Some(s3op) = S3Op::parse(op) else {
+            return Err(s3s::s3_error!(
+                NotImplemented,
+                "{op} is not available in Coffer yet"
+            ));
+        };
+        if s3op == S3Op::PostObject {
             return Ok(());
         }
         let view = RequestView {
@@ -88,22 +96,22 @@ impl S3Access for AccessGate {
         // DeleteObjects is judged key by key inside the operation; the Object Lock documents
         // with the condition keys their documents give (`s3:object-lock-*`).
         if matches!(
-            op,
-            "DeleteObjects" | "PutObjectRetention" | "PutObjectLegalHold"
+            s3op,
+            S3Op::DeleteObjects | S3Op::PutObjectRetention | S3Op::PutObjectLegalHold
         ) {
             return self.check_expected_owner(cx.headers(), EXPECTED_OWNER, bucket);
         }
-        let action = request_action(op, version_in_query(cx.uri()).is_some());
-        let resolved = self.auth.check(&view, &action, bucket, key)?;
+        let action = s3op.request_action(version_in_query(cx.uri()).is_some());
+        let resolved = self.auth.check(&view, action, bucket, key)?;
         let view = RequestView {
             resolved: Some(resolved.clone()),
             ..view
         };
         let bypass =
-            super::object_lock::check_lock_permissions(&self.auth, &view, op, bucket, key)?;
+            super::object_lock::check_lock_permissions(&self.auth, &view, s3op, bucket, key)?;
         // CreateBucket with an ACL or an ownership setting needs those permissions too (an
         // object write's ACL needs only s3:PutObject, which `s3:x-amz-acl` can condition).
-        if op == "CreateBucket" {
+        if s3op == S3Op::CreateBucket {
             if super::acl::headers_set_acl(cx.headers()) {
                 self.auth.check(&view, "s3:PutBucketAcl", bucket, None)?;
             }
@@ -240,8 +248,8 @@ impl AccessGate {
             resolved: None,
             extra: &[],
         };
-        let action = request_action("GetObject", version_id.is_some());
-        self.auth.check(&view, &action, Some(bucket), Some(key))?;
+        let action = S3Op::GetObject.request_action(version_id.is_some());
+        self.auth.check(&view, action, Some(bucket), Some(key))?;
         self.check_expected_owner(headers, EXPECTED_SOURCE_OWNER, Some(bucket))
     }
 

@@ -13,6 +13,7 @@ mod list;
 mod multipart;
 mod object_lock;
 mod objects;
+mod op;
 mod policy;
 mod post_form;
 mod sse;

@@ -112,12 +112,16 @@ pub(super) fn asks_bypass(headers: &http::HeaderMap) -> bool {
 pub(super) fn check_lock_permissions(
     auth: &Authorizer,
     view: &RequestView<'_>,
-    op: &str,
+    op: super::op::S3Op,
     bucket: Option<&str>,
     key: Option<&str>,
 ) -> S3Result<bool> {
+    use super::op::S3Op;
     let h = view.headers;
-    if matches!(op, "PutObject" | "CopyObject" | "CreateMultipartUpload") {
+    if matches!(
+        op,
+        S3Op::PutObject | S3Op::CopyObject | S3Op::CreateMultipartUpload
+    ) {
         if h.contains_key("x-amz-object-lock-mode")
             || h.contains_key("x-amz-object-lock-retain-until-date")
         {
@@ -127,7 +131,7 @@ pub(super) fn check_lock_permissions(
             auth.check(view, "s3:PutObjectLegalHold", bucket, key)?;
         }
     }
-    Ok(op == "DeleteObject"
+    Ok(op == S3Op::DeleteObject
         && asks_bypass(h)
         && auth
             .check(view, "s3:BypassGovernanceRetention", bucket, key)

@@ -429,10 +429,10 @@ impl CofferS3 {
         let mut allowed = Vec::with_capacity(input.delete.objects.len());
         let mut refused = Vec::new();
         for obj in input.delete.objects {
-            let action = super::authorize::request_action("DeleteObject", obj.version_id.is_some());
+            let action = super::op::S3Op::DeleteObject.request_action(obj.version_id.is_some());
             match self
                 .auth
-                .check(&view, &action, Some(&input.bucket), Some(&obj.key))
+                .check(&view, action, Some(&input.bucket), Some(&obj.key))
             {
                 Ok(_) => {
                     let bypass = asks_bypass

@@ -242,7 +242,7 @@ impl CofferS3 {
                 &input.bucket,
                 &input.key,
                 coffer_s3::VersionSelector::of(
-                    super::versions::version(input.version_id.as_deref())?.as_ref(),
+                    super::ids::version(input.version_id.as_deref())?.as_ref(),
                 ),
             )
             .map_err(s3_wire)?;
@@ -259,7 +259,7 @@ impl CofferS3 {
         req: S3Request<PutObjectAclInput>,
     ) -> S3Result<S3Response<PutObjectAclOutput>> {
         let input = req.input;
-        let selected = super::versions::version(input.version_id.as_deref())?;
+        let selected = super::ids::version(input.version_id.as_deref())?;
         let request = self.acl_to_put(&acl_fields!(input), input.access_control_policy)?;
         self.core
             .set_object_acl(
@@ -296,10 +296,7 @@ impl CofferS3 {
     ) -> S3Result<S3Response<PutBucketOwnershipControlsOutput>> {
         let input = req.input;
         let [rule] = input.ownership_controls.rules.as_slice() else {
-            return Err(s3_error!(
-                MalformedXML,
-                "The XML you provided was not well-formed or did not validate against our published schema"
-            ));
+            return Err(super::wire::malformed_xml());
         };
         let ownership = parse_ownership(&rule.object_ownership)?;
         self.core

@@ -396,7 +396,7 @@ impl Authorizer {
                 ctx.set(&format!("s3:RequestObjectTag/{}", t.key), t.value);
             }
         }
-        for (key, value) in super::object_lock::header_context(view.headers, self.iam.now_ms()) {
+        for (key, value) in header_context(view.headers, self.iam.now_ms()) {
             ctx.set(key, value);
         }
         for (key, value) in view.extra {
@@ -412,6 +412,72 @@ impl Authorizer {
             };
         }
         ctx
+    }
+}
+
+/// The Object Lock condition keys of a request: `s3:object-lock-mode`,
+/// `-retain-until-date`, `-remaining-retention-days` (whole days left, rounded up, by the
+/// server's clock) and `-legal-hold`, from a write's headers or a lock document.
+pub(crate) fn lock_context(
+    mode: Option<&str>,
+    until: Option<i64>,
+    legal_hold: Option<&str>,
+    now_ms: i64,
+) -> Vec<(&'static str, String)> {
+    const DAY_MS: i64 = 86_400_000;
+    let mut keys = Vec::new();
+    if let Some(m) = mode {
+        keys.push(("s3:object-lock-mode", m.to_owned()));
+    }
+    if let Some(t) = until {
+        keys.push((
+            "s3:object-lock-retain-until-date",
+            coffer_clock::rfc3339_utc(t),
+        ));
+        let left = (t.saturating_sub(now_ms)).max(0);
+        let days = left / DAY_MS + i64::from(left % DAY_MS != 0);
+        keys.push(("s3:object-lock-remaining-retention-days", days.to_string()));
+    }
+    if let Some(h) = legal_hold {
+        keys.push(("s3:object-lock-legal-hold", h.to_owned()));
+    }
+    keys
+}
+
+/// The Object Lock condition keys a write's headers give (none on most requests).
+fn header_context(headers: &http::HeaderMap, now_ms: i64) -> Vec<(&'static str, String)> {
+    let text = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    let (mode, until, hold) = (
+        text("x-amz-object-lock-mode"),
+        text("x-amz-object-lock-retain-until-date"),
+        text("x-amz-object-lock-legal-hold"),
+    );
+    if mode.is_none() && until.is_none() && hold.is_none() {
+        return Vec::new();
+    }
+    let until = until.and_then(|t| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    });
+    let until_ms =
+        until.map(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX));
+    lock_context(mode, until_ms, hold, now_ms)
+}
+
+/// Authorization's view of a request whose input has been taken apart.
+pub(crate) fn view<'a>(
+    credentials: &'a Option<s3s::auth::Credentials>,
+    uri: &'a http::Uri,
+    headers: &'a http::HeaderMap,
+    extensions: &'a http::Extensions,
+) -> RequestView<'a> {
+    RequestView {
+        credentials: credentials.as_ref(),
+        uri,
+        headers,
+        conn: extensions.get::<crate::wire_common::Connection>().copied(),
+        op: "",
+        resolved: extensions.get::<ResolvedCaller>().cloned(),
+        extra: &[],
     }
 }
 

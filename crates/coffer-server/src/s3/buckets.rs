@@ -163,10 +163,7 @@ impl CofferS3 {
             .into_iter()
             .next();
         let Some(rule) = rule else {
-            return Err(s3_error!(
-                MalformedXML,
-                "The XML you provided was not well-formed or did not validate against our published schema"
-            ));
+            return Err(super::wire::malformed_xml());
         };
         let default = rule.apply_server_side_encryption_by_default;
         let kms_key = default.as_ref().and_then(|d| d.kms_master_key_id.clone());

@@ -8,6 +8,7 @@ mod body;
 mod buckets;
 mod convert;
 mod hosts;
+mod ids;
 mod limits;
 mod list;
 mod multipart;

@@ -55,7 +55,7 @@ impl CofferS3 {
             },
             customer,
         )?;
-        let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
+        let v = super::authorize::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
         let encryption = self
             .write_encryption(&v, requested, &input.bucket, &input.key)
             .await?;
@@ -133,7 +133,7 @@ impl CofferS3 {
         let mut input = req.input;
         let n = part_number(input.part_number)?;
         let customer = customer_key!(input)?;
-        let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
+        let v = super::authorize::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
         let encryption = self.part_encryption(&v, &input.bucket, &input.key, &input.upload_id)?;
         let algorithm = input.checksum_algorithm.take();
         let mut integrity = integrity(
@@ -185,9 +185,9 @@ impl CofferS3 {
                 "Copying from an access point is not available yet"
             ));
         };
-        let v = super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
+        let v = super::authorize::view(&req.credentials, &req.uri, &req.headers, &req.extensions);
         let encryption = self.part_encryption(&v, &input.bucket, &input.key, &input.upload_id)?;
-        let src_version = super::versions::version(src_version.as_deref())?;
+        let src_version = super::ids::version(src_version.as_deref())?;
         let src_version = coffer_s3::VersionSelector::of(src_version.as_ref());
         self.check_source_kms(&v, &src_bucket, &src_key, src_version)?;
         let range = input

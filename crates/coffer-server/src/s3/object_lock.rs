@@ -12,7 +12,7 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 use super::CofferS3;
 use super::authorize::{Authorizer, RequestView};
 use super::convert::{millis, timestamp};
-use super::versions::version;
+use super::ids::version;
 use super::wire::s3_wire;
 
 const BYPASS_HEADER: &str = "x-amz-bypass-governance-retention";
@@ -21,13 +21,6 @@ const BYPASS_HEADER: &str = "x-amz-bypass-governance-retention";
 /// and holds `s3:BypassGovernanceRetention` on the object.
 #[derive(Clone, Copy)]
 pub(super) struct GovernanceBypass;
-
-fn malformed() -> s3s::S3Error {
-    s3_error!(
-        MalformedXML,
-        "The XML you provided was not well-formed or did not validate against our published schema"
-    )
-}
 
 fn bad_mode() -> s3s::S3Error {
     s3_error!(InvalidArgument, "Unknown wormMode directive.")
@@ -138,57 +131,6 @@ pub(super) fn check_lock_permissions(
             .is_ok())
 }
 
-/// The Object Lock condition keys of a request: `s3:object-lock-mode`,
-/// `-retain-until-date`, `-remaining-retention-days` (whole days left, rounded up, by the
-/// server's clock) and `-legal-hold`, from a write's headers or a lock document.
-fn lock_context(
-    mode: Option<&str>,
-    until: Option<i64>,
-    legal_hold: Option<&str>,
-    now_ms: i64,
-) -> Vec<(&'static str, String)> {
-    const DAY_MS: i64 = 86_400_000;
-    let mut keys = Vec::new();
-    if let Some(m) = mode {
-        keys.push(("s3:object-lock-mode", m.to_owned()));
-    }
-    if let Some(t) = until {
-        keys.push((
-            "s3:object-lock-retain-until-date",
-            coffer_clock::rfc3339_utc(t),
-        ));
-        let left = (t.saturating_sub(now_ms)).max(0);
-        let days = left / DAY_MS + i64::from(left % DAY_MS != 0);
-        keys.push(("s3:object-lock-remaining-retention-days", days.to_string()));
-    }
-    if let Some(h) = legal_hold {
-        keys.push(("s3:object-lock-legal-hold", h.to_owned()));
-    }
-    keys
-}
-
-/// The Object Lock condition keys a write's headers give (none on most requests).
-pub(super) fn header_context(
-    headers: &http::HeaderMap,
-    now_ms: i64,
-) -> Vec<(&'static str, String)> {
-    let text = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
-    let (mode, until, hold) = (
-        text("x-amz-object-lock-mode"),
-        text("x-amz-object-lock-retain-until-date"),
-        text("x-amz-object-lock-legal-hold"),
-    );
-    if mode.is_none() && until.is_none() && hold.is_none() {
-        return Vec::new();
-    }
-    let until = until.and_then(|t| {
-        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-    });
-    let until_ms =
-        until.map(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX));
-    lock_context(mode, until_ms, hold, now_ms)
-}
-
 /// The lock headers of GetObject/HeadObject, for a caller allowed to read them
 /// (`s3:GetObjectRetention`, `s3:GetObjectLegalHold`, as S3): (mode, date, legal hold).
 pub(super) fn lock_headers(
@@ -268,19 +210,21 @@ impl CofferS3 {
     ) -> S3Result<S3Response<PutObjectLockConfigurationOutput>> {
         let input = req.input;
         self.core.bucket(&input.bucket).map_err(s3_wire)?;
-        let c = input.object_lock_configuration.ok_or_else(malformed)?;
+        let c = input
+            .object_lock_configuration
+            .ok_or_else(super::wire::malformed_xml)?;
         if c.object_lock_enabled
             .as_ref()
             .map(ObjectLockEnabled::as_str)
             != Some(ObjectLockEnabled::ENABLED)
         {
-            return Err(malformed());
+            return Err(super::wire::malformed_xml());
         }
         let default_retention = match c.rule.and_then(|r| r.default_retention) {
             None => None,
             Some(d) => {
-                let mode = d.mode.as_ref().ok_or_else(malformed)?;
-                let mode = parse_mode(mode.as_str()).ok_or_else(malformed)?;
+                let mode = d.mode.as_ref().ok_or_else(super::wire::malformed_xml)?;
+                let mode = parse_mode(mode.as_str()).ok_or_else(super::wire::malformed_xml)?;
                 let count = |n: i32| {
                     u32::try_from(n).map_err(|_| {
                         s3_error!(
@@ -292,7 +236,7 @@ impl CofferS3 {
                 let period = match (d.days, d.years) {
                     (Some(n), None) => RetentionPeriod::Days(count(n)?),
                     (None, Some(n)) => RetentionPeriod::Years(count(n)?),
-                    _ => return Err(malformed()),
+                    _ => return Err(super::wire::malformed_xml()),
                 };
                 Some(DefaultRetention::new(mode, period).map_err(s3_wire)?)
             }
@@ -335,7 +279,7 @@ impl CofferS3 {
             .map_or((None, None), |r| (r.mode, r.retain_until_date.map(millis)));
         // Judged here, before anything else, with the document's condition keys (the access
         // gate left it).
-        let extra = lock_context(
+        let extra = super::authorize::lock_context(
             mode.as_ref().map(ObjectLockRetentionMode::as_str),
             until,
             None,
@@ -344,7 +288,7 @@ impl CofferS3 {
         let view = RequestView {
             op: "PutObjectRetention",
             extra: &extra,
-            ..super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions)
+            ..super::authorize::view(&req.credentials, &req.uri, &req.headers, &req.extensions)
         };
         let (bucket, key) = (Some(input.bucket.as_str()), Some(input.key.as_str()));
         self.auth
@@ -359,10 +303,10 @@ impl CofferS3 {
         let retention = match (mode, until) {
             (None, None) => None,
             (Some(m), Some(until_ms)) => Some(Retention {
-                mode: parse_mode(m.as_str()).ok_or_else(malformed)?,
+                mode: parse_mode(m.as_str()).ok_or_else(super::wire::malformed_xml)?,
                 until_ms,
             }),
-            _ => return Err(malformed()),
+            _ => return Err(super::wire::malformed_xml()),
         };
         self.core
             .set_object_retention(
@@ -403,7 +347,7 @@ impl CofferS3 {
     ) -> S3Result<S3Response<PutObjectLegalHoldOutput>> {
         let input = req.input;
         let status = input.legal_hold.and_then(|h| h.status);
-        let extra = lock_context(
+        let extra = super::authorize::lock_context(
             None,
             None,
             status.as_ref().map(ObjectLockLegalHoldStatus::as_str),
@@ -412,7 +356,7 @@ impl CofferS3 {
         let view = RequestView {
             op: "PutObjectLegalHold",
             extra: &extra,
-            ..super::objects::view(&req.credentials, &req.uri, &req.headers, &req.extensions)
+            ..super::authorize::view(&req.credentials, &req.uri, &req.headers, &req.extensions)
         };
         self.auth.check(
             &view,
@@ -423,7 +367,7 @@ impl CofferS3 {
         self.core.bucket(&input.bucket).map_err(s3_wire)?;
         let on = status
             .and_then(|s| hold_status(s.as_str()))
-            .ok_or_else(malformed)?;
+            .ok_or_else(super::wire::malformed_xml)?;
         self.core
             .set_object_legal_hold(
                 &input.bucket,

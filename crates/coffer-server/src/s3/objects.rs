@@ -2,36 +2,17 @@ use coffer_s3::{ByteRange, CopyRequest, MetadataDirective as Directive, ObjectIn
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
+use super::authorize::view;
 use super::body::{request_body, response_body};
 use super::convert::{
     checksum_headers, conditions, declared_length, etag, expires_timestamp, from_dto_tags,
     integrity, object_meta, parse_tagging_header, set_checksum, timestamp, to_dto_tags,
     write_precondition, write_precondition_headers,
 };
+use super::ids::{reported_version, version};
 use super::sse::{SseRequest, context_header, customer_key, requested_encryption, set_sse};
-use super::versions::{reported_version, version};
 use super::wire::s3_wire;
 use super::{CofferS3, no_content};
-
-/// Authorization's view of a request whose input has been taken apart.
-pub(super) fn view<'a>(
-    credentials: &'a Option<s3s::auth::Credentials>,
-    uri: &'a http::Uri,
-    headers: &'a http::HeaderMap,
-    extensions: &'a http::Extensions,
-) -> super::authorize::RequestView<'a> {
-    super::authorize::RequestView {
-        credentials: credentials.as_ref(),
-        uri,
-        headers,
-        conn: extensions.get::<super::Connection>().copied(),
-        op: "",
-        resolved: extensions
-            .get::<super::authorize::ResolvedCaller>()
-            .cloned(),
-        extra: &[],
-    }
-}
 
 fn user_metadata(info: &ObjectInfo) -> Option<Metadata> {
     (!info.meta.user.is_empty()).then(|| info.meta.user.clone().into_iter().collect())
@@ -403,10 +384,7 @@ impl CofferS3 {
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
         let input = req.input;
         if input.delete.objects.is_empty() || input.delete.objects.len() > 1000 {
-            return Err(s3_error!(
-                MalformedXML,
-                "The XML you provided was not well-formed or did not validate against our published schema"
-            ));
+            return Err(super::wire::malformed_xml());
         }
         let quiet = input.delete.quiet.unwrap_or(false);
         let (mut deleted, mut errors) = (Vec::new(), Vec::new());

@@ -179,7 +179,7 @@ impl CofferS3 {
                 &req.input.bucket,
                 &req.input.key,
                 coffer_s3::VersionSelector::of(
-                    super::versions::version(req.input.version_id.as_deref())?.as_ref(),
+                    super::ids::version(req.input.version_id.as_deref())?.as_ref(),
                 ),
                 &coffer_s3::Conditions::default(),
                 None,

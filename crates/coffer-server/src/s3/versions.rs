@@ -1,7 +1,7 @@
 //! Bucket versioning on the wire: Get/PutBucketVersioning (with MFA Delete: `x-amz-mfa`) and
 //! ListObjectVersions.
 
-use coffer_s3::{MfaProof, VersionId, VersionQuery, VersioningState};
+use coffer_s3::{MfaProof, VersionQuery, VersioningState};
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 
@@ -9,28 +9,6 @@ use super::CofferS3;
 use super::convert::{etag, timestamp, url_encode};
 use super::list::{common_prefixes, max_keys, url_encoding};
 use super::wire::s3_wire;
-
-/// A request's `versionId`: absent is the current version; one Coffer could not have made is
-/// S3's `InvalidArgument`.
-pub(super) fn version(version_id: Option<&str>) -> S3Result<Option<VersionId>> {
-    version_id
-        .map(VersionId::parse)
-        .transpose()
-        .map_err(s3_wire)
-}
-
-/// `x-amz-version-id` of an object read: reported for versions with an id (a `null` version
-/// is left out: knowing whether its bucket is versioned would cost every GET a lookup).
-pub(super) fn reported_version(version_id: &VersionId) -> Option<String> {
-    (!version_id.is_null()).then(|| version_id.to_string())
-}
-
-fn malformed() -> s3s::S3Error {
-    s3_error!(
-        MalformedXML,
-        "The XML you provided was not well-formed or did not validate against our published schema"
-    )
-}
 
 impl CofferS3 {
     /// What `x-amz-mfa: SERIAL CODE` proves. Only over HTTPS (S3's rule); a code proves
@@ -117,12 +95,12 @@ impl CofferS3 {
             None => None,
             Some(MFADelete::ENABLED) => Some(true),
             Some(MFADelete::DISABLED) => Some(false),
-            Some(_) => return Err(malformed()),
+            Some(_) => return Err(super::wire::malformed_xml()),
         };
         let state = match c.status.as_ref().map(BucketVersioningStatus::as_str) {
             Some(BucketVersioningStatus::ENABLED) => VersioningState::Enabled,
             Some(BucketVersioningStatus::SUSPENDED) => VersioningState::Suspended,
-            _ => return Err(malformed()),
+            _ => return Err(super::wire::malformed_xml()),
         };
         let mfa = self
             .mfa_proof(input.mfa.as_deref(), &req.extensions, &input.bucket)
@@ -147,7 +125,7 @@ impl CofferS3 {
                 "A version-id marker cannot be specified without a key marker."
             ));
         }
-        version(version_marker.as_deref())?;
+        super::ids::version(version_marker.as_deref())?;
         let q = VersionQuery {
             prefix: input.prefix.clone().unwrap_or_default(),
             delimiter: input.delimiter.clone(),

@@ -18,6 +18,11 @@ pub(crate) fn iam_internal(e: coffer_iam::IamError) -> s3s::S3Error {
 
 /// Maps a domain error to the AWS error code, status and message. No `_` arm: a new variant
 /// does not compile until it is mapped here.
+/// S3's `MalformedXML`, for a document that parsed but says what S3's schema does not allow.
+pub(crate) fn malformed_xml() -> s3s::S3Error {
+    s3_wire(S3Error::MalformedXml)
+}
+
 pub(crate) fn s3_wire(e: S3Error) -> s3s::S3Error {
     use S3ErrorCode as C;
     let msg = e.to_string();

@@ -76,13 +76,7 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 async fn roundtrip_ranges_and_no_plaintext_on_disk() {
     let dir = tempfile::tempdir().unwrap();
     let core = open(dir.path()).await;
-    core.create_bucket(
-        "111122223333",
-        &coffer_s3::BucketName::parse("bkt").unwrap(),
-        "us-east-1",
-    )
-    .await
-    .unwrap();
+    common::create_bucket(&core, "bkt").await.unwrap();
     let big = pattern(300_000, 1);
     put(&core, "big", big.clone()).await;
     put(&core, "small", b"secret-marker-small-object".to_vec()).await;
@@ -137,13 +131,7 @@ async fn roundtrip_ranges_and_no_plaintext_on_disk() {
 async fn tampering_is_detected() {
     let dir = tempfile::tempdir().unwrap();
     let core = open(dir.path()).await;
-    core.create_bucket(
-        "111122223333",
-        &coffer_s3::BucketName::parse("bkt").unwrap(),
-        "us-east-1",
-    )
-    .await
-    .unwrap();
+    common::create_bucket(&core, "bkt").await.unwrap();
     put(&core, "k", pattern(2_000_000, 3)).await;
     drop(core);
     let blob = files_under(&dir.path().join("objects/blobs"))
@@ -220,13 +208,7 @@ async fn wrong_root_key_is_refused_and_orphans_swept() {
 async fn multipart_copy_and_listing() {
     let dir = tempfile::tempdir().unwrap();
     let core = open(dir.path()).await;
-    core.create_bucket(
-        "111122223333",
-        &coffer_s3::BucketName::parse("bkt").unwrap(),
-        "us-east-1",
-    )
-    .await
-    .unwrap();
+    common::create_bucket(&core, "bkt").await.unwrap();
     let id = core
         .create_upload(coffer_s3::UploadRequest {
             bucket: "bkt".into(),

@@ -134,14 +134,7 @@ fn effect(op: &Op, acked: &BTreeMap<String, Vec<u8>>) -> Option<(String, Content
 
 async fn apply(core: &S3Core, op: &Op) -> Result<(), S3Error> {
     match op {
-        Op::CreateBucket => {
-            core.create_bucket(
-                "111122223333",
-                &coffer_s3::BucketName::parse(BUCKET).unwrap(),
-                "us-east-1",
-            )
-            .await
-        }
+        Op::CreateBucket => common::create_bucket(core, BUCKET).await,
         Op::Put(key, data) => core
             .put_object(PutRequest {
                 bucket: BUCKET.into(),
@@ -363,14 +356,7 @@ async fn every_crash_point_keeps_acknowledged_versions() {
         let Ok(core) = machine.open().await else {
             return (acked, false);
         };
-        if core
-            .create_bucket(
-                "111122223333",
-                &coffer_s3::BucketName::parse(BUCKET).unwrap(),
-                "us-east-1",
-            )
-            .await
-            .is_err()
+        if common::create_bucket(&core, BUCKET).await.is_err()
             || core
                 .set_versioning(BUCKET, VersioningState::Enabled, None, Default::default())
                 .await

@@ -196,13 +196,7 @@ fn with_bucket<F: std::future::Future<Output = ()>>(
         let core = S3Core::open(storage, &key, Arc::new(SystemClock))
             .await
             .unwrap();
-        core.create_bucket(
-            "111122223333",
-            &coffer_s3::BucketName::parse(BUCKET).unwrap(),
-            "us-east-1",
-        )
-        .await
-        .unwrap();
+        common::create_bucket(&core, BUCKET).await.unwrap();
         body(core).await;
     });
 }

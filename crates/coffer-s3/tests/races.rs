@@ -26,13 +26,7 @@ async fn open(dir: &std::path::Path) -> Arc<S3Core> {
     )
     .await
     .unwrap();
-    core.create_bucket(
-        "111122223333",
-        &coffer_s3::BucketName::parse(BUCKET).unwrap(),
-        "us-east-1",
-    )
-    .await
-    .unwrap();
+    common::create_bucket(&core, BUCKET).await.unwrap();
     Arc::new(core)
 }
 
@@ -198,13 +192,7 @@ async fn blobs_of_failed_commits_are_released_at_once() {
     }
     for trial in 0..40 {
         let name = format!("gone{trial}");
-        core.create_bucket(
-            "111122223333",
-            &coffer_s3::BucketName::parse(&name).unwrap(),
-            "us-east-1",
-        )
-        .await
-        .unwrap();
+        common::create_bucket(&core, &name).await.unwrap();
         let put = {
             let (core, name, data) = (core.clone(), name.clone(), data.clone());
             tokio::spawn(async move {

@@ -88,13 +88,7 @@ async fn older_directories_are_tagged_once_then_authenticated() {
     let dir = tempfile::tempdir().unwrap();
     {
         let core = open(dir.path()).await;
-        core.create_bucket(
-            "111122223333",
-            &coffer_s3::BucketName::parse("bkt").unwrap(),
-            "us-east-1",
-        )
-        .await
-        .unwrap();
+        common::create_bucket(&core, "bkt").await.unwrap();
         put(&core, "old", b"written before tags").await;
         put(&core, "other", b"another").await;
     }

@@ -51,3 +51,32 @@ pub(crate) fn url_decode(s: &str) -> Option<String> {
     }
     String::from_utf8(out).ok()
 }
+
+/// An enum of a protocol's operation names (KMS's `X-Amz-Target`, IAM's `Action=`), with
+/// `parse` and `name`: the wire name is the variant's.
+macro_rules! operation_names {
+    ($(#[$doc:meta])* $family:ident { $($op:ident),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum $family {
+            $($op),*
+        }
+
+        impl $family {
+            #[allow(dead_code, reason = "not every protocol names its operations back")]
+            pub(crate) fn name(self) -> &'static str {
+                match self {
+                    $(Self::$op => stringify!($op)),*
+                }
+            }
+
+            fn parse(name: &str) -> Option<Self> {
+                match name {
+                    $(stringify!($op) => Some(Self::$op),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+pub(crate) use operation_names;

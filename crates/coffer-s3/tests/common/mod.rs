@@ -5,6 +5,12 @@ use bytes::Bytes;
 use coffer_s3::{BodyStream, ByteRange, Conditions, S3Core, S3Error, VersionSelector};
 use futures::StreamExt as _;
 
+/// Creates `name` for the test account in us-east-1.
+pub(crate) async fn create_bucket(core: &S3Core, name: &str) -> Result<(), S3Error> {
+    let name = coffer_s3::BucketName::parse(name)?;
+    core.create_bucket("111122223333", &name, "us-east-1").await
+}
+
 /// `data` as a request body arriving in chunks of `chunk` bytes.
 pub(crate) fn chunked(data: &[u8], chunk: usize) -> BodyStream {
     let chunks: Vec<Result<Bytes, Box<dyn std::error::Error + Send + Sync>>> = data

@@ -1,27 +1,9 @@
 //! IAM and STS action names, parsed once (from `Action=`) into one enum per family; each
 //! family's module matches its own enum exhaustively.
 
-/// An enum of action names with `parse` (the wire name is the variant's).
-macro_rules! actions {
-    ($(#[$doc:meta])* $family:ident { $($op:ident),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub(crate) enum $family {
-            $($op),*
-        }
+use crate::wire_common::operation_names;
 
-        impl $family {
-            fn parse(name: &str) -> Option<Self> {
-                match name {
-                    $(stringify!($op) => Some(Self::$op),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-actions!(
+operation_names!(
     /// STS (`sts.rs`).
     StsOp {
         GetCallerIdentity,
@@ -36,7 +18,7 @@ impl StsOp {
     }
 }
 
-actions!(
+operation_names!(
     /// Users (`users.rs`).
     UserOp {
         CreateUser,
@@ -57,7 +39,7 @@ actions!(
     }
 );
 
-actions!(
+operation_names!(
     /// Access keys (`access_keys.rs`).
     AccessKeyOp {
         CreateAccessKey,
@@ -67,7 +49,7 @@ actions!(
     }
 );
 
-actions!(
+operation_names!(
     /// Groups (`groups.rs`).
     GroupOp {
         AttachGroupPolicy,
@@ -82,7 +64,7 @@ actions!(
     }
 );
 
-actions!(
+operation_names!(
     /// Roles (`roles.rs`).
     RoleOp {
         ListRoles,
@@ -103,7 +85,7 @@ actions!(
     }
 );
 
-actions!(
+operation_names!(
     /// Managed policies (`policies.rs`).
     PolicyOp {
         CreatePolicy,
@@ -118,7 +100,7 @@ actions!(
     }
 );
 
-actions!(
+operation_names!(
     /// MFA devices (`mfa.rs`).
     MfaOp {
         DeleteVirtualMFADevice,

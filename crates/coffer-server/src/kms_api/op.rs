@@ -1,33 +1,9 @@
 //! KMS operation names, parsed once (from `X-Amz-Target: TrentService.<Name>`) into one enum
 //! per family; each family's module matches its own enum exhaustively.
 
-/// An enum of operation names with `parse` and `name` (the wire name is the variant's).
-macro_rules! operations {
-    ($(#[$doc:meta])* $family:ident { $($op:ident),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub(crate) enum $family {
-            $($op),*
-        }
+use crate::wire_common::operation_names;
 
-        impl $family {
-            pub(crate) fn name(self) -> &'static str {
-                match self {
-                    $(Self::$op => stringify!($op)),*
-                }
-            }
-
-            fn parse(name: &str) -> Option<Self> {
-                match name {
-                    $(stringify!($op) => Some(Self::$op),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-operations!(
+operation_names!(
     /// Operations on keys themselves (`keys.rs`).
     KeyOp {
         CreateKey,
@@ -53,7 +29,7 @@ operations!(
     }
 );
 
-operations!(
+operation_names!(
     /// Cryptographic operations (`crypto.rs`).
     CryptoOp {
         Encrypt,
@@ -72,7 +48,7 @@ operations!(
     }
 );
 
-operations!(
+operation_names!(
     /// Aliases (`aliases.rs`).
     AliasOp {
         CreateAlias,
@@ -82,7 +58,7 @@ operations!(
     }
 );
 
-operations!(
+operation_names!(
     /// Grants (`grants.rs`).
     GrantOp {
         CreateGrant,
@@ -93,7 +69,7 @@ operations!(
     }
 );
 
-operations!(
+operation_names!(
     /// Imported key material (`import.rs`).
     ImportOp {
         GetParametersForImport,

@@ -240,3 +240,31 @@ def test_bucket_deleted_while_a_put_streams(fresh_server):
     sock.close()
     assert resp.startswith(b"HTTP/1.1 404") and b"<Code>NoSuchBucket</Code>" in resp, resp[:300]
     assert blob_count(fresh_server.data_dir) == before
+
+
+def test_document_checksums_are_verified_not_ignored(server, s3, bucket):
+    """A Content-MD5 or x-amz-checksum-* on any configuration document is checked: a wrong one
+    is BadDigest and changes nothing (s3s itself would read the document unchecked)."""
+    raw = rawsig.Signer(server.endpoint, ACCESS_KEY, SECRET_KEY)
+    doc = (b'<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet><Tag><Key>team</Key>'
+           b'<Value>blue</Value></Tag></TagSet></Tagging>')
+    md5 = lambda b: base64.b64encode(hashlib.md5(b).digest()).decode()
+    crc = lambda b: base64.b64encode(zlib.crc32(b).to_bytes(4, "big")).decode()
+    for headers in ({"content-md5": md5(b"other")}, {"x-amz-checksum-crc32": crc(b"other")}):
+        r = raw.request("PUT", f"/{bucket}", params=[("tagging", "")], body=doc, headers=headers)
+        assert r.status_code == 400 and b"<Code>BadDigest</Code>" in r.content, (headers, r.content)
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_tagging(Bucket=bucket)
+    assert err(e)[0] == "NoSuchTagSet", "nothing was written"
+    for headers in ({"content-md5": md5(doc)}, {"x-amz-checksum-crc32": crc(doc)}, {}):
+        r = raw.request("PUT", f"/{bucket}", params=[("tagging", "")], body=doc, headers=headers)
+        assert r.status_code in (200, 204), (headers, r.content)
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": "team", "Value": "blue"}]
+    # A batch delete with a wrong digest deletes nothing.
+    s3.put_object(Bucket=bucket, Key="keep", Body=b"k")
+    batch = (b'<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>keep</Key>'
+             b'</Object></Delete>')
+    r = raw.request("POST", f"/{bucket}", params=[("delete", "")], body=batch,
+                    headers={"content-md5": md5(b"x")})
+    assert r.status_code == 400 and b"BadDigest" in r.content
+    assert s3.get_object(Bucket=bucket, Key="keep")["Body"].read() == b"k"

@@ -123,7 +123,7 @@ impl FrontDoor {
         }
         let attributes = crate::s3::is_get_object_attributes(&req);
         let req = crate::s3::substitute_filename(sigv2_bucket_path(req), bucket_in_host).await;
-        let req = match crate::s3::verify_required_checksum(req).await {
+        let req = match crate::s3::verify_document_checksum(req, bucket_in_host).await {
             Ok(req) => req,
             Err(refused) => return crate::s3::with_aws_messages(refused, id),
         };

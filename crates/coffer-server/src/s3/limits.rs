@@ -48,35 +48,7 @@ pub(crate) fn refuse_oversized_document<B>(
     req: &http::Request<B>,
     bucket_in_host: bool,
 ) -> Option<http::Response<s3s::Body>> {
-    let method = req.method();
-    if method != http::Method::PUT && method != http::Method::POST {
-        return None;
-    }
-    let path = req.uri().path().trim_start_matches('/');
-    let object = if bucket_in_host {
-        !path.is_empty()
-    } else {
-        path.split_once('/').is_some_and(|(_, k)| !k.is_empty())
-    };
-    let has_sub = |keys: &[&str]| {
-        req.uri().query().is_some_and(|q| {
-            q.split('&')
-                .map(|p| p.split('=').next().unwrap_or(""))
-                .any(|k| keys.contains(&k))
-        })
-    };
-    let document = match (method, object) {
-        // PutObject and UploadPart (`?partNumber&uploadId`) carry data; a subresource makes
-        // it a document.
-        (&http::Method::PUT, true) => has_sub(&DOCUMENT_SUBRESOURCES),
-        // CreateBucket's configuration and every bucket subresource.
-        (&http::Method::PUT, false) => true,
-        // CompleteMultipartUpload (`?uploadId`), restore, select.
-        (_, true) => has_sub(&DOCUMENT_SUBRESOURCES) || has_sub(&["uploadId"]),
-        // DeleteObjects; a bare POST to a bucket is a browser form upload (PostObject).
-        (_, false) => has_sub(&["delete"]),
-    };
-    if !document {
+    if !is_document(req, bucket_in_host) {
         return None;
     }
     let length = req
@@ -102,22 +74,37 @@ pub(crate) fn refuse_oversized_document<B>(
 /// `x-amz-checksum-*`): the Object Lock settings, which no bit flipped in transit may weaken.
 const CHECKSUM_REQUIRED: [&str; 3] = ["legal-hold", "object-lock", "retention"];
 
-/// Requires, and verifies, the declared checksum of an Object Lock document (s3s reads
-/// documents without checking one): `InvalidRequest` without it, `BadDigest` if it differs.
-/// The document is within [`MAX_DOCUMENT`] (refused at the door otherwise).
-pub(crate) async fn verify_required_checksum(
+/// Verifies the checksum a request document declares (s3s reads documents without checking
+/// one), so that a `Content-MD5` or `x-amz-checksum-*` is never accepted and ignored, and
+/// requires one of the Object Lock documents: `InvalidRequest` without it, `BadDigest` if it
+/// differs. The document is within [`MAX_DOCUMENT`] (refused at the door otherwise).
+/// CompleteMultipartUpload's `x-amz-checksum-*` are the object's, not its document's; an
+/// aws-chunked document is left to s3s, which decodes it.
+pub(crate) async fn verify_document_checksum(
     req: http::Request<s3s::Body>,
+    bucket_in_host: bool,
 ) -> Result<http::Request<s3s::Body>, http::Response<s3s::Body>> {
-    let required = req.method() == http::Method::PUT
-        && req.uri().query().is_some_and(|q| {
-            q.split('&')
-                .map(|p| p.split('=').next().unwrap_or(""))
-                .any(|k| CHECKSUM_REQUIRED.contains(&k))
-        });
-    if !required {
+    if !is_document(&req, bucket_in_host) {
         return Ok(req);
     }
-    let integrity = declared_checksum(req.headers()).map_err(error_response)?;
+    let headers = req.headers();
+    let chunked = headers
+        .get("x-amz-content-sha256")
+        .is_some_and(|v| v.as_bytes().starts_with(b"STREAMING-"));
+    let completes = req.method() == http::Method::POST && has_subresource(req.uri(), &["uploadId"]);
+    let required =
+        req.method() == http::Method::PUT && has_subresource(req.uri(), &CHECKSUM_REQUIRED);
+    let integrity = declared_checksum(headers, !completes).map_err(error_response)?;
+    let declared = integrity.content_md5.is_some() || integrity.expected.is_some();
+    if chunked || (!declared && !required) {
+        return Ok(req);
+    }
+    if !declared {
+        return Err(error_response(s3s::s3_error!(
+            InvalidRequest,
+            "Missing required header for this request: Content-MD5"
+        )));
+    }
     let (parts, body) = req.into_parts();
     let limited = http_body_util::Limited::new(body, usize::try_from(MAX_DOCUMENT).unwrap_or(0));
     let bytes = match http_body_util::BodyExt::collect(limited).await {
@@ -135,7 +122,12 @@ pub(crate) async fn verify_required_checksum(
     Ok(http::Request::from_parts(parts, s3s::Body::from(bytes)))
 }
 
-fn declared_checksum(headers: &http::HeaderMap) -> Result<coffer_s3::Integrity, s3s::S3Error> {
+/// What a document's headers promise about it (`checksums`: whether `x-amz-checksum-*` are
+/// the document's own).
+fn declared_checksum(
+    headers: &http::HeaderMap,
+    checksums: bool,
+) -> Result<coffer_s3::Integrity, s3s::S3Error> {
     use coffer_s3::{ChecksumAlgorithm, ExpectedChecksum, Integrity};
     let text = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or_default());
     let content_md5 = text("content-md5")
@@ -144,6 +136,7 @@ fn declared_checksum(headers: &http::HeaderMap) -> Result<coffer_s3::Integrity, 
         .map_err(super::wire::s3_wire)?;
     let mut given = ChecksumAlgorithm::ALL
         .into_iter()
+        .filter(|_| checksums)
         .filter_map(|a| text(a.header()).map(|v| (a, v.to_owned())));
     let checksum = given.next();
     if given.next().is_some() {
@@ -152,17 +145,45 @@ fn declared_checksum(headers: &http::HeaderMap) -> Result<coffer_s3::Integrity, 
             "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
         ));
     }
-    if content_md5.is_none() && checksum.is_none() {
-        return Err(s3s::s3_error!(
-            InvalidRequest,
-            "Missing required header for this request: Content-MD5"
-        ));
-    }
     Ok(Integrity {
         content_md5,
         algorithm: checksum.as_ref().map(|(a, _)| *a),
         expected: checksum.map(|(_, v)| ExpectedChecksum::Header(v)),
         length: None,
+    })
+}
+
+/// Whether a request carries a document (XML or JSON configuration) rather than object data.
+fn is_document<B>(req: &http::Request<B>, bucket_in_host: bool) -> bool {
+    let method = req.method();
+    if method != http::Method::PUT && method != http::Method::POST {
+        return false;
+    }
+    let path = req.uri().path().trim_start_matches('/');
+    let object = if bucket_in_host {
+        !path.is_empty()
+    } else {
+        path.split_once('/').is_some_and(|(_, k)| !k.is_empty())
+    };
+    let has_sub = |keys: &[&str]| has_subresource(req.uri(), keys);
+    match (method, object) {
+        // PutObject and UploadPart (`?partNumber&uploadId`) carry data; a subresource makes
+        // it a document.
+        (&http::Method::PUT, true) => has_sub(&DOCUMENT_SUBRESOURCES),
+        // CreateBucket's configuration and every bucket subresource.
+        (&http::Method::PUT, false) => true,
+        // CompleteMultipartUpload (`?uploadId`), restore, select.
+        (_, true) => has_sub(&DOCUMENT_SUBRESOURCES) || has_sub(&["uploadId"]),
+        // DeleteObjects; a bare POST to a bucket is a browser form upload (PostObject).
+        (_, false) => has_sub(&["delete"]),
+    }
+}
+
+fn has_subresource(uri: &http::Uri, keys: &[&str]) -> bool {
+    uri.query().is_some_and(|q| {
+        q.split('&')
+            .map(|p| p.split('=').next().unwrap_or(""))
+            .any(|k| keys.contains(&k))
     })
 }
 

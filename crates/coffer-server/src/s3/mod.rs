@@ -32,7 +32,7 @@ use s3s::{S3, S3Request, S3Response, S3Result};
 
 use crate::wire_common::Connection;
 pub(crate) use hosts::Domains;
-pub(crate) use limits::{refuse_oversized_document, verify_required_checksum};
+pub(crate) use limits::{refuse_oversized_document, verify_document_checksum};
 pub(crate) use post_form::substitute_filename;
 pub(crate) use wire::{is_get_object_attributes, unquoted_attributes_etag, with_aws_messages};
 

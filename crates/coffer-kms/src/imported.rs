@@ -13,7 +13,7 @@ use coffer_store::KvOp;
 use serde::{Deserialize, Serialize};
 
 use crate::KmsError;
-use crate::keys::{KeyRecord, KeyState, Kms, NS, check_state};
+use crate::keys::{KeyRecord, KeyState, Kms, MaterialCheck, NS, check_state};
 use crate::spec::{KeySpec, Material, oaep_decrypt};
 
 /// How long an import token and its wrapping key stay valid, as KMS.
@@ -36,30 +36,12 @@ struct PendingImport {
     valid_to_ms: i64,
 }
 
-/// What a key keeps to recognise its imported material again: salt and HMAC, base64.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub(crate) struct MaterialCheck {
-    salt: String,
-    mac: String,
-}
-
 /// Purpose label of the salted check a key keeps of its imported material.
 const CHECK_LABEL: &[u8] = b"coffer/kms/imported-material-check/v1";
 
 fn pending_key(key_id: &str, token: &[u8]) -> String {
     let hex: String = token.iter().map(|b| format!("{b:02x}")).collect();
     format!("import/{key_id}/{hex}")
-}
-
-/// The key without its material: PendingImport (unless deletion is pending).
-pub(crate) fn expire(r: &mut KeyRecord) {
-    r.versions.clear();
-    r.current = 0;
-    r.meta.valid_to_ms = None;
-    r.meta.expiration_model = None;
-    if r.meta.state != KeyState::PendingDeletion {
-        r.meta.state = KeyState::PendingImport;
-    }
 }
 
 fn require_external(r: &KeyRecord) -> Result<(), KmsError> {
@@ -228,7 +210,7 @@ impl Kms {
             if r.meta.state == KeyState::PendingDeletion {
                 check_state(&r.meta)?;
             }
-            expire(r);
+            r.lose_material();
             Ok(())
         })
         .await
@@ -248,7 +230,7 @@ impl Kms {
         for (account, arn) in &due {
             self.update(account, arn, |r| {
                 if r.meta.valid_to_ms.is_some_and(|t| now >= t) {
-                    expire(r);
+                    r.lose_material();
                 }
                 Ok(())
             })

@@ -16,8 +16,10 @@ mod aws_managed;
 mod error;
 mod groups;
 mod iam;
+mod mfa;
 mod policies;
 mod records;
+mod roles;
 mod sts;
 mod users;
 

@@ -309,3 +309,40 @@ def test_s3cmd_against_a_versioned_bucket(server, s3, vbucket, tmp_path):
     assert len(s3.list_object_versions(Bucket=b)["Versions"]) == 2, "s3cmd's delete kept the versions"
     info = server.s3cmd("info", f"s3://{b}").stdout.decode()
     assert f"s3://{b}/ (bucket)" in info, info
+
+
+def test_version_conditions_follow_the_named_version(server, s3, vbucket):
+    """s3:VersionId is set per key in DeleteObjects, and s3:ExistingObjectTag is the tag set of
+    the version a request names (not the current one's): a Deny on either holds."""
+    b = vbucket
+    iam = server.client_for(ACCESS_KEY, SECRET_KEY, service="iam")
+    name = f"vc{uuid.uuid4().hex[:6]}"
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="all", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*",
+                                                 "Resource": [f"arn:aws:s3:::{b}", f"arn:aws:s3:::{b}/*"]}]}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    user = server.client_for(key["AccessKeyId"], key["SecretAccessKey"])
+    arn = f"arn:aws:iam::111122223333:user/{name}"
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    secret = s3.put_object(Bucket=b, Key="doc", Body=b"old", Tagging="class=secret")["VersionId"]
+    s3.put_object(Bucket=b, Key="doc", Body=b"new")
+    kept = s3.put_object(Bucket=b, Key="pinned", Body=b"p")["VersionId"]
+    other = s3.put_object(Bucket=b, Key="pinned", Body=b"q")["VersionId"]
+    s3.put_bucket_policy(Bucket=b, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": {"AWS": arn}, "Action": "s3:GetObjectVersion",
+         "Resource": f"arn:aws:s3:::{b}/*",
+         "Condition": {"StringEquals": {"s3:ExistingObjectTag/class": "secret"}}},
+        {"Effect": "Deny", "Principal": {"AWS": arn}, "Action": "s3:DeleteObjectVersion",
+         "Resource": f"arn:aws:s3:::{b}/*",
+         "Condition": {"StringEquals": {"s3:VersionId": kept}}},
+    ]}))
+    with pytest.raises(ClientError) as e:
+        user.get_object(Bucket=b, Key="doc", VersionId=secret)
+    assert err(e) == ("AccessDenied", 403), "the named version is tagged secret"
+    assert user.get_object(Bucket=b, Key="doc")["Body"].read() == b"new"
+    r = user.delete_objects(Bucket=b, Delete={"Objects": [{"Key": "pinned", "VersionId": kept},
+                                                         {"Key": "pinned", "VersionId": other}]})
+    assert [x["VersionId"] for x in r.get("Errors", [])] == [kept]
+    assert [x["VersionId"] for x in r["Deleted"]] == [other]
+    s3.delete_bucket_policy(Bucket=b)

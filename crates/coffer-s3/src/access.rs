@@ -404,13 +404,28 @@ impl S3Core {
         caller: &PolicySet<'_>,
         req: &mut RequestContext,
     ) {
-        const OBJECT_ACTIONS: [&str; 6] = [
+        // The actions s3:ExistingObjectTag is judged for (their `…Version` forms too).
+        const OBJECT_ACTIONS: [&str; 20] = [
             "s3:GetObject",
+            "s3:GetObjectVersion",
             "s3:GetObjectTagging",
+            "s3:GetObjectVersionTagging",
             "s3:PutObjectTagging",
+            "s3:PutObjectVersionTagging",
             "s3:DeleteObjectTagging",
+            "s3:DeleteObjectVersionTagging",
             "s3:GetObjectAttributes",
+            "s3:GetObjectVersionAttributes",
+            "s3:GetObjectAcl",
+            "s3:GetObjectVersionAcl",
+            "s3:PutObjectAcl",
+            "s3:PutObjectVersionAcl",
+            "s3:GetObjectRetention",
+            "s3:PutObjectRetention",
+            "s3:GetObjectLegalHold",
+            "s3:PutObjectLegalHold",
             "s3:DeleteObject",
+            "s3:DeleteObjectVersion",
         ];
         let Some(bucket) = bucket else { return };
         if !OBJECT_ACTIONS.contains(&req.action.as_str()) {
@@ -430,9 +445,13 @@ impl S3Core {
         let Some(key) = req.resource.strip_prefix(&prefix).map(str::to_owned) else {
             return;
         };
-        // The current version's tags (a request naming an older version is judged by the
-        // current one's: a known simplification).
-        if let Ok((tags, _)) = self.object_tags(bucket, &key, crate::VersionSelector::Current) {
+        // The tags of the version the request names (`s3:VersionId`), else the current one's.
+        let named = req
+            .get("s3:VersionId")
+            .and_then(|v| v.first())
+            .and_then(|v| crate::VersionId::parse(v).ok());
+        let version = crate::VersionSelector::of(named.as_ref());
+        if let Ok((tags, _)) = self.object_tags(bucket, &key, version) {
             for t in tags {
                 req.set(&format!("s3:ExistingObjectTag/{}", t.key), t.value);
             }

@@ -408,6 +408,16 @@ impl CofferS3 {
         let mut refused = Vec::new();
         for obj in input.delete.objects {
             let action = super::op::S3Op::DeleteObject.request_action(obj.version_id.is_some());
+            // The key's own version id is its `s3:VersionId`, as for a single delete.
+            let extra: Vec<(&'static str, String)> = obj
+                .version_id
+                .iter()
+                .map(|v| ("s3:VersionId", v.clone()))
+                .collect();
+            let view = super::authorize::RequestView {
+                extra: &extra,
+                ..super::authorize::view(&req.credentials, &req.uri, &req.headers, &req.extensions)
+            };
             match self
                 .auth
                 .check(&view, action, Some(&input.bucket), Some(&obj.key))

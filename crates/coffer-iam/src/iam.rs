@@ -13,11 +13,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
+use crate::guardrails::AccountGuardrails;
 use crate::{AccessKey, Account, Group, IamError, Identity, KeyStatus, SessionInfo, Tag, User};
 
 pub(crate) const NS: &str = "iam";
-/// Access keys per user, as IAM.
-const MAX_KEYS_PER_USER: usize = 2;
 /// Managed policies attached to one user, as IAM's default quota.
 pub(crate) const MAX_ATTACHED: usize = 10;
 
@@ -34,25 +33,6 @@ pub struct CallerPolicies {
     pub identity: Vec<Arc<Policy>>,
     pub guardrails: AccountGuardrails,
     pub session: Option<Vec<Arc<Policy>>>,
-}
-
-/// An account's guardrails (the SCP equivalent) and whether the implicit allow-all sits
-/// beside them, as AWS's `FullAWSAccess` does until it is detached. Without it, guardrails
-/// are an allow-list: the account may do only what some guardrail allows.
-#[derive(Clone)]
-pub struct AccountGuardrails {
-    pub policies: Vec<Arc<Policy>>,
-    pub full_access: bool,
-}
-
-impl AccountGuardrails {
-    /// No guardrails: nothing limits the account.
-    pub fn none() -> Self {
-        Self {
-            policies: Vec::new(),
-            full_access: true,
-        }
-    }
 }
 
 impl CallerPolicies {
@@ -119,7 +99,7 @@ pub struct Iam {
     /// IAM writes read-modify-write records; one at a time keeps them whole.
     pub(crate) write_lock: Mutex<()>,
     parsed: RwLock<HashMap<String, Arc<Policy>>>,
-    cache: RwLock<Cache>,
+    pub(crate) cache: RwLock<Cache>,
 }
 
 /// Lookups made on every request (access key → identity and secret, identity policies,
@@ -127,19 +107,14 @@ pub struct Iam {
 /// from this process or another (`coffer guardrail`), sets a fresh token in the same
 /// transaction, so one small read per lookup keeps the cache exact.
 #[derive(Default)]
-struct Cache {
+pub(crate) struct Cache {
     generation: Option<Vec<u8>>,
     keys: HashMap<String, Resolved>,
     policies: HashMap<String, Vec<Arc<Policy>>>,
-    guardrails: HashMap<String, AccountGuardrails>,
+    pub(crate) guardrails: HashMap<String, AccountGuardrails>,
 }
 
 const GENERATION_KEY: &str = "meta/generation";
-
-/// Key of an account's implicit allow-all flag (absent: attached).
-fn full_access_key(account: &str) -> String {
-    format!("guardrails-full-access/{account}")
-}
 
 /// Key of the e-mail address index of accounts.
 fn email_index(email: &str) -> String {
@@ -424,154 +399,6 @@ impl Iam {
             guardrails: self.guardrails(identity.account())?,
             session: self.session_policies(session)?,
         })
-    }
-
-    /// The account's guardrails (SCP equivalent), parsed. Cached; fresh as of the last
-    /// [`Iam::resolve`].
-    pub fn guardrails(&self, account: &str) -> Result<AccountGuardrails, IamError> {
-        if let Some(hit) = self
-            .cache
-            .read()
-            .ok()
-            .and_then(|c| c.guardrails.get(account).cloned())
-        {
-            return Ok(hit);
-        }
-        let docs: Vec<String> = self
-            .get(&format!("guardrails/{account}"))?
-            .unwrap_or_default();
-        let policies: Vec<Arc<Policy>> = docs
-            .iter()
-            .map(|d| self.parsed(d, PolicyKind::Guardrail))
-            .collect::<Result<_, _>>()?;
-        let full_access = self.get::<bool>(&full_access_key(account))?.unwrap_or(true);
-        let found = AccountGuardrails {
-            policies,
-            full_access,
-        };
-        if let Ok(mut c) = self.cache.write() {
-            c.guardrails.insert(account.to_owned(), found.clone());
-        }
-        Ok(found)
-    }
-
-    /// Attaches (`true`, the default) or detaches the implicit allow-all beside an account's
-    /// guardrails (AWS's `FullAWSAccess`).
-    pub async fn set_guardrail_full_access(
-        &self,
-        account: &str,
-        full_access: bool,
-    ) -> Result<(), IamError> {
-        if !self.account_exists(account)? {
-            return Err(IamError::NoSuchEntity(format!(
-                "The account {account} does not exist."
-            )));
-        }
-        self.apply(vec![put(&full_access_key(account), &full_access)])
-            .await?;
-        Ok(())
-    }
-
-    pub fn guardrail_documents(&self, account: &str) -> Result<Vec<String>, IamError> {
-        Ok(self
-            .get(&format!("guardrails/{account}"))?
-            .unwrap_or_default())
-    }
-
-    /// Replaces the account's guardrails (`[]` removes them).
-    pub async fn set_guardrails(&self, account: &str, docs: Vec<String>) -> Result<(), IamError> {
-        for d in &docs {
-            Policy::parse(d, PolicyKind::Guardrail)
-                .map_err(|e| IamError::MalformedPolicyDocument(e.0))?;
-        }
-        if !self.account_exists(account)? {
-            return Err(IamError::NoSuchEntity(format!(
-                "The account {account} does not exist."
-            )));
-        }
-        let k = format!("guardrails/{account}");
-        let op = if docs.is_empty() {
-            KvOp::Put {
-                ns: NS.into(),
-                key: k,
-                value: b"[]".to_vec(),
-            }
-        } else {
-            put(&k, &docs)
-        };
-        self.apply(vec![op]).await?;
-        Ok(())
-    }
-
-    // ---- access keys ----
-
-    /// A new key for `user` (`None`: the account root). At most two per user.
-    pub async fn create_access_key(
-        &self,
-        account: &str,
-        user: Option<&str>,
-    ) -> Result<NewAccessKey, IamError> {
-        let _g = self.write_lock.lock().await;
-        if let Some(u) = user {
-            self.user(account, u)?;
-            if self.access_keys(account, Some(u))?.len() >= MAX_KEYS_PER_USER {
-                return Err(IamError::LimitExceeded(format!(
-                    "Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"
-                )));
-            }
-        }
-        let id = format!("AKIA{}", self.random_from(16, ID_ALPHABET)?);
-        let secret = Zeroizing::new(self.random_from(40, SECRET_ALPHABET)?);
-        let key = AccessKey {
-            id: id.clone(),
-            account: account.to_owned(),
-            user: user.map(str::to_owned),
-            status: KeyStatus::Active,
-            created_ms: self.clock.now_ms(),
-            wrapped_secret: self.wrap_secret(&id, &secret)?,
-        };
-        self.apply(vec![create(&format!("key/{id}"), &key)]).await?;
-        Ok(NewAccessKey { key, secret })
-    }
-
-    pub fn access_keys(
-        &self,
-        account: &str,
-        user: Option<&str>,
-    ) -> Result<Vec<AccessKey>, IamError> {
-        Ok(self
-            .list::<AccessKey>("key/")?
-            .into_iter()
-            .filter(|k| k.account == account && k.user.as_deref() == user)
-            .collect())
-    }
-
-    pub async fn update_access_key(
-        &self,
-        account: &str,
-        id: &str,
-        status: KeyStatus,
-    ) -> Result<(), IamError> {
-        let _g = self.write_lock.lock().await;
-        let mut k = self.own_key(account, id)?;
-        k.status = status;
-        self.apply(vec![put(&format!("key/{id}"), &k)]).await?;
-        Ok(())
-    }
-
-    pub async fn delete_access_key(&self, account: &str, id: &str) -> Result<(), IamError> {
-        let _g = self.write_lock.lock().await;
-        self.own_key(account, id)?;
-        self.apply(vec![delete(&format!("key/{id}"))]).await?;
-        Ok(())
-    }
-
-    fn own_key(&self, account: &str, id: &str) -> Result<AccessKey, IamError> {
-        self.get::<AccessKey>(&format!("key/{id}"))?
-            .filter(|k| k.account == account)
-            .ok_or_else(|| {
-                IamError::NoSuchEntity(format!("The Access Key with id {id} cannot be found."))
-            })
     }
 
     // ---- plumbing ----

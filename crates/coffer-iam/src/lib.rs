@@ -12,9 +12,11 @@
 //! # let _ = (user, key); Ok(()) }
 //! ```
 
+mod access_keys;
 mod aws_managed;
 mod error;
 mod groups;
+mod guardrails;
 mod iam;
 mod mfa;
 mod policies;
@@ -24,7 +26,8 @@ mod sts;
 mod users;
 
 pub use error::IamError;
-pub use iam::{AccountGuardrails, CallerPolicies, Iam, NewAccessKey, Resolved};
+pub use guardrails::AccountGuardrails;
+pub use iam::{CallerPolicies, Iam, NewAccessKey, Resolved};
 pub use records::{
     AccessKey, Account, Group, Identity, KeyStatus, ManagedPolicy, MfaDevice, PolicyVersion, Role,
     SessionInfo, Tag, User,

@@ -267,4 +267,7 @@ def test_document_checksums_are_verified_not_ignored(server, s3, bucket):
     r = raw.request("POST", f"/{bucket}", params=[("delete", "")], body=batch,
                     headers={"content-md5": md5(b"x")})
     assert r.status_code == 400 and b"BadDigest" in r.content
+    # As S3, a batch delete needs a declared checksum at all.
+    r = raw.request("POST", f"/{bucket}", params=[("delete", "")], body=batch)
+    assert r.status_code == 400 and b"<Code>InvalidRequest</Code>" in r.content, r.content
     assert s3.get_object(Bucket=bucket, Key="keep")["Body"].read() == b"k"

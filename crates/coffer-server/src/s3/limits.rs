@@ -71,7 +71,8 @@ pub(crate) fn refuse_oversized_document<B>(
 }
 
 /// Subresources whose documents S3 takes only with a declared checksum (`Content-MD5` or one
-/// `x-amz-checksum-*`): the Object Lock settings, which no bit flipped in transit may weaken.
+/// `x-amz-checksum-*`): the Object Lock settings, which no bit flipped in transit may weaken
+/// (and DeleteObjects, `POST ?delete`, as S3 requires too).
 const CHECKSUM_REQUIRED: [&str; 3] = ["legal-hold", "object-lock", "retention"];
 
 /// Verifies the checksum a request document declares (s3s reads documents without checking
@@ -92,8 +93,10 @@ pub(crate) async fn verify_document_checksum(
         .get("x-amz-content-sha256")
         .is_some_and(|v| v.as_bytes().starts_with(b"STREAMING-"));
     let completes = req.method() == http::Method::POST && has_subresource(req.uri(), &["uploadId"]);
-    let required =
-        req.method() == http::Method::PUT && has_subresource(req.uri(), &CHECKSUM_REQUIRED);
+    let required = match *req.method() {
+        http::Method::PUT => has_subresource(req.uri(), &CHECKSUM_REQUIRED),
+        _ => !completes && has_subresource(req.uri(), &["delete"]),
+    };
     let integrity = declared_checksum(headers, !completes).map_err(error_response)?;
     let declared = integrity.content_md5.is_some() || integrity.expected.is_some();
     if chunked || (!declared && !required) {

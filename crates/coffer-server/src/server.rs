@@ -51,14 +51,165 @@ pub async fn start(
     quotas
         .configure(&args.kms_quota)
         .map_err(config::ConfigError::Invalid)?;
-    if !args.data.exists() {
+    prepare_data_dir(&args.data)?;
+    let (root_key, creds) = load_secrets(&args, env)?;
+    // One clock for every domain and adapter: what they decide by the date, they decide by it.
+    let test_clock = args.test_clock.then(|| {
+        tracing::warn!("TEST CLOCK: PUT /_coffer/test-clock moves this server's time; tests only");
+        Arc::new(MovableClock::default())
+    });
+    let clock: SharedClock = match &test_clock {
+        Some(c) => c.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let domains = open_domains(&args, root_key, clock.clone(), quotas).await?;
+    domains
+        .iam
+        .register_root_key(
+            &creds.account_id,
+            &creds.access_key_id,
+            &creds.secret_access_key,
+        )
+        .await?;
+    let audit = Arc::new(audit::AuditLog::open(
+        &args.data,
+        &args.region,
+        args.audit_sync == config::AuditSync::Answer,
+        clock,
+    )?);
+    let (tls_config, cert_source) = tls::server_config(
+        args.tls_cert.as_deref(),
+        args.tls_key.as_deref(),
+        &args.data,
+    )?;
+    let tls_listener = tokio::net::TcpListener::bind(args.tls_listen).await?;
+    let listener = match args.https_only {
+        true => None,
+        false => Some(tokio::net::TcpListener::bind(args.listen).await?),
+    };
+    let http_addr = listener.as_ref().map(|l| l.local_addr()).transpose()?;
+    let https_addr = tls_listener.local_addr()?;
+    let banner = banner(&args, http_addr, https_addr, &cert_source, &creds)?;
+    drop(creds);
+    let Domains {
+        core,
+        iam,
+        kms,
+        rotation,
+    } = domains;
+    let mut door = http::FrontDoor::new(
+        s3::service(
+            core.clone(),
+            iam.clone(),
+            kms.clone(),
+            audit.clone(),
+            args.region.clone(),
+            !args.disable_sigv2,
+            s3::Domains::new(&args.domains),
+        ),
+        s3::Domains::new(&args.domains),
+        iam_api::QueryApi {
+            iam: iam.clone(),
+            region: args.region.clone(),
+        },
+        s3control::S3Control {
+            core,
+            iam: iam.clone(),
+            region: args.region.clone(),
+        },
+        kms_api::KmsApi { kms, iam, audit },
+    );
+    door.test_clock = test_clock;
+    let door = Arc::new(door);
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let limits = args.limits();
+    let mut tasks = vec![tokio::spawn(http::serve(
+        tls_listener,
+        door.clone(),
+        Some(tokio_rustls::TlsAcceptor::from(tls_config)),
+        limits,
+        stopped(stop_rx.clone()),
+    ))];
+    if let Some(listener) = listener {
+        tasks.push(tokio::spawn(http::serve(
+            listener,
+            door,
+            None,
+            limits,
+            stopped(stop_rx),
+        )));
+    }
+    Ok(Running {
+        http_addr,
+        https_addr,
+        banner,
+        stop,
+        tasks,
+        rotation,
+    })
+}
+
+/// The domains over the data directory's storage, each holding its own subkey of the root
+/// key (which goes here), and the key service's maintenance task.
+struct Domains {
+    core: Arc<S3Core>,
+    iam: Arc<coffer_iam::Iam>,
+    kms: Arc<coffer_kms::Kms>,
+    rotation: tokio::task::JoinHandle<()>,
+}
+
+async fn open_domains(
+    args: &ServerArgs,
+    root_key: coffer_crypto::DataKey,
+    clock: SharedClock,
+    quotas: coffer_kms::Quotas,
+) -> Result<Domains, Box<dyn std::error::Error>> {
+    let mut core = S3Core::open(
+        coffer_store::Storage::embedded(&args.data)?,
+        &root_key,
+        clock.clone(),
+    )
+    .await?;
+    let iam = Arc::new(iam_for(core.metadata(), &root_key, clock.clone()));
+    // Key material rests sealed under its own subkey of the root key.
+    let kms_key = root_key.derive(b"coffer/kms/key-material/v1");
+    drop(root_key);
+    let mut kms = coffer_kms::Kms::new(core.metadata(), &kms_key, &args.region, clock);
+    kms.set_quotas(quotas);
+    let kms = Arc::new(kms);
+    drop(kms_key);
+    core.attach_kms(kms.clone());
+    let rotation = spawn_key_rotation(kms.clone());
+    Ok(Domains {
+        core: Arc::new(core),
+        iam,
+        kms,
+        rotation,
+    })
+}
+
+/// Creates the data directory owner-only if it is missing, and warns if it is open to others.
+fn prepare_data_dir(data: &std::path::Path) -> std::io::Result<()> {
+    if !data.exists() {
         // Owner-only: the directory holds wrapped keys and, in dev mode, the root key.
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
-            .create(&args.data)?;
+            .create(data)?;
     }
-    warn_if_open(&args.data);
+    warn_if_open(data);
+    Ok(())
+}
+
+/// The root key (environment, key file, or — loudly — the dev file beside the data) and the
+/// root user's credentials.
+fn load_secrets(
+    args: &ServerArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(coffer_crypto::DataKey, config::RootCredentials), config::ConfigError> {
     let env_root_key = env("COFFER_ROOT_KEY");
     let (root_key, key_source) = config::load_root_key(
         env_root_key.as_deref(),
@@ -74,107 +225,53 @@ pub async fn start(
         );
     }
     let creds = config::load_root_credentials(env, args.account_id.as_deref(), &args.data)?;
-    // One clock for every domain and adapter: what they decide by the date, they decide by it.
-    let test_clock = args.test_clock.then(|| {
-        tracing::warn!("TEST CLOCK: PUT /_coffer/test-clock moves this server's time; tests only");
-        Arc::new(MovableClock::default())
-    });
-    let clock: SharedClock = match &test_clock {
-        Some(c) => c.clone(),
-        None => Arc::new(SystemClock),
-    };
-    let mut core = S3Core::open(
-        coffer_store::Storage::embedded(&args.data)?,
-        &root_key,
-        clock.clone(),
-    )
-    .await?;
-    let iam = Arc::new(iam_for(core.metadata(), &root_key, clock.clone()));
-    // Key material rests sealed under its own subkey of the root key.
-    let kms_key = root_key.derive(b"coffer/kms/key-material/v1");
-    drop(root_key);
-    let mut kms = coffer_kms::Kms::new(core.metadata(), &kms_key, &args.region, clock.clone());
-    kms.set_quotas(quotas);
-    let kms = Arc::new(kms);
-    drop(kms_key);
-    core.attach_kms(kms.clone());
-    let rotation = spawn_key_rotation(kms.clone());
-    let core = Arc::new(core);
-    iam.register_root_key(
-        &creds.account_id,
-        &creds.access_key_id,
-        &creds.secret_access_key,
-    )
-    .await?;
+    Ok((root_key, creds))
+}
 
-    let core_for_control = core.clone();
-    let audit = Arc::new(audit::AuditLog::open(
-        &args.data,
-        &args.region,
-        args.audit_sync == config::AuditSync::Answer,
-        clock.clone(),
-    )?);
-    let s3 = s3::service(
-        core,
-        iam.clone(),
-        kms.clone(),
-        audit.clone(),
-        args.region.clone(),
-        !args.disable_sigv2,
-        s3::Domains::new(&args.domains),
-    );
-    let (tls_config, cert_source) = tls::server_config(
-        args.tls_cert.as_deref(),
-        args.tls_key.as_deref(),
-        &args.data,
-    )?;
-    let tls_listener = tokio::net::TcpListener::bind(args.tls_listen).await?;
-    let tls_addr = tls_listener.local_addr()?;
-    let listener = match args.https_only {
-        true => None,
-        false => Some(tokio::net::TcpListener::bind(args.listen).await?),
-    };
-    let addr = match &listener {
-        Some(l) => l.local_addr()?.to_string(),
+/// What the server says at start. May hold generated root credentials: wiped when dropped.
+fn banner(
+    args: &ServerArgs,
+    http_addr: Option<SocketAddr>,
+    https_addr: SocketAddr,
+    cert_source: &tls::CertSource,
+    creds: &config::RootCredentials,
+) -> Result<zeroize::Zeroizing<String>, std::fmt::Error> {
+    use std::fmt::Write as _;
+    let mut banner = zeroize::Zeroizing::new(String::new());
+    let addr = match http_addr {
+        Some(a) => a.to_string(),
         None => "(plain HTTP off: --https-only)".to_owned(),
     };
-    use std::fmt::Write as _;
-    // May hold generated root credentials: wiped when the server goes.
-    let mut banner = zeroize::Zeroizing::new(String::new());
     writeln!(
         &mut *banner,
         "Coffer S3 endpoint: http://{addr}  (region {}, account {})",
         args.region, creds.account_id
     )?;
-    match &cert_source {
+    match cert_source {
         tls::CertSource::Given(p) => writeln!(
             &mut *banner,
-            "HTTPS endpoint: https://{tls_addr}  (certificate {})",
+            "HTTPS endpoint: https://{https_addr}  (certificate {})",
             p.display()
         ),
         tls::CertSource::SelfSigned(p) => writeln!(
             &mut *banner,
-            "HTTPS endpoint: https://{tls_addr}  (self-signed certificate: aws --ca-bundle {})",
+            "HTTPS endpoint: https://{https_addr}  (self-signed certificate: aws --ca-bundle {})",
             p.display()
         ),
     }?;
     match &creds.source {
-        CredentialSource::Environment => {
-            writeln!(
-                &mut *banner,
-                "Root credentials: from COFFER_ROOT_ACCESS_KEY / COFFER_ROOT_SECRET_KEY"
-            )?;
-        }
-        CredentialSource::File(p) => {
-            writeln!(
-                &mut *banner,
-                "Root credentials: access key {} (secret in {})",
-                creds.access_key_id,
-                p.display()
-            )?;
-        }
+        CredentialSource::Environment => writeln!(
+            &mut *banner,
+            "Root credentials: from COFFER_ROOT_ACCESS_KEY / COFFER_ROOT_SECRET_KEY"
+        )?,
+        CredentialSource::File(p) => writeln!(
+            &mut *banner,
+            "Root credentials: access key {} (secret in {})",
+            creds.access_key_id,
+            p.display()
+        )?,
         CredentialSource::Generated(p) => {
-            // Printed this once; kept owner-only in the data directory.
+            // Shown this once; kept owner-only in the data directory.
             writeln!(
                 &mut *banner,
                 "Root credentials generated (shown once, kept in {}):",
@@ -188,63 +285,7 @@ pub async fn start(
             )?;
         }
     }
-    drop(creds);
-    let kms_api = kms_api::KmsApi {
-        kms,
-        iam: iam.clone(),
-        audit,
-    };
-    let control = s3control::S3Control {
-        core: core_for_control,
-        iam: iam.clone(),
-        region: args.region.clone(),
-    };
-    let mut door = http::FrontDoor::new(
-        s3,
-        s3::Domains::new(&args.domains),
-        iam_api::QueryApi {
-            iam,
-            region: args.region.clone(),
-        },
-        control,
-        kms_api,
-    );
-    door.test_clock = test_clock;
-    let door = Arc::new(door);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
-    let limits = args.limits();
-    let mut tasks = vec![tokio::spawn(http::serve(
-        tls_listener,
-        door.clone(),
-        Some(tokio_rustls::TlsAcceptor::from(tls_config)),
-        limits,
-        stopped(stop_rx.clone()),
-    ))];
-    let http_addr = match listener {
-        Some(listener) => {
-            let a = listener.local_addr()?;
-            tasks.push(tokio::spawn(http::serve(
-                listener,
-                door,
-                None,
-                limits,
-                stopped(stop_rx),
-            )));
-            Some(a)
-        }
-        None => None,
-    };
-    Ok(Running {
-        http_addr,
-        https_addr: tls_addr,
-        banner,
-        stop: stop_tx,
-        tasks,
-        rotation,
-    })
+    Ok(banner)
 }
 
 /// Files made here are owner-only (umask), but a directory created beforehand keeps its

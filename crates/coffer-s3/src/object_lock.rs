@@ -263,23 +263,20 @@ impl S3Core {
         Ok(lock)
     }
 
-    /// Refuses a lock request on a bucket without Object Lock before anything is written
-    /// (CreateMultipartUpload, CopyObject).
+    /// Refuses a lock request before anything is written (CreateMultipartUpload, CopyObject),
+    /// as [`S3Core::lock_for_write`] would (a copy's or an upload's bytes need no declared
+    /// checksum here: the parts carry theirs).
     pub(crate) fn admit_lock_request(
         &self,
         bucket: &str,
         request: LockRequest,
     ) -> Result<(), S3Error> {
-        if !request.is_empty() && self.versioning_config(bucket)?.object_lock.is_none() {
-            return Err(missing_configuration());
+        if request.is_empty() {
+            return Ok(());
         }
-        if request
-            .retention
-            .is_some_and(|(_, until)| until <= self.now_ms())
-        {
-            return Err(in_the_past());
-        }
-        Ok(())
+        let config = self.versioning_config(bucket)?;
+        self.lock_for_write(&config, request, self.now_ms(), true)
+            .map(drop)
     }
 
     /// GetObjectRetention (`NoSuchObjectLockConfiguration` if the version has none).
